@@ -1,0 +1,212 @@
+"""System checks: each tells a shop owner what is misconfigured and how to fix it.
+
+Ids are stable and listed in the README. No check opens a network connection: URLs are
+checked for syntax only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.module_loading import import_string
+
+from .conf import DEFAULTS, PRODUCT_FIELD_NAMES, REQUIRED_PRODUCT_FIELDS, app_settings
+
+TRACKING_MIDDLEWARE = "promotions.tracking.middleware.TrackingMiddleware"
+# The tracking middleware reads the session and request.user, so it must come after these.
+MIDDLEWARE_BEFORE_TRACKING = (
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+)
+REDIS_SCHEMES = {"redis", "rediss", "unix"}
+BROKER_SCHEMES = {"redis", "rediss", "amqp", "amqps", "pyamqp", "filesystem", "memory", "sqs", "sqla+sqlite"}
+
+
+@register(Tags.compatibility)
+def check_middleware(app_configs: Any = None, **kwargs: Any) -> list:
+    middleware = list(getattr(settings, "MIDDLEWARE", []) or [])
+    if TRACKING_MIDDLEWARE not in middleware:
+        return [
+            Error(
+                "The promotions tracking middleware is not installed.",
+                hint=f"Add '{TRACKING_MIDDLEWARE}' to MIDDLEWARE, after AuthenticationMiddleware.",
+                id="promotions.E001",
+            )
+        ]
+    position = middleware.index(TRACKING_MIDDLEWARE)
+    errors = []
+    for required in MIDDLEWARE_BEFORE_TRACKING:
+        if required not in middleware[:position]:
+            errors.append(
+                Error(
+                    f"'{TRACKING_MIDDLEWARE}' must come after '{required}' in MIDDLEWARE.",
+                    hint="It reads the session and the signed-in user, which those middleware set.",
+                    id="promotions.E002",
+                )
+            )
+    return errors
+
+
+def _check_url(value: Any, name: str, schemes: set[str], error_id: str) -> list:
+    if value in (None, ""):
+        return []
+    problem = None
+    if not isinstance(value, str):
+        problem = "it is not a string"
+    else:
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - raises ValueError on a malformed port
+        except ValueError as exc:
+            problem = str(exc)
+        else:
+            if parts.scheme not in schemes:
+                problem = f"the scheme {parts.scheme!r} is not one of {', '.join(sorted(schemes))}"
+            elif parts.scheme in {"redis", "rediss", "amqp", "amqps", "pyamqp"} and not parts.hostname:
+                problem = "it names no host"
+            elif parts.scheme in {"redis", "rediss"} and parts.path.strip("/") and not parts.path.strip("/").isdigit():
+                problem = "the database number after the host must be an integer"
+    if problem is None:
+        return []
+    return [Error(f"{name} is malformed: {problem}.", hint=f"Current value: {value!r}.", id=error_id)]
+
+
+@register(Tags.compatibility)
+def check_service_urls(app_configs: Any = None, **kwargs: Any) -> list:
+    broker = getattr(settings, "CELERY_BROKER_URL", None)
+    errors = _check_url(broker, "CELERY_BROKER_URL", BROKER_SCHEMES, "promotions.E005")
+    user = app_settings.user_settings
+    errors += _check_url(user.get("REDIS_URL"), "PROMOTIONS['REDIS_URL']", REDIS_SCHEMES, "promotions.E006")
+    return errors
+
+
+def _expected_type(name: str) -> tuple[type, ...]:
+    default = DEFAULTS[name]
+    if name == "REDIS_URL":
+        return (str, type(None))
+    if name in {"VISITOR_COOKIE_AGE"}:
+        return (int,)
+    return (type(default),)
+
+
+@register(Tags.compatibility)
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list:
+    raw = getattr(settings, "PROMOTIONS", {})
+    if not isinstance(raw, dict):
+        return [Error("PROMOTIONS must be a dict.", hint=f"It is a {type(raw).__name__}.", id="promotions.E010")]
+    errors = []
+    for key in raw:
+        if key not in DEFAULTS:
+            errors.append(
+                Error(
+                    f"PROMOTIONS has an unknown key {key!r}.",
+                    hint="Known keys: " + ", ".join(sorted(DEFAULTS)) + ". Check the spelling.",
+                    id="promotions.E007",
+                )
+            )
+    for key, value in raw.items():
+        if key in DEFAULTS and not isinstance(value, _expected_type(key)):
+            errors.append(
+                Error(
+                    f"PROMOTIONS[{key!r}] must be of type {_expected_type(key)[0].__name__}, "
+                    f"not {type(value).__name__}.",
+                    id="promotions.E008",
+                )
+            )
+    if isinstance(raw.get("VISITOR_COOKIE_AGE"), int) and raw["VISITOR_COOKIE_AGE"] <= 0:
+        errors.append(
+            Error("PROMOTIONS['VISITOR_COOKIE_AGE'] must be a positive number of seconds.", id="promotions.E008")
+        )
+    if isinstance(raw.get("PRODUCT_FIELDS"), dict):
+        unknown = sorted(set(raw["PRODUCT_FIELDS"]) - set(PRODUCT_FIELD_NAMES))
+        if unknown:
+            errors.append(
+                Error(
+                    f"PROMOTIONS['PRODUCT_FIELDS'] has unknown entries: {', '.join(unknown)}.",
+                    hint="Known entries: " + ", ".join(PRODUCT_FIELD_NAMES) + ".",
+                    id="promotions.E007",
+                )
+            )
+    try:
+        import_string(app_settings.PRODUCT_ADAPTER)
+    except ImportError as exc:
+        errors.append(
+            Error(
+                f"PROMOTIONS['PRODUCT_ADAPTER'] cannot be imported: {exc}.",
+                hint="Name a class path such as 'promotions.products.ProductAdapter'.",
+                id="promotions.E009",
+            )
+        )
+    return errors
+
+
+def _model_has_path(model: Any, path: str) -> bool:
+    """True when a dotted path starts at a field, property or method of the model."""
+    head, _, rest = path.partition(".")
+    if head == "pk":
+        return not rest
+    try:
+        field = model._meta.get_field(head)
+    except FieldDoesNotExist:
+        return hasattr(model, head)
+    if not rest:
+        return True
+    related = field.related_model
+    return related is not None and _model_has_path(related, rest)
+
+
+@register(Tags.models)
+def check_product_model(app_configs: Any = None, **kwargs: Any) -> list:
+    from django.apps import apps
+
+    name = app_settings.product_model
+    if not name:
+        return [
+            Error(
+                "PROMOTIONS_PRODUCT_MODEL is not set.",
+                hint="Name the shop's product model, e.g. PROMOTIONS_PRODUCT_MODEL = 'shop.Product'.",
+                id="promotions.E003",
+            )
+        ]
+    try:
+        model = apps.get_model(name)
+    except (ValueError, LookupError):
+        return [
+            Error(
+                f"PROMOTIONS_PRODUCT_MODEL refers to {name!r}, which is not an installed model.",
+                hint="Use the form 'app_label.ModelName' of an app in INSTALLED_APPS.",
+                id="promotions.E003",
+            )
+        ]
+    errors = []
+    fields = app_settings.PRODUCT_FIELDS if isinstance(app_settings.PRODUCT_FIELDS, dict) else {}
+    for key in REQUIRED_PRODUCT_FIELDS:
+        if not fields.get(key):
+            errors.append(
+                Error(
+                    f"PROMOTIONS['PRODUCT_FIELDS'][{key!r}] must name an attribute of {name}.",
+                    id="promotions.E004",
+                )
+            )
+    for key, path in fields.items():
+        if key in PRODUCT_FIELD_NAMES and path and not _model_has_path(model, path):
+            errors.append(
+                Error(
+                    f"The product model {name} has no attribute {path!r} (PROMOTIONS['PRODUCT_FIELDS'][{key!r}]).",
+                    hint="Point the entry at a field or property of the product model, or set it to None.",
+                    id="promotions.E004",
+                )
+            )
+    if not fields.get("available"):
+        errors.append(
+            Warning(
+                "PROMOTIONS['PRODUCT_FIELDS']['available'] is not set: every product counts as in stock.",
+                hint="Name the product's availability field so that unavailable products are never shown.",
+                id="promotions.W001",
+            )
+        )
+    return errors

@@ -1,0 +1,91 @@
+"""The app's settings, read from one ``PROMOTIONS`` dict in the project's settings.
+
+Use ``from promotions.conf import app_settings`` and read attributes
+(``app_settings.VISITOR_COOKIE_NAME``). A key missing from ``PROMOTIONS`` takes its
+default below; unknown keys and values of the wrong type are reported by the system
+checks (``promotions.E007``, ``promotions.E008``). Changing ``PROMOTIONS`` in tests
+(``override_settings``) is picked up at once.
+
+The swappable product model is the one top-level setting, as Django's swappable models
+require: ``PROMOTIONS_PRODUCT_MODEL = "app_label.ModelName"``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.signals import setting_changed
+
+#: Every key of ``PROMOTIONS``, its default and what it means. The README's
+#: configuration reference is written from this table.
+DEFAULTS: dict[str, Any] = {
+    # Dotted path of the class that reads the shop's products (promotions.products.ProductAdapter).
+    "PRODUCT_ADAPTER": "promotions.products.ProductAdapter",
+    # Where the default adapter finds each product attribute: an attribute or a dotted path
+    # ("category.name"); None where the shop has no such attribute (cost, brand...).
+    "PRODUCT_FIELDS": {
+        "id": "pk",
+        "title": "title",
+        "category": "category",
+        "brand": None,
+        "price": "price",
+        "cost": None,
+        "available": None,
+        "text": "description",
+    },
+    # Redis URL for the event buffer and shared counters; None keeps everything in the database.
+    "REDIS_URL": None,
+    # The first-party signed cookie that holds the anonymous visitor id.
+    "VISITOR_COOKIE_NAME": "promotions_vid",
+    "VISITOR_COOKIE_AGE": 365 * 24 * 3600,
+    # Paths never tracked (static, media and admin are added from the project's settings).
+    "IGNORED_PATH_PREFIXES": ["/favicon.ico", "/robots.txt"],
+}
+
+#: Keys whose value names product attributes; every one must be known to the adapter.
+PRODUCT_FIELD_NAMES = ("id", "title", "category", "brand", "price", "cost", "available", "text")
+#: Product attributes without which nothing can be recommended.
+REQUIRED_PRODUCT_FIELDS = ("id", "title", "price")
+
+
+class AppSettings:
+    """Attribute access to ``PROMOTIONS`` merged over ``DEFAULTS``, cached until settings change."""
+
+    def __init__(self, defaults: dict[str, Any]):
+        self.defaults = defaults
+        self._cache: dict[str, Any] = {}
+
+    @property
+    def user_settings(self) -> dict[str, Any]:
+        value = getattr(settings, "PROMOTIONS", {})
+        return value if isinstance(value, dict) else {}
+
+    @property
+    def product_model(self) -> str:
+        return getattr(settings, "PROMOTIONS_PRODUCT_MODEL", "")
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in self.defaults:
+            raise AttributeError(f"Unknown PROMOTIONS setting: {name!r}")
+        if name not in self._cache:
+            value = self.user_settings.get(name, self.defaults[name])
+            if name == "PRODUCT_FIELDS":
+                # Missing entries keep their defaults, so a shop names only what differs.
+                value = {**self.defaults[name], **(value if isinstance(value, dict) else {})}
+            self._cache[name] = value
+        return self._cache[name]
+
+    def reload(self) -> None:
+        self._cache.clear()
+
+
+app_settings = AppSettings(DEFAULTS)
+
+
+def _reload(*, setting: str, **kwargs: Any) -> None:
+    if setting in {"PROMOTIONS", "PROMOTIONS_PRODUCT_MODEL"}:
+        app_settings.reload()
+
+
+setting_changed.connect(_reload)

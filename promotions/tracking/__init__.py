@@ -1,0 +1,1 @@
+"""Behavior tracking: visitor identity and the events every model learns from."""
