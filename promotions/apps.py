@@ -9,3 +9,4 @@ class PromotionsConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401 - registers the system checks
+        from .tracking import signals  # noqa: F401 - connects the receivers

@@ -6,6 +6,7 @@ checked for syntax only.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -86,9 +87,9 @@ def check_service_urls(app_configs: Any = None, **kwargs: Any) -> list:
 
 def _expected_type(name: str) -> tuple[type, ...]:
     default = DEFAULTS[name]
-    if name == "REDIS_URL":
+    if name in {"REDIS_URL", "CONSENT_CHECK"}:
         return (str, type(None))
-    if name in {"VISITOR_COOKIE_AGE"}:
+    if name in {"VISITOR_COOKIE_AGE", "RETENTION_DAYS", "FLUSH_BATCH_SIZE"}:
         return (int,)
     return (type(default),)
 
@@ -117,10 +118,10 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list:
                     id="promotions.E008",
                 )
             )
-    if isinstance(raw.get("VISITOR_COOKIE_AGE"), int) and raw["VISITOR_COOKIE_AGE"] <= 0:
-        errors.append(
-            Error("PROMOTIONS['VISITOR_COOKIE_AGE'] must be a positive number of seconds.", id="promotions.E008")
-        )
+    for key in ("VISITOR_COOKIE_AGE", "RETENTION_DAYS", "FLUSH_BATCH_SIZE"):
+        if isinstance(raw.get(key), int) and raw[key] <= 0:
+            errors.append(Error(f"PROMOTIONS[{key!r}] must be a positive integer.", id="promotions.E008"))
+    errors += _check_callables_and_patterns(raw)
     if isinstance(raw.get("PRODUCT_FIELDS"), dict):
         unknown = sorted(set(raw["PRODUCT_FIELDS"]) - set(PRODUCT_FIELD_NAMES))
         if unknown:
@@ -141,6 +142,27 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list:
                 id="promotions.E009",
             )
         )
+    return errors
+
+
+def _check_callables_and_patterns(raw: dict) -> list:
+    errors = []
+    if isinstance(raw.get("CONSENT_CHECK"), str):
+        try:
+            if not callable(import_string(raw["CONSENT_CHECK"])):
+                raise ImportError("it is not callable")
+        except ImportError as exc:
+            errors.append(Error(f"PROMOTIONS['CONSENT_CHECK'] cannot be used: {exc}.", id="promotions.E011"))
+    if isinstance(raw.get("BOT_USER_AGENT_PATTERN"), str):
+        try:
+            re.compile(raw["BOT_USER_AGENT_PATTERN"])
+        except re.error as exc:
+            errors.append(
+                Error(
+                    f"PROMOTIONS['BOT_USER_AGENT_PATTERN'] is not a valid regular expression: {exc}.",
+                    id="promotions.E012",
+                )
+            )
     return errors
 
 

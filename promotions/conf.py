@@ -41,6 +41,28 @@ DEFAULTS: dict[str, Any] = {
     "VISITOR_COOKIE_AGE": 365 * 24 * 3600,
     # Paths never tracked (static, media and admin are added from the project's settings).
     "IGNORED_PATH_PREFIXES": ["/favicon.ico", "/robots.txt"],
+    # Product page views: URL name -> the view keyword argument that holds the product id.
+    # A view can instead be marked with @promotions.tracking.tracks_product_view("kwarg").
+    "PRODUCT_VIEW_URL_NAMES": {},
+    # Searches: URL names of search pages and the query parameter holding the search terms.
+    "SEARCH_URL_NAMES": [],
+    "SEARCH_QUERY_PARAM": "q",
+    # User agents matching this regular expression (case-insensitive) are never tracked.
+    "BOT_USER_AGENT_PATTERN": (
+        r"bot|crawl|spider|slurp|archiver|facebookexternalhit|headless|lighthouse|preview|monitor"
+        r"|curl|wget|python-requests|python-urllib|httpclient|go-http-client|java/|okhttp|scrapy"
+    ),
+    # Honour the browser's Do Not Track (DNT: 1) and Global Privacy Control (Sec-GPC: 1) signals.
+    "HONOR_DO_NOT_TRACK": True,
+    # Dotted path of a callable(request) -> bool telling whether the visitor consented to
+    # tracking; None means no consent is required.
+    "CONSENT_CHECK": None,
+    # Events older than this many days are purged by a periodic task.
+    "RETENTION_DAYS": 365,
+    # The Redis stream that buffers events between a request and the flush task.
+    "EVENT_STREAM": "promotions:events",
+    # Events read and inserted per batch by the flush task.
+    "FLUSH_BATCH_SIZE": 5000,
 }
 
 #: Keys whose value names product attributes; every one must be known to the adapter.

@@ -18,6 +18,8 @@ from pathlib import Path
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
+from promotions.schedules import BEAT_SCHEDULE as PROMOTIONS_BEAT_SCHEDULE
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SHOP_VAR_DIR", BASE_DIR / "var"))
 
@@ -139,6 +141,7 @@ if CELERY_BROKER_URL == "filesystem://":
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
         "store_processed": False,
     }
+CELERY_BEAT_SCHEDULE = {**PROMOTIONS_BEAT_SCHEDULE}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
@@ -150,6 +153,8 @@ SHOP_DATASETS_DIR = Path(os.environ.get("SHOP_DATASETS_DIR", BASE_DIR.parent / "
 PROMOTIONS_PRODUCT_MODEL = "shop_demo.Product"
 PROMOTIONS = {
     "REDIS_URL": REDIS_URL or None,
+    "PRODUCT_VIEW_URL_NAMES": {"shop:product": "stock_code"},
+    "SEARCH_URL_NAMES": ["shop:search"],
     "PRODUCT_FIELDS": {
         "id": "stock_code",
         "title": "title",

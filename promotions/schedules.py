@@ -1,0 +1,11 @@
+"""The app's periodic work, for Celery beat.
+
+A project adds it to its own schedule: ``CELERY_BEAT_SCHEDULE = {**promotions.schedules.BEAT_SCHEDULE}``.
+Intervals are in seconds; override an entry to change it. This module imports nothing from
+Django, so settings can import it.
+"""
+
+BEAT_SCHEDULE = {
+    "promotions-flush-events": {"task": "promotions.flush_events", "schedule": 10.0},
+    "promotions-purge-expired-events": {"task": "promotions.purge_expired_events", "schedule": 6 * 3600.0},
+}

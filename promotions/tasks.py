@@ -1,0 +1,32 @@
+"""Celery tasks of the app. Periodic ones are listed in ``promotions.schedules.BEAT_SCHEDULE``."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from .conf import app_settings
+from .tracking import buffer
+from .tracking.models import Event
+
+PURGE_BATCH = 10_000
+
+
+@shared_task(name="promotions.flush_events", ignore_result=True)
+def flush_events() -> int:
+    """Move buffered events from Redis into the database."""
+    return buffer.flush()
+
+
+@shared_task(name="promotions.purge_expired_events", ignore_result=True)
+def purge_expired_events() -> int:
+    """Delete events older than ``PROMOTIONS["RETENTION_DAYS"]``, in batches to keep locks short."""
+    cutoff = timezone.now() - timedelta(days=app_settings.RETENTION_DAYS)
+    deleted = 0
+    while True:
+        ids = list(Event.objects.filter(occurred_at__lt=cutoff).values_list("pk", flat=True)[:PURGE_BATCH])
+        if not ids:
+            return deleted
+        deleted += Event.objects.filter(pk__in=ids).delete()[0]

@@ -1,0 +1,167 @@
+"""Where captured events go between a request and the database.
+
+With ``PROMOTIONS["REDIS_URL"]`` set, events are appended to a Redis stream and the flush
+task moves them into the database in batches, at least once: a consumer group keeps every
+read-but-unacknowledged event pending until it is inserted, and the idempotency key makes a
+second insert of the same event a no-op. Without Redis, or while Redis is down, events are
+written to the database at once, in one bulk insert per request.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import time
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+
+from ..conf import app_settings
+from ..products import get_adapter
+from .models import Event
+
+logger = logging.getLogger(__name__)
+
+GROUP = "promotions-flush"
+# A pending event unacknowledged for this long belongs to a consumer that died: take it over.
+CLAIM_IDLE_MS = 60_000
+# After a Redis failure, requests skip Redis for this long instead of waiting on it each time.
+REDIS_RETRY_SECONDS = 5.0
+
+_clients: dict[str, Any] = {}
+_redis_down_until = 0.0
+failures = {"redis": 0, "database": 0}
+
+
+def redis_client():
+    """A Redis client for ``PROMOTIONS["REDIS_URL"]`` with short timeouts, or None."""
+    url = app_settings.REDIS_URL
+    if not url:
+        return None
+    if url not in _clients:
+        import redis
+
+        _clients[url] = redis.Redis.from_url(url, socket_connect_timeout=0.25, socket_timeout=1.0)
+    return _clients[url]
+
+
+def _redis_available() -> bool:
+    return redis_client() is not None and time.monotonic() >= _redis_down_until
+
+
+def _mark_redis_down() -> None:
+    global _redis_down_until
+    _redis_down_until = time.monotonic() + REDIS_RETRY_SECONDS
+    failures["redis"] += 1
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"cannot serialize {type(value).__name__}")
+
+
+def write(events: list[dict[str, Any]]) -> None:
+    """Store captured events: to the Redis buffer when it is up, else straight to the database."""
+    if not events:
+        return
+    if _redis_available():
+        import redis
+
+        try:
+            pipe = redis_client().pipeline(transaction=False)
+            for event in events:
+                pipe.xadd(app_settings.EVENT_STREAM, {"e": json.dumps(event, default=_json_default)})
+            pipe.execute()
+            return
+        except redis.RedisError:
+            logger.warning("promotions: Redis buffer unavailable, writing %d events to the database", len(events))
+            _mark_redis_down()
+    insert(events)
+
+
+def _to_model(event: dict[str, Any], product_pks: dict[str, Any]) -> Event:
+    fields = dict(event)
+    occurred_at = fields.pop("occurred_at")
+    if isinstance(occurred_at, str):
+        occurred_at = datetime.fromisoformat(occurred_at)
+    item_id = fields.get("item_id") or ""
+    return Event(occurred_at=occurred_at, product_id=product_pks.get(item_id), **fields)
+
+
+def insert(events: Iterable[dict[str, Any]]) -> int:
+    """Bulk-insert events, skipping any whose idempotency key is already stored."""
+    events = list(events)
+    if not events:
+        return 0
+    item_ids = {event["item_id"] for event in events if event.get("item_id")}
+    products = get_adapter().get_by_ids(list(item_ids)) if item_ids else {}
+    product_pks = {item_id: product.pk for item_id, product in products.items()}
+    rows = [_to_model(event, product_pks) for event in events]
+    with transaction.atomic():
+        Event.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    return len(rows)
+
+
+def _consumer_name() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def _ensure_group(client, stream: str) -> None:
+    import redis
+
+    try:
+        client.xgroup_create(stream, GROUP, id="0", mkstream=True)
+    except redis.ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+
+
+def _read_batch(client, stream: str, count: int, claim_idle_ms: int) -> list[tuple[bytes, dict]]:
+    """Events pending for a dead consumer first, then new ones."""
+    consumer = _consumer_name()
+    _next, claimed, *_ = client.xautoclaim(stream, GROUP, consumer, min_idle_time=claim_idle_ms, count=count)
+    if claimed:
+        return claimed
+    # Our own pending entries (left by an earlier crash of this very process name) come next.
+    own = client.xreadgroup(GROUP, consumer, {stream: "0"}, count=count)
+    if own and own[0][1]:
+        return own[0][1]
+    new = client.xreadgroup(GROUP, consumer, {stream: ">"}, count=count)
+    return new[0][1] if new else []
+
+
+def flush(max_batches: int = 100, claim_idle_ms: int = CLAIM_IDLE_MS) -> int:
+    """Move buffered events from Redis into the database; returns how many were moved."""
+    client = redis_client()
+    if client is None:
+        return 0
+    stream = app_settings.EVENT_STREAM
+    _ensure_group(client, stream)
+    moved = 0
+    for _ in range(max_batches):
+        batch = _read_batch(client, stream, app_settings.FLUSH_BATCH_SIZE, claim_idle_ms)
+        entries = [(message_id, fields) for message_id, fields in batch if fields]
+        if not batch:
+            break
+        insert(json.loads(fields[b"e"]) for _, fields in entries)
+        # Acknowledge only after the insert has committed: a crash before this line leaves the
+        # events pending, and the next flush inserts them again as no-ops.
+        ids = [message_id for message_id, _ in batch]
+        client.xack(stream, GROUP, *ids)
+        client.xdel(stream, *ids)
+        moved += len(entries)
+    return moved
+
+
+def backlog() -> int | None:
+    """Events waiting in the Redis buffer, or None without Redis."""
+    client = redis_client()
+    return None if client is None else int(client.xlen(app_settings.EVENT_STREAM))
