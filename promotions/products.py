@@ -102,6 +102,18 @@ class ProductAdapter:
             queryset = queryset.filter(**{available.replace(".", "__"): True})
         return queryset
 
+    def create_placeholder(self, item_id: str, price: Decimal | None = None) -> Any:
+        """Create a product known only by its id (``promotions_import_events --create-items``).
+
+        Shops whose product model has other required fields override this.
+        """
+        values = {self.lookup_field(): item_id}
+        for name, value in (("title", item_id), ("price", price or Decimal("0"))):
+            path = self.fields.get(name)
+            if path and "." not in path:
+                values[path] = value
+        return self.model._default_manager.create(**values)
+
     def get_by_ids(self, ids: list[str]) -> dict[str, Any]:
         """Products by public id, in one query."""
         found = self.model._default_manager.filter(**{f"{self.lookup_field()}__in": list(ids)})

@@ -135,13 +135,17 @@ CELERY_TASK_ALWAYS_EAGER = "CELERY_BROKER_URL" not in os.environ
 CELERY_TASK_EAGER_PROPAGATES = True
 if CELERY_BROKER_URL == "filesystem://":
     _queue_dir = VAR_DIR / "celery" / "queue"
+    _queue_dir.mkdir(parents=True, exist_ok=True)  # the transport expects its folder to exist
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
-        "processed_folder": str(VAR_DIR / "celery" / "processed"),
-        "store_processed": False,
     }
 CELERY_BEAT_SCHEDULE = {**PROMOTIONS_BEAT_SCHEDULE}
+if "PROMOTIONS_FLUSH_INTERVAL" in os.environ:  # seconds between buffer flushes (tests shorten it)
+    CELERY_BEAT_SCHEDULE["promotions-flush-events"] = {
+        **CELERY_BEAT_SCHEDULE["promotions-flush-events"],
+        "schedule": float(os.environ["PROMOTIONS_FLUSH_INTERVAL"]),
+    }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
