@@ -1,40 +1,227 @@
-"""Pages of the demo shop."""
+"""Pages of the demo shop: catalogue, cart, checkout, orders, accounts, reviews and consent."""
 
-from django.core.paginator import Paginator
-from django.db.models import Count, Q
-from django.shortcuts import get_object_or_404, render
+from __future__ import annotations
 
-from .models import Category, Product
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Page, Paginator
+from django.db.models import Avg, Count, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from .cart import Cart, EmptyCart, OutOfStock, PaymentDeclined, cart_total, out_of_stock, place_order
+from .consent import ACCEPTED, DECLINED, remember_answer
+from .forms import AddToCartForm, CartQuantityForm, CheckoutForm, ReviewForm, SignUpForm
+from .models import Category, Order, Product, Review
 
 PAGE_SIZE = 24
+ORDERS_PAGE_SIZE = 20
+#: Session key of the orders placed in this session, so an anonymous buyer can see their confirmation.
+PLACED_ORDERS_KEY = "placed_orders"
+MAX_PLACED_ORDERS = 20
 
 
-def _page(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+def _page(request: HttpRequest, queryset: QuerySet, page_size: int | None = None) -> Page:
+    return Paginator(queryset, page_size or PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-def home(request):
+def _catalogue() -> QuerySet[Product]:
+    return Product.objects.select_related("category")
+
+
+# --- Catalogue ---------------------------------------------------------------------
+
+
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
     categories = Category.objects.annotate(product_count=Count("products")).filter(product_count__gt=0)
-    products = Product.objects.select_related("category").filter(in_stock=True)
-    return render(request, "shop/product_list.html", {"categories": categories, "page": _page(request, products)})
+    return render(request, "shop/home.html", {"categories": categories, "page": _page(request, _catalogue())})
 
 
-def category(request, slug):
+@require_safe
+def category(request: HttpRequest, slug: str) -> HttpResponse:
     current = get_object_or_404(Category, slug=slug)
-    products = current.products.select_related("category").filter(in_stock=True)
+    products = _catalogue().filter(category=current)
     return render(request, "shop/product_list.html", {"category": current, "page": _page(request, products)})
 
 
-def search(request):
+@require_safe
+def search(request: HttpRequest) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
     products = Product.objects.none()
     if query:
-        products = Product.objects.select_related("category").filter(
-            Q(title__icontains=query) | Q(description__icontains=query) | Q(stock_code__iexact=query), in_stock=True
+        products = _catalogue().filter(
+            Q(title__icontains=query) | Q(description__icontains=query) | Q(stock_code__iexact=query)
         )
     return render(request, "shop/product_list.html", {"query": query, "page": _page(request, products)})
 
 
-def product_detail(request, stock_code):
+@require_safe
+def product_detail(request: HttpRequest, stock_code: str) -> HttpResponse:
     product = get_object_or_404(Product.objects.select_related("category", "brand"), stock_code=stock_code)
-    return render(request, "shop/product_detail.html", {"product": product})
+    own_review = (
+        Review.objects.filter(user=request.user, product=product).first() if request.user.is_authenticated else None
+    )
+    return _product_page(request, product, ReviewForm(instance=own_review))
+
+
+def _product_page(request: HttpRequest, product: Product, review_form: ReviewForm) -> HttpResponse:
+    reviews = product.reviews.select_related("user")
+    context = {
+        "product": product,
+        "reviews": reviews,
+        "rating": reviews.aggregate(average=Avg("rating"), count=Count("id")),
+        "add_form": AddToCartForm(),
+        "review_form": review_form,
+    }
+    return render(request, "shop/product_detail.html", context)
+
+
+@require_POST
+@login_required
+def review(request: HttpRequest, stock_code: str) -> HttpResponse:
+    """Create the customer's review of the product, or update the one they wrote before."""
+    product = get_object_or_404(Product.objects.select_related("category", "brand"), stock_code=stock_code)
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        return _product_page(request, product, form)
+    # update_or_create keeps one review per customer and product, even under a double submit.
+    Review.objects.update_or_create(user=request.user, product=product, defaults=form.cleaned_data)
+    messages.success(request, _("Thank you for your review."))
+    return redirect(product)
+
+
+# --- Cart --------------------------------------------------------------------------
+
+
+@require_safe
+def cart_detail(request: HttpRequest) -> HttpResponse:
+    return render(request, "shop/cart.html", _cart_context(Cart(request)))
+
+
+def _cart_context(cart: Cart) -> dict:
+    lines = cart.lines()
+    return {"lines": lines, "total": cart_total(lines), "out_of_stock": out_of_stock(lines)}
+
+
+@require_POST
+def cart_add(request: HttpRequest, stock_code: str) -> HttpResponse:
+    product = get_object_or_404(Product, stock_code=stock_code)
+    form = AddToCartForm(request.POST)
+    if not product.in_stock:
+        messages.error(request, _("Sorry, %(title)s is out of stock.") % {"title": product.title})
+        return redirect(product)
+    if not form.is_valid():
+        messages.error(request, _("Please enter a valid quantity."))
+        return redirect(product)
+    Cart(request).add(product, form.cleaned_data["quantity"])
+    messages.success(request, _("%(title)s was added to your cart.") % {"title": product.title})
+    return redirect("shop:cart")
+
+
+@require_POST
+def cart_update(request: HttpRequest, stock_code: str) -> HttpResponse:
+    product = get_object_or_404(Product, stock_code=stock_code)
+    form = CartQuantityForm(request.POST)
+    if form.is_valid():
+        Cart(request).set(product, form.cleaned_data["quantity"])
+    else:
+        messages.error(request, _("Please enter a valid quantity."))
+    return redirect("shop:cart")
+
+
+@require_POST
+def cart_remove(request: HttpRequest, stock_code: str) -> HttpResponse:
+    product = get_object_or_404(Product, stock_code=stock_code)
+    Cart(request).remove(product)
+    messages.info(request, _("%(title)s was removed from your cart.") % {"title": product.title})
+    return redirect("shop:cart")
+
+
+# --- Checkout and orders -----------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def checkout(request: HttpRequest) -> HttpResponse:
+    cart = Cart(request)
+    if not cart:
+        messages.info(request, _("Your cart is empty."))
+        return redirect("shop:cart")
+    form = CheckoutForm(
+        request.POST if request.method == "POST" else None, initial={"email": getattr(request.user, "email", "")}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            order = place_order(cart, user=request.user, **form.cleaned_data)
+        except EmptyCart:
+            messages.info(request, _("Your cart is empty."))
+            return redirect("shop:cart")
+        except OutOfStock as error:
+            titles = ", ".join(product.title for product in error.products)
+            form.add_error(None, _("Out of stock: %(titles)s. Please remove it from your cart.") % {"titles": titles})
+        except PaymentDeclined:
+            form.add_error("card_number", _("Your card was declined. Please use another card."))
+        else:
+            placed = [*request.session.get(PLACED_ORDERS_KEY, []), order.pk]
+            request.session[PLACED_ORDERS_KEY] = placed[-MAX_PLACED_ORDERS:]
+            messages.success(request, _("Thank you! Your payment was accepted and your order is on its way."))
+            return redirect("shop:order", order.pk)
+    return render(request, "shop/checkout.html", {"form": form, **_cart_context(cart)})
+
+
+@require_safe
+def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    order = get_object_or_404(Order.objects.prefetch_related("lines__product"), pk=pk)
+    if not _may_see(request, order):
+        raise Http404
+    return render(request, "shop/order_detail.html", {"order": order})
+
+
+def _may_see(request: HttpRequest, order: Order) -> bool:
+    """Customers see their own orders; a buyer without an account sees those placed in this session."""
+    own = request.user.is_authenticated and order.user_id == request.user.pk
+    return own or order.pk in request.session.get(PLACED_ORDERS_KEY, [])
+
+
+@require_safe
+@login_required
+def order_list(request: HttpRequest) -> HttpResponse:
+    orders = request.user.orders.prefetch_related("lines")
+    return render(request, "shop/order_list.html", {"page": _page(request, orders, ORDERS_PAGE_SIZE)})
+
+
+# --- Accounts and consent ----------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("shop:home")
+    form = SignUpForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        login(request, form.save())
+        messages.success(request, _("Welcome! Your account was created."))
+        return redirect("shop:home")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@require_POST
+def consent(request: HttpRequest) -> HttpResponse:
+    """Store the visitor's answer to the consent banner and go back to the page they were on."""
+    answer = request.POST.get("answer")
+    if answer not in (ACCEPTED, DECLINED):
+        return HttpResponseBadRequest(_("Unknown answer."))
+    response = redirect(_safe_next_url(request))
+    remember_answer(response, accepted=answer == ACCEPTED, secure=request.is_secure())
+    return response
+
+
+def _safe_next_url(request: HttpRequest) -> str:
+    """The ``next`` URL when it stays on this site, else the home page."""
+    next_url = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure())
+    return next_url if safe else "shop:home"
