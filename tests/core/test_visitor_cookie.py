@@ -5,9 +5,12 @@ from django.urls import reverse
 
 from promotions.conf import app_settings
 
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"
+
 
 @pytest.mark.django_db
 def test_visitor_id_issued_once_and_kept(client):
+    client.defaults["HTTP_USER_AGENT"] = BROWSER
     first = client.get(reverse("shop:home"))
     cookie = first.cookies[app_settings.VISITOR_COOKIE_NAME]
     assert cookie["httponly"] and cookie["samesite"] == "Lax"
@@ -19,6 +22,7 @@ def test_visitor_id_issued_once_and_kept(client):
 
 @pytest.mark.django_db
 def test_forged_visitor_cookie_is_replaced(client):
+    client.defaults["HTTP_USER_AGENT"] = BROWSER
     client.cookies[app_settings.VISITOR_COOKIE_NAME] = "0" * 32
     response = client.get(reverse("shop:home"))
     assert response.wsgi_request.visitor_id != "0" * 32
