@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Page, Paginator
 from django.db.models import Avg, Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -82,10 +83,12 @@ def _product_page(request: HttpRequest, product: Product, review_form: ReviewFor
 
 
 @require_POST
-@login_required
 def review(request: HttpRequest, stock_code: str) -> HttpResponse:
     """Create the customer's review of the product, or update the one they wrote before."""
     product = get_object_or_404(Product.objects.select_related("category", "brand"), stock_code=stock_code)
+    if not request.user.is_authenticated:
+        # Back to the product page after signing in: this URL only answers POST.
+        return redirect_to_login(product.get_absolute_url())
     form = ReviewForm(request.POST)
     if not form.is_valid():
         return _product_page(request, product, form)

@@ -35,7 +35,7 @@ def test_bad_rating_is_a_form_error(customer_client, mug):
 def test_anonymous_visitor_cannot_review(client, mug):
     response = client.post(review_url(mug), {"rating": "5"})
     assert response.status_code == 302
-    assert response.url.startswith(reverse("shop:login"))
+    assert response.url == f"{reverse('shop:login')}?next=/product/MUG1/"
     assert Review.objects.count() == 0
     assert "Sign in to write a review." in client.get(mug.get_absolute_url()).text
 
