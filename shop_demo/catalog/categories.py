@@ -1,10 +1,17 @@
 """Categories derived from product titles.
 
-The Online Retail data has no categories, so the shop derives them from the titles with an
-ordered table of keyword rules: the first rule with a keyword in the title names its category.
-Keywords match whole words, case-insensitively, and a trailing plural ``S`` also matches
-("CANDLE" matches "CANDLES"). The order settles titles that fit several rules: a Christmas
-candle is filed under Christmas, a lunch bag under Lunch & Picnic rather than Bags.
+The Online Retail data has no categories, so the shop derives them from the titles with a table
+of keyword rules. Keywords match whole words, case-insensitively, and a trailing plural ``S``
+also matches ("CANDLE" matches "CANDLES"). A title takes the category of:
+
+1. the first seasonal rule (Christmas, Easter) with a keyword in the title: the shop shows its
+   Christmas range in one place, gift bags and candles included; else
+2. the first rule with a multi-word keyword in the title ("NAPKIN RING", "CAKE CASES" and
+   "PLAYING CARDS" say more than any single word they contain); else
+3. the first rule with a single-word keyword in the title.
+
+The order of the table settles the remaining overlaps: specific rules come first, broad words
+such as HEART or HANGING last.
 
 Pure Python (no Django) so that the rules can be tuned and tested on the titles alone.
 """
@@ -13,74 +20,266 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-FALLBACK_CATEGORY = "Gifts & Novelties"
+FALLBACK_CATEGORY = "Other"
 MIN_CATEGORY_SIZE = 10
+SEASONAL_CATEGORIES = ("Christmas", "Easter")
 
-# (category, keywords), first match wins: seasonal and specific rules come before generic ones.
 RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Christmas", ("CHRISTMAS", "XMAS", "ADVENT", "SANTA", "REINDEER", "SNOWFLAKE", "SNOWMAN", "NATIVITY", "BAUBLE")),
-    ("Easter", ("EASTER", "EGG", "CHICK", "BUNNY")),
-    ("Jewellery", ("NECKLACE", "NECKL", "BRACELET", "EARRINGS", "PENDANT", "BROOCH", "BEAD", "CHARM", "BANGLE")),
-    ("Hair Accessories", ("HAIR", "HAIRCLIP", "HAIRBAND", "BOBBLE", "SLIDE", "ALICE BAND", "HAIR COMB")),
-    ("Lunch & Picnic", ("LUNCH", "PICNIC", "SNACK", "FLASK", "LUNCHBOX")),
-    ("Party", ("PARTY", "BUNTING", "BALLOON", "BIRTHDAY", "CAKE CASES", "PARTY BAG")),
-    ("Cards & Gift Wrap", ("CARD", "WRAP", "WRAPPING", "GIFT TAG", "TISSUE", "RIBBON", "ENVELOPE", "POSTCARD")),
-    ("Bags & Purses", ("BAG", "HANDBAG", "SHOPPER", "TOTE", "WASHBAG", "PURSE", "WALLET", "BACKPACK", "RUCKSACK")),
+    (
+        "Christmas",
+        ("CHRISTMAS", "XMAS", "ADVENT", "SANTA", "REINDEER", "SNOWFLAKE", "SNOWMAN", "NATIVITY", "BAUBLE", "TINSEL")
+        + ("SLEIGH", "HOLLY", "NOEL", "JINGLE BELL", "ICICLE", "ANGEL"),
+    ),
+    ("Easter", ("EASTER", "CHICK", "BUNNY", "BUNNIES")),
+    (
+        "Cards & Gift Wrap",
+        ("CARD", "WRAP", "WRAPPING", "GIFT TAG", "GIFT BAG", "GIFT TAPE", "TISSUE", "RIBBON", "ENVELOPE", "POSTCARD"),
+    ),
+    ("Magnets & Keyrings", ("MAGNET", "KEYRING", "KEY RING", "KEY FOB", "KEY-CHAIN")),
+    (
+        "Jewellery",
+        ("NECKLACE", "NECKLAC", "NECKL", "BRACELET", "BRACLET", "EARRING", "PENDANT", "BROOCH", "BEAD", "CHARM")
+        + ("BANGLE", "RING", "LARIAT", "JEWELLERY"),
+    ),
+    ("Hair Accessories", ("HAIR", "HAIRCLIP", "HAIRSLIDE", "HAIRBAND", "HAIRGRIP", "BOBBLE", "ALICE BAND")),
+    ("Lunch & Picnic", ("LUNCH", "LUNCHBOX", "PICNIC", "SNACK", "FLASK")),
+    (
+        "Party",
+        ("PARTY", "BUNTING", "BALLOON", "BIRTHDAY", "CONFETTI", "STRAW", "PAPER CHAIN", "COCKTAIL", "PAPER CUP")
+        + ("HONEYCOMB", "DOILIES", "BADGE", "TATTOO", "ROSETTE", "DISCO BALL", "TIARA", "LEIS"),
+    ),
     (
         "Candles & Lights",
-        ("CANDLE", "T-LIGHT", "TLIGHT", "CANDLEHOLDER", "LANTERN", "LIGHT", "LAMP", "LAMPSHADE", "NIGHTLIGHT"),
+        ("CANDLE", "T-LIGHT", "TLIGHT", "TEALIGHT", "CANDLEHOLDER", "CANDLEPOT", "CANDLESTICK", "CANDLESTAND")
+        + ("VOTIVE", "LANTERN", "LIGHT", "LAMP", "LAMPSHADE", "NIGHTLIGHT", "CHANDELIER", "LIGHTBULB", "BULB", "LED")
+        + ("TORCH", "MATCHES"),
     ),
     ("Home Fragrance", ("INCENSE", "OIL BURNER", "SCENT", "FRAGRANCE", "POT POURRI", "POT POURI", "DIFFUSER")),
+    (
+        "Baking",
+        ("BAKING", "CAKE CASES", "PETIT FOUR CASES", "CAKE TIN", "COOKIE CUTTER", "BISCUIT CUTTER", "CAKE STAND")
+        + (
+            "CAKESTAND",
+            "CAKE CARRIER",
+            "CAKE FORK",
+            "CAKE SLICE",
+            "ICING",
+            "ROLLING PIN",
+            "LOLLY MAKER",
+            "LOLLY MOULD",
+        ),
+    ),
     ("Mugs & Cups", ("MUG", "CUP", "TEACUP", "BEAKER", "SAUCER")),
     (
         "Tableware",
-        ("PLATE", "BOWL", "DISH", "CUTLERY", "NAPKIN", "COASTER", "PLACEMAT", "JUG", "TEAPOT", "CAKESTAND", "GLASS"),
+        (
+            "PLATE",
+            "BOWL",
+            "FRUITBOWL",
+            "DISH",
+            "CUTLERY",
+            "NAPKIN",
+            "NAPKIN RING",
+            "NAPKIN CHARM",
+            "COASTER",
+            "PLACEMAT",
+        )
+        + (
+            "JUG",
+            "TEAPOT",
+            "WINE GLASS",
+            "TEA GLASS",
+            "APERITIF GLASS",
+            "MILKSHAKE GLASS",
+            "CHAMPAGNE GLASS",
+            "TEA FOR ONE",
+            "COFFEE SET",
+            "CHALICE",
+            "PLATTER",
+            "TUMBLER",
+            "GOBLET",
+            "TABLECLOTH",
+            "TABLE CLOTH",
+            "TABLE RUN",
+            "EGG CUP",
+        )
+        + ("PLACE SETTING", "TEA SET", "TRAY", "CHOPSTICK", "SALT AND PEPPER", "SUGAR DISPENSER", "BREAKFAST SET"),
     ),
     (
-        "Kitchen & Baking",
-        ("BAKING", "APRON", "OVEN GLOVE", "TEA TOWEL", "SPOON", "MEASURING", "KITCHEN", "PANTRY", "FRYING PAN"),
+        "Kitchen",
+        ("APRON", "OVEN GLOVE", "OVEN MITT", "TEA TOWEL", "SPOON", "MEASURING", "KITCHEN", "PANTRY", "PAN")
+        + ("CHOPPING BOARD", "BREAD BIN", "FOOD COVER", "FOOD CONTAINER", "CONTAINER", "COLANDER", "LADLE")
+        + ("TEA COSY", "WASHING UP", "SQUEEZER", "TOASTRACK", "TEA STRAINER", "SUGAR TONGS", "UTENSIL")
+        + (
+            "BOTTLE OPENER",
+            "CADDY",
+            "JAM MAKING",
+            "COOKING SET",
+            "BISCUIT BARREL",
+            "POPCORN HOLDER",
+            "JAM POT",
+            "EGG COSY",
+            "EGG WARMER",
+            "EGG HOLDER",
+        ),
     ),
-    ("Storage", ("TIN", "BOX", "BOXES", "JAR", "BASKET", "STORAGE", "DRAWER", "CABINET", "TRINKET", "CRATE")),
     (
         "Stationery",
-        ("NOTEBOOK", "PEN", "PENCIL", "ERASER", "RUBBER", "STICKER", "SKETCHBOOK", "CALENDAR", "DIARY", "NOTEPAD"),
+        ("NOTEBOOK", "NOTE BOOK", "JOURNAL", "POCKET BOOK", "EXERCISE BOOK", "ADDRESS BOOK", "SCRAP BOOK", "PEN")
+        + ("PENCIL", "ERASER", "RUBBER", "STICKER", "SKETCHBOOK", "CALENDAR", "DIARY", "NOTEPAD", "STATIONERY")
+        + ("RULER", "CALCULATOR", "CRAYON", "CHALK", "STAMP SET", "HOLE PUNCH", "TAPE", "PAPERWEIGHT", "P'WEIGHT")
+        + (
+            "MEMO BOARD",
+            "MEMOBOARD",
+            "BLACKBOARD",
+            "CHALKBOARD",
+            "NOTELETS",
+            "SHARPENER",
+            "CLIPBOARD",
+            "SCISSOR",
+            "WRITING SET",
+        ),
     ),
-    ("Signs & Plaques", ("SIGN", "PLAQUE", "DOORSIGN")),
-    ("Clocks", ("CLOCK", "ALARM")),
-    ("Frames & Mirrors", ("FRAME", "MIRROR", "PHOTO", "ALBUM")),
-    ("Cushions & Textiles", ("CUSHION", "THROW", "BLANKET", "QUILT", "TOWEL", "HOT WATER BOTTLE", "DOORMAT")),
-    ("Garden", ("GARDEN", "WATERING CAN", "PLANT", "BIRD FEEDER", "PLANTER", "FLOWER POT")),
-    ("Toys & Games", ("TOY", "JIGSAW", "GAME", "DOLL", "PUZZLE", "SKITTLES", "DOMINOES", "SPINNING TOP", "KITE")),
-    ("Hooks & Knobs", ("HOOK", "HANGER", "COAT RACK", "KNOB")),
-    ("Decorations", ("DECORATION", "HANGING", "GARLAND", "WREATH", "ORNAMENT", "MOBILE", "CHIME")),
-    ("Umbrellas & Fans", ("UMBRELLA", "PARASOL", "FAN")),
-    ("Magnets & Keyrings", ("MAGNET", "KEYRING", "KEY RING")),
+    (
+        "Crafts & Sewing",
+        ("SEWING", "KNITTING", "FELTCRAFT", "CRAFT", "STENCIL", "PATCHES", "PAINT SET", "COLOURING", "MODELLING")
+        + ("NEEDLE", "TAPE MEASURE", "CROCHET FLOWER", "CANVAS SET", "SEW ON", "ORIGAMI", "BUTTON"),
+    ),
+    (
+        "Bags & Purses",
+        ("BAG", "HANDBAG", "SHOPPER", "TOTE", "WASHBAG", "PURSE", "WALLET", "BACKPACK", "RUCKSACK", "GLASSES CASE"),
+    ),
+    (
+        "Storage",
+        ("TIN", "BOX", "BOXES", "JAR", "BASKET", "STORAGE", "DRAWER", "CABINET", "TRINKET", "CRATE", "BUCKET")
+        + ("MONEY BANK", "PIGGY BANK", "TREASURE CHEST", "HAMPER", "CANNISTER", "CANISTER"),
+    ),
+    ("Wall Art & Signs", ("WALL ART", "CANVAS", "PICTURE", "PRINT", "SIGN", "PLAQUE", "DOORSIGN", "NUMBER TILE")),
+    ("Clocks", ("CLOCK", "ALARM", "WALL CLOCK")),
+    ("Frames & Mirrors", ("FRAME", "PHOTOFRAME", "PICTURE FRAME", "MIRROR", "PHOTO", "ALBUM")),
+    (
+        "Cushions & Textiles",
+        ("CUSHION", "THROW", "BLANKET", "QUILT", "TOWEL", "HOT WATER BOTTLE", "HOTTIE", "FILLER PAD", "FLANNEL"),
+    ),
+    (
+        "Bath & Beauty",
+        ("BATHROOM", "SOAP", "BATH", "SPONGE", "SHOWER CAP", "TOILETTE", "LIP GLOSS", "COSMETIC", "MANICURE")
+        + ("NAIL", "BATHROOM SCALES", "APOTHECARY"),
+    ),
+    (
+        "Garden",
+        ("GARDEN", "GARDENERS", "WATERING CAN", "PLANT", "PLANTER", "BIRD FEEDER", "FLOWER POT", "HERB MARKER")
+        + ("GROW YOUR OWN", "GNOME", "BIRD HOUSE", "BIRDHOUSE", "BIRD TABLE", "POTTING SHED", "SPADE", "WHEELBARROW")
+        + ("KNEELING", "TWINE"),
+    ),
+    (
+        "Toys & Games",
+        ("TOY", "JIGSAW", "GAME", "DOLL", "PUZZLE", "SKITTLES", "DOMINOES", "SPINNING TOP", "KITE", "PLAYING CARDS")
+        + ("HELICOPTER", "TEDDY", "PUPPET", "BINGO", "LUDO", "SNAKES & LADDERS", "NAUGHTS & CROSSES", "SKIPPING")
+        + ("SKIPPPING", "FLYING DISC", "INFLATABLE", "BUBBLES", "CREEPY CRAWLIE", "FARMYARD", "BUILDING BLOCK")
+        + ("ROCKING HORSE", "PLAYHOUSE", "WINDMILL", "DRAWING SLATE", "GLIDER", "PIECE DINOSAUR", "PIECE SNAKE")
+        + ("SOLDIER", "MARBLES", "YO-YO", "FARM ANIMAL", "RADIO"),
+    ),
+    ("Hooks & Knobs", ("HOOK", "HANGER", "COAT RACK", "KNOB", "DRAWERKNOB", "DRAWER KNOB", "SUCTION CUP")),
+    (
+        "Travel & Outdoor",
+        ("UMBRELLA", "PARASOL", "RAIN PONCHO", "PONCHO", "RAIN HAT", "RAIN MAC", "HAMMOCK", "LUGGAGE TAG", "TRAVEL")
+        + ("PASSPORT", "VIPPASSPORT", "BICYCLE", "FIRST AID", "WINDSOCK", "FLAG", "SUNGLASSES", "BEACH"),
+    ),
+    (
+        "Accessories",
+        ("SCARF", "HAND WARMER", "SLIPPER", "EAR MUFF", "GLOVES", "FAN", "HAT", "SOCK", "MITTENS", "BIB"),
+    ),
+    (
+        "Home Essentials",
+        ("DOORSTOP", "DOORMAT", "BIN", "CURTAIN", "LETTER RACK", "MAGAZINE RACK", "WALL TIDY", "ORGANISER", "PEG")
+        + ("RACK", "DOORBELL", "THERMOMETER", "FLY SWAT", "IRONING", "MAT", "SHOE TIDY", "LETTER HOLDER", "ASHTRAY"),
+    ),
+    (
+        "Furniture",
+        ("CHAIR", "STOOL", "POUFFE", "SHELF", "SHELF UNIT", "SEAT", "DESK", "TABLE", "CHEST", "SCREEN"),
+    ),
+    (
+        "Decorations",
+        (
+            "DECORATION",
+            "TABLE DECORATION",
+            "HANGING",
+            "GARLAND",
+            "WREATH",
+            "ORNAMENT",
+            "MOBILE",
+            "CHIME",
+            "WINDCHIME",
+            "HEART",
+            "STAR",
+        )
+        + ("FEATHER TREE", "WICKER", "FILIGREE", "ART FLOWER", "ARTIFICIAL FLOWER", "ARTIIFCIAL FLOWER", "VASE")
+        + (
+            "TOADSTOOL",
+            "MUSHROOM",
+            "BUDDHA",
+            "SHELL",
+            "PORCELAIN ROSE",
+            "BIRD",
+            "BUTTERFLY",
+            "LETTERS",
+            "FLYING DUCKS",
+            "CLOCHE",
+        ),
+    ),
 )
 
 
-def _keyword_pattern(keywords: Iterable[str]) -> re.Pattern[str]:
-    alternatives = "|".join(re.escape(keyword) for keyword in sorted(keywords, key=len, reverse=True))
-    return re.compile(rf"\b(?:{alternatives})S?\b")
+def _pattern(keywords: Iterable[str]) -> re.Pattern[str] | None:
+    keywords = sorted(keywords, key=len, reverse=True)
+    if not keywords:
+        return None
+    alternatives = "|".join(re.escape(keyword) for keyword in keywords)
+    # Letters, not digits, bound a word: truncated titles read "NECKL36" or "SET/4".
+    return re.compile(rf"(?<![A-Z])(?:{alternatives})S?(?![A-Z])")
 
 
-_COMPILED_RULES = tuple((category, _keyword_pattern(keywords)) for category, keywords in RULES)
+def _compile(
+    rules: Iterable[tuple[str, tuple[str, ...]]], keeps: Callable[[str], bool]
+) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """The rules as patterns, each made of the keywords that ``keeps`` keeps."""
+    compiled = ((category, _pattern(filter(keeps, keywords))) for category, keywords in rules)
+    return tuple((category, pattern) for category, pattern in compiled if pattern is not None)
+
+
+def _is_phrase(keyword: str) -> bool:
+    return " " in keyword
+
+
+_SEASONAL_RULES = [rule for rule in RULES if rule[0] in SEASONAL_CATEGORIES]
+_OTHER_RULES = [rule for rule in RULES if rule[0] not in SEASONAL_CATEGORIES]
+# The three passes of the module docstring.
+_PASSES = (
+    _compile(_SEASONAL_RULES, lambda keyword: True),
+    _compile(_OTHER_RULES, _is_phrase),
+    _compile(_OTHER_RULES, lambda keyword: not _is_phrase(keyword)),
+)
 
 
 def categorize(title: str) -> str | None:
-    """The category named by the first rule matching ``title``, or None when no rule matches."""
+    """The category that the rules give ``title``, or None when no keyword matches."""
     normalized = " ".join(title.upper().split())
-    for category, pattern in _COMPILED_RULES:
-        if pattern.search(normalized):
-            return category
+    for rules in _PASSES:
+        for category, pattern in rules:
+            if pattern.search(normalized):
+                return category
     return None
 
 
 def assign_categories(titles: Iterable[str]) -> dict[str, str]:
-    """Map each title to a category; unmatched titles and categories under the minimum size go to the fallback."""
+    """Map each title to its category; titles no rule matches, and categories of fewer than
+    ``MIN_CATEGORY_SIZE`` products (one product per title given, repeats included), get the fallback."""
+    titles = list(titles)
     matched = {title: categorize(title) for title in titles}
-    sizes = Counter(matched.values())
+    sizes = Counter(matched[title] for title in titles)
     return {
         title: category if category is not None and sizes[category] >= MIN_CATEGORY_SIZE else FALLBACK_CATEGORY
         for title, category in matched.items()
