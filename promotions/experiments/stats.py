@@ -358,17 +358,22 @@ def sequential_test_over_looks(
     Reports the latest estimates, the running minimum of the always-valid p-values and the running
     intersection of the confidence sequences: both stay valid because the guarantee holds
     uniformly over looks, and they agree with each other (p < alpha iff the interval excludes 0).
+    Looks with undefined figures (an arm without variance yet) are skipped.
     """
     results = [sequential_test(control, treatment, alpha, tuning) for control, treatment in looks]
     latest = results[-1]
+
+    def across_looks(field: str, reduce) -> float:
+        return float(reduce([getattr(result, field) for result in results]))
+
     return Comparison(
         abs_lift=latest.abs_lift,
         rel_lift=latest.rel_lift,
-        ci_low=max(result.ci_low for result in results),
-        ci_high=min(result.ci_high for result in results),
-        rel_ci_low=max(result.rel_ci_low for result in results),
-        rel_ci_high=min(result.rel_ci_high for result in results),
-        p_value=min(result.p_value for result in results),
+        ci_low=across_looks("ci_low", np.nanmax),
+        ci_high=across_looks("ci_high", np.nanmin),
+        rel_ci_low=across_looks("rel_ci_low", np.nanmax),
+        rel_ci_high=across_looks("rel_ci_high", np.nanmin),
+        p_value=across_looks("p_value", np.nanmin),
         statistic=latest.statistic,
     )
 

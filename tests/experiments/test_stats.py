@@ -1,6 +1,8 @@
 """The statistics engine against hand-computed values, scipy/statsmodels and its own invariants."""
 
+import ast
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -252,3 +254,10 @@ def test_planner_needs_four_times_the_sample_for_half_the_effect():
     small = stats.plan_proportion_test(0.05, 0.1, daily_traffic=1_000)
     assert small.sample_size_per_arm / large.sample_size_per_arm == pytest.approx(4, rel=0.1)
     assert small.days == math.ceil(small.total_sample_size / 1_000)
+
+
+def test_engine_imports_neither_django_nor_statsmodels():
+    tree = ast.parse(Path(stats.__file__).read_text(encoding="utf-8"))
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    imported |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert not {name for name in imported if name.split(".")[0] in {"django", "statsmodels"}}
