@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 
@@ -40,7 +40,7 @@ class ExperimentData:
 # --- reading and validation -----------------------------------------------------------------------
 
 
-def _open_text(path: Path):
+def _open_text(path: Path) -> TextIO:
     opener = gzip.open if path.suffix == ".gz" else open
     return opener(path, "rt", encoding="utf-8-sig", newline="")
 
@@ -178,7 +178,9 @@ def _cumulative_sums(data: ExperimentData, groups: list[str]) -> dict[str, np.nd
     }
 
 
-def _arm_stats(sums: dict[str, np.ndarray], group: int, look: int, kind: str):
+def _arm_stats(
+    sums: dict[str, np.ndarray], group: int, look: int, kind: str
+) -> stats.ProportionStats | stats.MeanStats | stats.CovariateStats:
     fields = {name: float(values[group, look]) for name, values in sums.items()}
     if kind == "proportion":
         return stats.ProportionStats(fields["n"], fields["sum"])
@@ -195,12 +197,14 @@ def _summaries(control, treatment, kind: str) -> tuple[Any, Any]:
 # --- the analysis ---------------------------------------------------------------------------------
 
 
-def _finite_or_none(value) -> float | None:
+def _finite_or_none(value: float) -> float | None:
     value = float(value)
     return value if math.isfinite(value) else None
 
 
-def _compare(sums: dict[str, np.ndarray], variant: int, kind: str, method: str, alpha: float):
+def _compare(
+    sums: dict[str, np.ndarray], variant: int, kind: str, method: str, alpha: float
+) -> stats.Comparison | stats.BayesianComparison:
     last_look = sums["n"].shape[1] - 1
     control = _arm_stats(sums, 0, last_look, kind)
     treatment = _arm_stats(sums, variant, last_look, kind)
@@ -226,7 +230,9 @@ def _metric_kind(data: ExperimentData) -> str:
     return "proportion" if np.isin(data.metric, (0.0, 1.0)).all() else "mean"
 
 
-def _comparison_row(name: str, control: str, result, method: str) -> dict[str, Any]:
+def _comparison_row(
+    name: str, control: str, result: stats.Comparison | stats.BayesianComparison, method: str
+) -> dict[str, Any]:
     row = {"variant": name, "control": control}
     for field in ("abs_lift", "rel_lift", "ci_low", "ci_high", "rel_ci_low", "rel_ci_high"):
         row[field] = _finite_or_none(getattr(result, field))
