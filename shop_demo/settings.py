@@ -139,6 +139,7 @@ if CELERY_BROKER_URL == "filesystem://":
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir),
         "data_folder_out": str(_queue_dir),
+        "control_folder": str(VAR_DIR / "celery" / "control"),
     }
 CELERY_BEAT_SCHEDULE = {**PROMOTIONS_BEAT_SCHEDULE}
 if "PROMOTIONS_FLUSH_INTERVAL" in os.environ:  # seconds between buffer flushes (tests shorten it)

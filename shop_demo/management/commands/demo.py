@@ -1,0 +1,96 @@
+"""python manage.py demo: set up the demo shop with personalization and serve it, in one command."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from promotions.management.progress import ProgressBar
+from shop_demo.catalog.loading import INTERACTIONS_FILE, SAMPLE_HISTORY, dataset_file, load_catalogue, load_history
+from shop_demo.embedded import start_embedded_worker, uses_embedded_broker
+
+STAFF_USERNAME = "admin"
+
+
+class Command(BaseCommand):
+    help = "Migrate, create a staff user, load the catalogue and history, then serve the shop on 127.0.0.1:8000."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--datasets",
+            type=Path,
+            default=settings.SHOP_DATASETS_DIR,
+            help="folder holding online-retail/ (default: %(default)s); without it a small sample is loaded",
+        )
+        parser.add_argument("--no-serve", action="store_true", help="set up, then exit")
+        parser.add_argument("--addrport", default="127.0.0.1:8000", help="where to serve (default: %(default)s)")
+
+    def handle(self, *args, **options):
+        datasets: Path = options["datasets"]
+        self.step("Migrating the database")
+        call_command("migrate", interactive=False, verbosity=0)
+        username, password = self.staff_user()
+        self.load(datasets)
+        self.stdout.write(self.style.SUCCESS("The demo shop is ready."))
+        admin_url = f"http://{options['addrport']}/admin/"
+        self.stdout.write(f"  Staff sign-in: {admin_url}  user {username!r}  password {password!r}")
+        if not options["no_serve"]:
+            self.serve(options["addrport"])
+
+    def step(self, text: str) -> None:
+        self.stdout.write(self.style.MIGRATE_HEADING(text))
+
+    def staff_user(self) -> tuple[str, str]:
+        """Create (or reset) the staff user with a fresh random password, printed once."""
+        password = secrets.token_urlsafe(9)
+        user, _created = get_user_model().objects.get_or_create(username=STAFF_USERNAME)
+        user.is_staff = user.is_superuser = True
+        user.set_password(password)
+        user.save()
+        return STAFF_USERNAME, password
+
+    def load(self, datasets: Path) -> None:
+        if not (datasets / "online-retail").is_dir():
+            self.stdout.write(f"{datasets}/online-retail not found: loading the built-in sample catalogue")
+        self.step("Loading the catalogue")
+        bar = ProgressBar(self.stdout, "  products")
+        created = load_catalogue(datasets, progress=bar)
+        bar.close()
+        self.stdout.write(f"  {created:,} products created")
+
+        self.step("Loading the order history (shifted to end yesterday)")
+        yesterday = timezone.localdate() - timedelta(days=1)
+        bar = ProgressBar(self.stdout, "  order lines")
+        lines = load_history(datasets, shift_to=yesterday, progress=bar)
+        bar.close()
+        self.stdout.write(f"  {lines:,} order lines created" if lines else "  history already loaded")
+
+        self.step("Importing the history as behavior events")
+        history = dataset_file(datasets, INTERACTIONS_FILE, SAMPLE_HISTORY)
+        call_command("promotions_import_events", str(history), shift_to=yesterday, stdout=self.stdout)
+
+    def serve(self, addrport: str) -> None:
+        worker = None
+        if uses_embedded_broker():
+            self.step("Starting the embedded Celery worker and beat (periodic work)")
+            log_path = Path(settings.VAR_DIR) / "celery" / "worker.log"
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            worker = start_embedded_worker(log_file=log_path.open("ab"))
+            self.stdout.write(f"  log: {log_path}")
+        try:
+            call_command("runserver", addrport, use_reloader=False)
+        except KeyboardInterrupt:
+            pass
+        except Exception as exc:  # a taken port, for example: one readable line
+            raise CommandError(str(exc)) from exc
+        finally:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=30)
