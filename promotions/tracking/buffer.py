@@ -19,7 +19,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connections, router, transaction
 
 from ..conf import app_settings
 from ..products import get_adapter
@@ -87,26 +87,53 @@ def write(events: list[dict[str, Any]]) -> None:
     insert(events)
 
 
-def _to_model(event: dict[str, Any], product_pks: dict[str, Any]) -> Event:
-    fields = dict(event)
-    occurred_at = fields.pop("occurred_at")
+# Columns written by the fast insert, in order; every other Event column has a default.
+_COLUMNS = (
+    "event_type", "visitor_id", "user_id", "item_id", "product_id", "promotion_id", "quantity", "unit_price",
+    "rating", "review_text", "query", "result_count", "dwell_seconds", "context", "occurred_at", "idempotency_key",
+)  # fmt: skip
+_TEXT_COLUMNS = {"review_text", "query", "item_id"}
+
+
+def _row(event: dict[str, Any], product_pks: dict[str, Any], ops) -> tuple:
+    occurred_at = event["occurred_at"]
     if isinstance(occurred_at, str):
         occurred_at = datetime.fromisoformat(occurred_at)
-    item_id = fields.get("item_id") or ""
-    return Event(occurred_at=occurred_at, product_id=product_pks.get(item_id), **fields)
+    unit_price = event.get("unit_price")
+    values = {
+        **{column: event.get(column) for column in _COLUMNS},
+        **{column: event.get(column) or "" for column in _TEXT_COLUMNS},
+        "product_id": product_pks.get(event.get("item_id") or ""),
+        "unit_price": None if unit_price is None else ops.adapt_decimalfield_value(Decimal(unit_price), 12, 4),
+        "context": json.dumps(event.get("context") or {}),
+        "occurred_at": ops.adapt_datetimefield_value(occurred_at),
+    }
+    return tuple(values[column] for column in _COLUMNS)
 
 
 def insert(events: Iterable[dict[str, Any]]) -> int:
-    """Bulk-insert events, skipping any whose idempotency key is already stored."""
+    """Bulk-insert events, skipping any whose idempotency key is already stored.
+
+    One ``INSERT ... ON CONFLICT DO NOTHING`` run with executemany: the ORM's bulk_create
+    spends most of its time compiling SQL, which caps ingest far below what the database takes.
+    """
     events = list(events)
     if not events:
         return 0
     item_ids = {event["item_id"] for event in events if event.get("item_id")}
     products = get_adapter().get_by_ids(list(item_ids)) if item_ids else {}
     product_pks = {item_id: product.pk for item_id, product in products.items()}
-    rows = [_to_model(event, product_pks) for event in events]
-    with transaction.atomic():
-        Event.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    connection = connections[router.db_for_write(Event)]
+    rows = [_row(event, product_pks, connection.ops) for event in events]
+    quote = connection.ops.quote_name
+    sql = "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO NOTHING".format(  # noqa: S608 - quoted names
+        quote(Event._meta.db_table),
+        ", ".join(quote(column) for column in _COLUMNS),
+        ", ".join(["%s"] * len(_COLUMNS)),
+        quote("idempotency_key"),
+    )
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
     return len(rows)
 
 

@@ -22,6 +22,7 @@ from .models import EventType
 #: Types a shop may send besides the built-in ones must be registered here first
 #: (``register_event_type("wishlist")``), so a typo is an error rather than a new metric.
 CUSTOM_EVENT_TYPES: set[str] = set()
+BUILT_IN_EVENT_TYPES = frozenset(EventType.values)
 
 
 def register_event_type(name: str) -> None:
@@ -31,7 +32,7 @@ def register_event_type(name: str) -> None:
 
 
 def is_known_event_type(name: str) -> bool:
-    return name in EventType.values or name in CUSTOM_EVENT_TYPES
+    return name in BUILT_IN_EVENT_TYPES or name in CUSTOM_EVENT_TYPES
 
 
 @dataclass
