@@ -160,6 +160,8 @@ PROMOTIONS = {
     "REDIS_URL": REDIS_URL or None,
     "PRODUCT_VIEW_URL_NAMES": {"shop:product": "stock_code"},
     "SEARCH_URL_NAMES": ["shop:search"],
+    # The demo asks for consent with a banner; nothing is tracked until the visitor accepts.
+    "CONSENT_CHECK": "shop_demo.consent.has_consent",
     "PRODUCT_FIELDS": {
         "id": "stock_code",
         "title": "title",

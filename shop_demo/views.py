@@ -14,6 +14,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from promotions.tracking import set_search_results, track
+from promotions.tracking.signals import order_placed, product_added_to_cart, product_removed_from_cart
+
 from .cart import Cart, EmptyCart, OutOfStock, PaymentDeclined, cart_total, out_of_stock, place_order
 from .consent import ACCEPTED, DECLINED, remember_answer
 from .forms import AddToCartForm, CartQuantityForm, CheckoutForm, ReviewForm, SignUpForm
@@ -58,7 +61,9 @@ def search(request: HttpRequest) -> HttpResponse:
         products = _catalogue().filter(
             Q(title__icontains=query) | Q(description__icontains=query) | Q(stock_code__iexact=query)
         )
-    return render(request, "shop/product_list.html", {"query": query, "page": _page(request, products)})
+    page = _page(request, products)
+    set_search_results(request, page.paginator.count)
+    return render(request, "shop/product_list.html", {"query": query, "page": page})
 
 
 @require_safe
@@ -94,6 +99,9 @@ def review(request: HttpRequest, stock_code: str) -> HttpResponse:
         return _product_page(request, product, form)
     # update_or_create keeps one review per customer and product, even under a double submit.
     Review.objects.update_or_create(user=request.user, product=product, defaults=form.cleaned_data)
+    track(request, "rating", product=product, rating=form.cleaned_data["rating"])
+    if form.cleaned_data.get("text"):
+        track(request, "review", product=product, review_text=form.cleaned_data["text"])
     messages.success(request, _("Thank you for your review."))
     return redirect(product)
 
@@ -122,6 +130,7 @@ def cart_add(request: HttpRequest, stock_code: str) -> HttpResponse:
         messages.error(request, _("Please enter a valid quantity."))
         return redirect(product)
     Cart(request).add(product, form.cleaned_data["quantity"])
+    product_added_to_cart.send(Product, request=request, product=product, quantity=form.cleaned_data["quantity"])
     messages.success(request, _("%(title)s was added to your cart.") % {"title": product.title})
     return redirect("shop:cart")
 
@@ -140,7 +149,11 @@ def cart_update(request: HttpRequest, stock_code: str) -> HttpResponse:
 @require_POST
 def cart_remove(request: HttpRequest, stock_code: str) -> HttpResponse:
     product = get_object_or_404(Product, stock_code=stock_code)
-    Cart(request).remove(product)
+    cart = Cart(request)
+    quantity = cart.quantities.get(product.stock_code, 0)
+    cart.remove(product)
+    if quantity:
+        product_removed_from_cart.send(Product, request=request, product=product, quantity=quantity)
     messages.info(request, _("%(title)s was removed from your cart.") % {"title": product.title})
     return redirect("shop:cart")
 
@@ -169,6 +182,8 @@ def checkout(request: HttpRequest) -> HttpResponse:
         except PaymentDeclined:
             form.add_error("card_number", _("Your card was declined. Please use another card."))
         else:
+            lines = [(line.product, line.quantity, line.unit_price) for line in order.lines.select_related("product")]
+            order_placed.send(Order, request=request, lines=lines, order_id=order.pk)
             placed = [*request.session.get(PLACED_ORDERS_KEY, []), order.pk]
             request.session[PLACED_ORDERS_KEY] = placed[-MAX_PLACED_ORDERS:]
             messages.success(request, _("Thank you! Your payment was accepted and your order is on its way."))

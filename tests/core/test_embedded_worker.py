@@ -36,8 +36,13 @@ def test_beat_flushes_the_event_buffer_on_schedule(embedded_env, tmp_path):
     client = redis.Redis.from_url(embedded_env["REDIS_URL"])
     keys = [uuid.uuid4().hex for _ in range(3)]
     for key in keys:
-        event = {"event_type": "view", "visitor_id": "v" * 32, "item_id": "85123A",
-                 "occurred_at": timezone.now().isoformat(), "idempotency_key": key}
+        event = {
+            "event_type": "view",
+            "visitor_id": "v" * 32,
+            "item_id": "85123A",
+            "occurred_at": timezone.now().isoformat(),
+            "idempotency_key": key,
+        }
         client.xadd("promotions:events", {"e": json.dumps(event)})
     log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115
     worker = start_embedded_worker(env=embedded_env, log_file=log)

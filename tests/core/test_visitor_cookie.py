@@ -11,6 +11,7 @@ BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"
 @pytest.mark.django_db
 def test_visitor_id_issued_once_and_kept(client):
     client.defaults["HTTP_USER_AGENT"] = BROWSER
+    client.cookies["shop_consent"] = "yes"
     first = client.get(reverse("shop:home"))
     cookie = first.cookies[app_settings.VISITOR_COOKIE_NAME]
     assert cookie["httponly"] and cookie["samesite"] == "Lax"
@@ -23,6 +24,7 @@ def test_visitor_id_issued_once_and_kept(client):
 @pytest.mark.django_db
 def test_forged_visitor_cookie_is_replaced(client):
     client.defaults["HTTP_USER_AGENT"] = BROWSER
+    client.cookies["shop_consent"] = "yes"
     client.cookies[app_settings.VISITOR_COOKIE_NAME] = "0" * 32
     response = client.get(reverse("shop:home"))
     assert response.wsgi_request.visitor_id != "0" * 32

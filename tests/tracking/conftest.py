@@ -18,4 +18,5 @@ def product(db):
 @pytest.fixture
 def browser(client):
     client.defaults["HTTP_USER_AGENT"] = BROWSER
+    client.cookies["shop_consent"] = "yes"
     return client
