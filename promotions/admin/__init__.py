@@ -1,0 +1,1 @@
+"""Django admin screens of the app, one module per concern (imported here so admin autodiscovery finds them)."""
