@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('shop_demo', '0001_initial'),
+        migrations.swappable_dependency(settings.PROMOTIONS_PRODUCT_MODEL),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -47,7 +47,7 @@ class Migration(migrations.Migration):
                 ('context', models.JSONField(blank=True, default=dict, verbose_name='context')),
                 ('occurred_at', models.DateTimeField(verbose_name='time')),
                 ('idempotency_key', models.CharField(max_length=80, unique=True, verbose_name='idempotency key')),
-                ('product', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='shop_demo.product', verbose_name='product')),
+                ('product', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.PROMOTIONS_PRODUCT_MODEL, verbose_name='product')),
                 ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user')),
             ],
             options={
