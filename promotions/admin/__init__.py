@@ -1,1 +1,3 @@
 """Django admin screens of the app, one module per concern (imported here so admin autodiscovery finds them)."""
+
+from . import events  # noqa: F401
