@@ -1,3 +1,4 @@
 """Django admin screens of the app, one module per concern (imported here so admin autodiscovery finds them)."""
 
 from . import events  # noqa: F401
+from .visitors import VisitorAdmin  # noqa: F401
