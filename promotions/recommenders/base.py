@@ -1,0 +1,330 @@
+"""The interface every recommender shares, in the style of scikit-learn and implicit.
+
+Hyper-parameters go to ``__init__`` (and come back from ``get_params``); ``fit`` learns from an
+``Interactions`` matrix and, optionally, item metadata; ``recommend`` ranks items for a known user
+or for a visitor described only by recent item ids; ``save``/``load`` go through ``numpy.savez``
+with ``allow_pickle=False``, so loading an artifact never executes code from it.
+"""
+
+from __future__ import annotations
+
+import inspect
+import io
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+
+from .matrix import Interactions
+
+#: Artifacts carry this version; ``load`` refuses others instead of misreading them.
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why an item is recommended: a machine-readable kind, what it names, and a human text."""
+
+    kind: str
+    text: str
+    item_id: str | None = None
+    category: str | None = None
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    item_id: str
+    score: float
+    reason: Reason
+
+
+@dataclass(frozen=True)
+class ItemInfo:
+    """Item metadata for content features and for naming items in explanations."""
+
+    item_id: str
+    title: str = ""
+    description: str = ""
+    category: str = ""
+    brand: str = ""
+    price: float | None = None
+
+    @classmethod
+    def coerce(cls, item: ItemInfo | Mapping[str, Any]) -> ItemInfo:
+        """Accept an ``ItemInfo`` or a mapping with the same keys (``id`` and ``text`` also work)."""
+        if isinstance(item, ItemInfo):
+            return item
+        price = item.get("price")
+        return cls(
+            item_id=str(item.get("item_id", item.get("id", ""))),
+            title=str(item.get("title") or ""),
+            description=str(item.get("description") or item.get("text") or ""),
+            category=str(item.get("category") or ""),
+            brand=str(item.get("brand") or ""),
+            price=float(price) if price not in (None, "") else None,
+        )
+
+
+ItemsArgument = Iterable[ItemInfo | Mapping[str, Any]] | None
+Explainer = Callable[[np.ndarray], list[Reason]]
+
+
+class NotFittedError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class History:
+    """A visitor as the models see them: item indices (sorted, distinct) with weights."""
+
+    indices: np.ndarray
+    weights: np.ndarray
+    #: The stored user's index, if the visitor is a known user.
+    user: int | None = None
+
+
+class Recommender:
+    """Base class: id bookkeeping, history vectors, top-k selection, serialization.
+
+    Subclasses implement ``_fit`` and ``_score``; their learned state lives in ``_state`` arrays.
+    """
+
+    #: Name used in the model registry, in artifacts and in evaluation tables.
+    name: ClassVar[str] = ""
+
+    def __init__(self, random_state: int = 0):
+        self.random_state = random_state
+
+    # -- parameters ---------------------------------------------------------------------------
+
+    def get_params(self) -> dict[str, Any]:
+        names = [p for p in inspect.signature(type(self).__init__).parameters if p != "self"]
+        return {name: getattr(self, name) for name in names}
+
+    def set_params(self, **params: Any) -> Recommender:
+        valid = self.get_params()
+        for key, value in params.items():
+            if key not in valid:
+                raise ValueError(f"{type(self).__name__} has no parameter {key!r}")
+            setattr(self, key, value)
+        return self
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({params})"
+
+    # -- fitting ------------------------------------------------------------------------------
+
+    #: Whether items known only from the catalogue (no interactions yet) can be recommended.
+    scores_catalogue_items: ClassVar[bool] = False
+
+    def fit(self, interactions: Interactions, items: ItemsArgument = None) -> Recommender:
+        infos = {info.item_id: info for info in map(ItemInfo.coerce, items or ())}
+        self.item_ids = interactions.item_ids
+        self.user_ids = interactions.user_ids
+        self.user_items = interactions.matrix.tocsr()
+        if self.scores_catalogue_items and not set(infos) <= set(self.item_ids.tolist()):
+            self.item_ids = np.union1d(self.item_ids, np.array(sorted(infos), dtype=str))
+            self.user_items = reindex_columns(self.user_items, interactions.item_ids, self.item_ids)
+        self.item_titles = np.array([infos[i].title if i in infos else "" for i in self.item_ids], dtype=str)
+        self.item_categories = np.array([infos[i].category if i in infos else "" for i in self.item_ids], dtype=str)
+        self._build_indexes()
+        self._fit(interactions, infos)
+        return self
+
+    def _fit(self, interactions: Interactions, infos: dict[str, ItemInfo]) -> None:
+        raise NotImplementedError
+
+    def _build_indexes(self) -> None:
+        self.item_index = {item: i for i, item in enumerate(self.item_ids.tolist())}
+        self.user_index = {user: u for u, user in enumerate(self.user_ids.tolist())}
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "item_ids"):
+            raise NotFittedError(f"{type(self).__name__} is not fitted yet")
+
+    # -- recommending -------------------------------------------------------------------------
+
+    def history(self, user_id: str | None = None, items: Sequence[str] | None = None) -> History:
+        """The visitor's items and weights: the user's stored weights scaled to a maximum of 1, and
+        weight 1 for each recent item in ``items`` (so the current session counts as much as the
+        strongest past interaction). Unknown ids are ignored."""
+        self._check_fitted()
+        user = self.user_index.get(user_id) if user_id is not None else None
+        indices, weights = np.zeros(0, dtype=np.int64), np.zeros(0)
+        if user is not None:
+            start, stop = self.user_items.indptr[user : user + 2]
+            indices = self.user_items.indices[start:stop].astype(np.int64)
+            weights = self.user_items.data[start:stop].astype(np.float64)
+            weights = weights / weights.max() if len(weights) else weights
+        recent = [self.item_index[i] for i in items or () if i in self.item_index]
+        if recent:
+            indices = np.concatenate([indices, recent])
+            weights = np.concatenate([weights, np.ones(len(recent))])
+        order = np.lexsort((-weights, indices))
+        indices, weights = indices[order], weights[order]
+        first = np.r_[True, indices[1:] != indices[:-1]][: len(indices)]  # keep each item's max weight
+        return History(indices[first], weights[first], user)
+
+    def recommend(
+        self,
+        user_id: str | None = None,
+        history: Sequence[str] | None = None,
+        k: int = 10,
+        exclude: Iterable[str] = (),
+    ) -> list[Recommendation]:
+        """The top ``k`` items for a known user and/or a list of recent item ids, best first.
+
+        Items the visitor already touched and those in ``exclude`` are skipped; only items with a
+        positive score are returned, so a list may be shorter than ``k``.
+        """
+        visitor = self.history(user_id, history)
+        scores, explain = self._score(visitor)
+        blocked = [self.item_index[i] for i in exclude if i in self.item_index]
+        chosen = top_k(scores, k, np.concatenate([visitor.indices, np.array(blocked, dtype=np.int64)]))
+        return [
+            Recommendation(str(self.item_ids[i]), float(scores[i]), reason)
+            for i, reason in zip(chosen.tolist(), explain(chosen), strict=True)
+        ]
+
+    def _score(self, visitor: History) -> tuple[np.ndarray, Explainer]:
+        """Scores for every item, and a callable giving the ``Reason`` of each chosen index."""
+        raise NotImplementedError
+
+    def similar_items(self, item_id: str, k: int = 10) -> list[Recommendation]:
+        """Items most like ``item_id`` for this model (what a one-item history would get)."""
+        self._check_fitted()
+        if item_id not in self.item_index:
+            return []
+        return self.recommend(history=[item_id], k=k)
+
+    def item_name(self, index: int) -> str:
+        return str(self.item_titles[index] or self.item_ids[index])
+
+    # -- serialization ------------------------------------------------------------------------
+
+    def save(self) -> bytes:
+        """The fitted model as ``.npz`` bytes (no pickled objects)."""
+        self._check_fitted()
+        arrays = {
+            "item_ids": self.item_ids,
+            "user_ids": self.user_ids,
+            "item_titles": self.item_titles,
+            "item_categories": self.item_categories,
+            **pack_csr("user_items", self.user_items),
+            **self._state(),
+        }
+        header = {"format": FORMAT_VERSION, "model": self.name, "params": self.get_params()}
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, __header__=np.array(json.dumps(header)), **arrays)
+        return buffer.getvalue()
+
+    @classmethod
+    def load(cls, data: bytes) -> Recommender:
+        """Rebuild a model saved by ``save`` (call on the class, or on ``Recommender`` for any)."""
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+        header = json.loads(str(arrays.pop("__header__")))
+        if header.get("format") != FORMAT_VERSION:
+            raise ValueError(f"Unsupported model artifact format {header.get('format')!r}")
+        model_class = cls if cls.name == header["model"] else registry()[header["model"]]
+        if not issubclass(model_class, cls):
+            raise ValueError(f"The artifact holds a {header['model']!r} model, not a {cls.name!r}")
+        model = model_class(**header["params"])
+        model.item_ids = arrays.pop("item_ids")
+        model.user_ids = arrays.pop("user_ids")
+        model.item_titles = arrays.pop("item_titles")
+        model.item_categories = arrays.pop("item_categories")
+        model.user_items = unpack_csr("user_items", arrays)
+        model._build_indexes()
+        model._set_state(arrays)
+        return model
+
+    def _state(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def _set_state(self, arrays: dict[str, np.ndarray]) -> None:
+        """Restore what ``_state`` saved."""
+
+
+class ItemToItemRecommender(Recommender):
+    """Models whose score adds up over the history: ``score(i) = sum_j h_j * W[j, i]``.
+
+    Because the score is a sum of per-item contributions, the reason can name the history item
+    with the largest contribution, and removing that item lowers the score by exactly that much.
+    """
+
+    def _rows(self, indices: np.ndarray) -> np.ndarray | sp.csr_matrix:
+        """``W[indices]``: what each of these history items adds to every item's score."""
+        raise NotImplementedError
+
+    def _item_scores(self, visitor: History) -> np.ndarray:
+        """``h @ W`` for every item (a subclass may compute it without building the rows)."""
+        return np.asarray(self._rows(visitor.indices).T @ visitor.weights).ravel()
+
+    def _contributions(self, visitor: History, chosen: np.ndarray) -> np.ndarray:
+        """``h_j * W[j, i]``: history items x chosen items."""
+        block = self._rows(visitor.indices)[:, chosen]
+        block = block.toarray() if sp.issparse(block) else block
+        return block * visitor.weights[:, None]
+
+    def _reason(self, source: int) -> Reason:
+        name = self.item_name(source)
+        return Reason("also_bought", f"Customers who chose {name} also chose this", str(self.item_ids[source]))
+
+    def _score(self, visitor: History) -> tuple[np.ndarray, Explainer]:
+        if not len(visitor.indices):
+            return np.zeros(len(self.item_ids)), lambda chosen: []
+
+        def explain(chosen: np.ndarray) -> list[Reason]:
+            if not len(chosen):
+                return []
+            sources = np.argmax(self._contributions(visitor, chosen), axis=0)
+            return [self._reason(int(visitor.indices[j])) for j in sources.tolist()]
+
+        return self._item_scores(visitor), explain
+
+
+def top_k(scores: np.ndarray, k: int, blocked: np.ndarray) -> np.ndarray:
+    """Indices of the ``k`` best positive scores, ties broken by index (= item id order)."""
+    scores = scores.copy()
+    scores[blocked] = 0.0
+    candidates = np.flatnonzero(scores > 0)
+    if len(candidates) > k:
+        # Keep every candidate tied with the k-th best, then order exactly.
+        kth = np.partition(scores[candidates], len(candidates) - k)[len(candidates) - k]
+        candidates = candidates[scores[candidates] >= kth]
+    order = np.lexsort((candidates, -scores[candidates]))
+    return candidates[order[:k]]
+
+
+def reindex_columns(matrix: sp.csr_matrix, old_ids: np.ndarray, new_ids: np.ndarray) -> sp.csr_matrix:
+    """The same matrix with its columns moved from ``old_ids`` to positions in the sorted ``new_ids``."""
+    matrix = sp.csr_matrix(matrix)
+    positions = np.searchsorted(new_ids, old_ids)
+    return sp.csr_matrix((matrix.data, positions[matrix.indices], matrix.indptr), shape=(matrix.shape[0], len(new_ids)))
+
+
+def pack_csr(name: str, matrix: sp.spmatrix) -> dict[str, np.ndarray]:
+    matrix = sp.csr_matrix(matrix)
+    return {
+        f"{name}.data": matrix.data,
+        f"{name}.indices": matrix.indices,
+        f"{name}.indptr": matrix.indptr,
+        f"{name}.shape": np.array(matrix.shape),
+    }
+
+
+def unpack_csr(name: str, arrays: dict[str, np.ndarray]) -> sp.csr_matrix:
+    parts = [arrays.pop(f"{name}.{part}") for part in ("data", "indices", "indptr", "shape")]
+    return sp.csr_matrix((parts[0], parts[1], parts[2]), shape=tuple(parts[3]))
+
+
+def registry() -> dict[str, type[Recommender]]:
+    """Every concrete model by name (imported here to keep ``base`` free of import cycles)."""
+    from . import MODELS
+
+    return MODELS

@@ -1,0 +1,158 @@
+"""A hybrid of item-item CF, EASE, content and trending, with fallbacks by what we know of the visitor.
+
+- Nothing (an unknown visitor, empty session): trending items.
+- Fewer than ``few_events`` items: content and item-item CF from those items only (EASE is
+  left out: its weights are fitted on whole baskets and say little about one or two items).
+- Otherwise: the weighted blend of item-item CF, EASE and content, plus a trending prior.
+Each part is a sum over the visitor's items, so the blend is too: its reason names the item with
+the largest total contribution, in the words of the part that contributed most to it (or says
+"trending" when the prior outweighs every item). Recent items passed as ``history`` are folded in
+at request time, so recommendations follow the session without refitting.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from .base import Explainer, History, ItemInfo, ItemToItemRecommender, Reason, Recommender
+from .content import ContentRecommender
+from .ease import EASERecommender
+from .item_knn import ItemKNNRecommender
+from .matrix import Interactions
+from .popularity import TrendingRecommender
+
+#: History items sampled to put the parts' scores on one scale.
+SCALE_SAMPLE = 256
+
+
+class HybridRecommender(Recommender):
+    name = "hybrid"
+    scores_catalogue_items = True
+
+    def __init__(
+        self,
+        item_knn_weight: float = 1.0,
+        ease_weight: float = 1.0,
+        content_weight: float = 0.3,
+        trending_weight: float = 0.5,
+        few_events: int = 3,
+        trending_half_life_days: float = 14.0,
+        random_state: int = 0,
+    ):
+        super().__init__(random_state)
+        self.item_knn_weight = item_knn_weight
+        self.ease_weight = ease_weight
+        self.content_weight = content_weight
+        self.trending_weight = trending_weight
+        self.few_events = few_events
+        self.trending_half_life_days = trending_half_life_days
+
+    def _fit(self, interactions: Interactions, infos: dict[str, ItemInfo]) -> None:
+        parts: dict[str, ItemToItemRecommender] = {}
+        if self.item_knn_weight > 0:
+            parts["item_knn"] = ItemKNNRecommender(random_state=self.random_state)
+        if self.ease_weight > 0:
+            parts["ease"] = EASERecommender(random_state=self.random_state)
+        if self.content_weight > 0 and infos:
+            parts["content"] = ContentRecommender(random_state=self.random_state)
+        items = list(infos.values())
+        self.parts = {name: part.fit(interactions, items) for name, part in parts.items()}
+        self.trending = TrendingRecommender(self.trending_half_life_days, self.random_state).fit(interactions, items)
+        self._prepare()
+        self.scales = {name: self._scale(name) for name in self.parts}
+
+    def _prepare(self) -> None:
+        """Where each part's items sit in the hybrid's item order (a superset of every part's)."""
+        self.columns = {name: np.searchsorted(self.item_ids, part.item_ids) for name, part in self.parts.items()}
+        self.own_index = {}  # hybrid item index -> the part's, -1 where the part lacks the item
+        for name, columns in self.columns.items():
+            self.own_index[name] = np.full(len(self.item_ids), -1, dtype=np.int64)
+            self.own_index[name][columns] = np.arange(len(columns))
+        self.trend = np.zeros(len(self.item_ids))
+        self.trend[np.searchsorted(self.item_ids, self.trending.item_ids)] = self.trending.item_scores
+        self.trend /= max(self.trend.max(initial=0.0), 1e-12)
+
+    def _scale(self, name: str) -> float:
+        """1 / the mean best score one item gives, over a seeded sample of items."""
+        part = self.parts[name]
+        rng = np.random.default_rng(self.random_state)
+        sample = np.sort(rng.choice(len(part.item_ids), size=min(SCALE_SAMPLE, len(part.item_ids)), replace=False))
+        rows = part._rows(sample)
+        best = rows.max(axis=1).toarray() if sp.issparse(rows) else rows.max(axis=1, initial=0.0)
+        best = np.ravel(best)
+        best = best[best > 0]
+        return 1.0 / best.mean() if len(best) else 0.0
+
+    def _weights(self, visitor: History) -> dict[str, float]:
+        weights = {"item_knn": self.item_knn_weight, "ease": self.ease_weight, "content": self.content_weight}
+        if len(visitor.indices) < self.few_events:
+            weights["ease"] = 0.0
+        return {name: weights[name] * self.scales[name] for name in self.parts if weights[name] > 0}
+
+    def _trend_weight(self, visitor: History) -> float:
+        """The prior grows with the history's total weight, like the parts' sums do, so it keeps its
+        share for long and short histories (and removing an item still lowers every score)."""
+        if len(visitor.indices) < self.few_events:
+            return 0.0
+        return self.trending_weight * float(visitor.weights.sum())
+
+    def _part_visitor(self, name: str, visitor: History) -> History:
+        own = self.own_index[name][visitor.indices]
+        known = own >= 0
+        return History(own[known], visitor.weights[known])
+
+    def _score(self, visitor: History) -> tuple[np.ndarray, Explainer]:
+        if not len(visitor.indices):
+            return self.trend, lambda chosen: [self._trending_reason(i) for i in chosen.tolist()]
+        weights = self._weights(visitor)
+        scores = self._trend_weight(visitor) * self.trend
+        for name, weight in weights.items():
+            part_visitor = self._part_visitor(name, visitor)
+            if len(part_visitor.indices):
+                scores[self.columns[name]] += weight * self.parts[name]._item_scores(part_visitor)
+        return scores, lambda chosen: self._explain(visitor, weights, chosen)
+
+    def _explain(self, visitor: History, weights: dict[str, float], chosen: np.ndarray) -> list[Reason]:
+        shares = {name: self._part_contributions(name, visitor, chosen) * weight for name, weight in weights.items()}
+        total = sum(shares.values(), np.zeros((len(visitor.indices), len(chosen))))
+        prior = self._trend_weight(visitor) * self.trend[chosen]
+        reasons = []
+        for column, item in enumerate(chosen.tolist()):
+            source = int(np.argmax(total[:, column]))
+            if total[source, column] <= prior[column]:
+                reasons.append(self._trending_reason(item))
+                continue
+            name = max(shares, key=lambda part: shares[part][source, column])
+            part = self.parts[name]
+            reasons.append(part._reason(int(self.own_index[name][visitor.indices[source]])))
+        return reasons
+
+    def _part_contributions(self, name: str, visitor: History, chosen: np.ndarray) -> np.ndarray:
+        """The part's contributions laid out as hybrid history rows x chosen columns (0 where unknown)."""
+        block = np.zeros((len(visitor.indices), len(chosen)))
+        rows = np.flatnonzero(self.own_index[name][visitor.indices] >= 0)
+        own_chosen = self.own_index[name][chosen]
+        columns = np.flatnonzero(own_chosen >= 0)
+        if len(rows) and len(columns):
+            part_visitor = self._part_visitor(name, visitor)
+            block[np.ix_(rows, columns)] = self.parts[name]._contributions(part_visitor, own_chosen[columns])
+        return block
+
+    def _trending_reason(self, item: int) -> Reason:
+        return self.trending._reason(self.trending.item_index.get(str(self.item_ids[item]), 0))
+
+    # -- serialization: the parts travel as nested artifacts ----------------------------------
+
+    def _state(self) -> dict[str, np.ndarray]:
+        state = {f"part.{name}": np.frombuffer(part.save(), dtype=np.uint8) for name, part in self.parts.items()}
+        state["trending"] = np.frombuffer(self.trending.save(), dtype=np.uint8)
+        state["scales"] = np.array([self.scales[name] for name in self.parts])
+        return state
+
+    def _set_state(self, arrays: dict[str, np.ndarray]) -> None:
+        names = [key.removeprefix("part.") for key in arrays if key.startswith("part.")]
+        self.parts = {name: Recommender.load(arrays[f"part.{name}"].tobytes()) for name in names}
+        self.trending = Recommender.load(arrays["trending"].tobytes())
+        self.scales = dict(zip(names, arrays["scales"].tolist(), strict=True))
+        self._prepare()

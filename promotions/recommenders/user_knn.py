@@ -1,0 +1,56 @@
+"""User-user collaborative filtering: the visitor's nearest customers by cosine, and what they chose."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.preprocessing import normalize
+
+from .base import Explainer, History, ItemInfo, Reason, Recommender, pack_csr, unpack_csr
+from .matrix import Interactions
+
+
+class UserKNNRecommender(Recommender):
+    """``score(i) = sum over the top-N most similar users v of cos(u, v) * [v chose i]``.
+
+    Works for a visitor known only by recent items too: their history vector is compared with
+    every stored user. ``half_life_days``: optional own decay (None: the interactions' weighting).
+    """
+
+    name = "user_knn"
+
+    def __init__(self, neighbours: int = 50, half_life_days: float | None = None, random_state: int = 0):
+        super().__init__(random_state)
+        self.neighbours = neighbours
+        self.half_life_days = half_life_days
+
+    def _fit(self, interactions: Interactions, infos: dict[str, ItemInfo]) -> None:
+        matrix = interactions.matrix if self.half_life_days is None else interactions.weighted(self.half_life_days)
+        self.user_vectors = normalize(sp.csr_matrix(matrix, dtype=np.float64))
+        self._prepare()
+
+    def _prepare(self) -> None:
+        self.item_users = sp.csr_matrix(self.user_vectors.T)  # rows: items, for the visitor's few items
+        self.chosen = self.user_vectors.copy()
+        self.chosen.data[:] = 1.0
+
+    def _score(self, visitor: History) -> tuple[np.ndarray, Explainer]:
+        reason = Reason("similar_customers", "Customers with tastes like yours chose this")
+        if not len(visitor.indices):
+            return np.zeros(len(self.item_ids)), lambda chosen: []
+        query = visitor.weights / np.linalg.norm(visitor.weights)
+        similarity = np.asarray(self.item_users[visitor.indices].T @ query).ravel()
+        if visitor.user is not None:
+            similarity[visitor.user] = 0.0  # a user is not their own neighbour
+        keep = min(self.neighbours, len(similarity))
+        neighbours = np.argpartition(-similarity, keep - 1)[:keep] if keep else np.zeros(0, dtype=np.int64)
+        neighbours = neighbours[similarity[neighbours] > 0]
+        scores = np.asarray(self.chosen[neighbours].T @ similarity[neighbours]).ravel()
+        return scores, lambda chosen: [reason] * len(chosen)
+
+    def _state(self) -> dict[str, np.ndarray]:
+        return pack_csr("user_vectors", self.user_vectors)
+
+    def _set_state(self, arrays: dict[str, np.ndarray]) -> None:
+        self.user_vectors = unpack_csr("user_vectors", arrays)
+        self._prepare()

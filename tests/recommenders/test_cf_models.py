@@ -1,0 +1,95 @@
+"""Item-item, user-user and EASE on tiny data, against values computed by hand."""
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+from promotions.recommenders import CatalogueTooLargeError, EASERecommender, ItemKNNRecommender, UserKNNRecommender
+
+from .conftest import binary_interactions
+
+# Item vectors over users u1..u4:  a = (1,1,0,1)  b = (1,1,1,1)  c = (0,0,1,1)
+SKEWED = {"u1": "ab", "u2": "ab", "u3": "bc", "u4": "abc"}
+COS_AB = 3 / (math.sqrt(3) * 2)
+COS_AC = 1 / (math.sqrt(3) * math.sqrt(2))
+COS_BC = 2 / (2 * math.sqrt(2))
+
+
+def seed_cosine(x: np.ndarray, y: np.ndarray) -> float:
+    """The seed article's 4.2: sums over co-rated users only."""
+    both = (x != 0) & (y != 0)
+    if not both.any():
+        return 0.0
+    return float(x[both] @ y[both] / (np.sqrt((x[both] ** 2).sum()) * np.sqrt((y[both] ** 2).sum())))
+
+
+def test_item_cosine_is_over_whole_vectors_not_only_co_rated_users():
+    interactions = binary_interactions(SKEWED)
+    model = ItemKNNRecommender(weighting="none", shrinkage=0.0, neighbours=10).fit(interactions)
+    similarity = model.similarity.toarray()
+    assert similarity[0, 1] == pytest.approx(COS_AB)
+    assert similarity[0, 2] == pytest.approx(COS_AC)
+    assert similarity[1, 2] == pytest.approx(COS_BC)
+    assert np.diag(similarity).tolist() == [0, 0, 0]
+    # On 0/1 data the seed's co-rated cosine is 1 for every overlapping pair: it cannot rank.
+    columns = interactions.matrix.toarray().T
+    assert [seed_cosine(columns[i], columns[j]) for i, j in ((0, 1), (0, 2), (1, 2))] == pytest.approx([1, 1, 1])
+
+
+def test_item_knn_shrinkage_pruning_and_scores():
+    interactions = binary_interactions(SKEWED)
+    shrunk = ItemKNNRecommender(weighting="none", shrinkage=1.0).fit(interactions)
+    assert shrunk.similarity[0, 1] == pytest.approx(3 / (2 * math.sqrt(3) + 1))
+    pruned = ItemKNNRecommender(weighting="none", shrinkage=0.0, neighbours=1).fit(interactions)
+    assert pruned.similarity.toarray() == pytest.approx(np.array([[0, COS_AB, 0], [COS_AB, 0, 0], [0, COS_BC, 0]]))
+    full = ItemKNNRecommender(weighting="none", shrinkage=0.0).fit(interactions)
+    [recommendation] = full.recommend(user_id="u3")
+    assert (recommendation.item_id, recommendation.score) == ("a", pytest.approx(COS_AB + COS_AC))
+    assert recommendation.reason.item_id == "b"
+    assert [r.item_id for r in full.similar_items("c", k=2)] == ["b", "a"]
+
+
+@pytest.mark.parametrize("weighting", ["tfidf", "bm25"])
+def test_item_knn_weightings_give_symmetric_similarities(weighting):
+    interactions = binary_interactions({"u1": "ab", "u2": "ab", "u3": "bc", "u4": "abc", "u5": "d", "u6": "cd"})
+    similarity = ItemKNNRecommender(weighting=weighting).fit(interactions).similarity.toarray()
+    assert similarity == pytest.approx(similarity.T)
+    assert (similarity >= 0).all()
+    with pytest.raises(ValueError, match="weighting"):
+        ItemKNNRecommender(weighting="lsa").fit(interactions)
+
+
+def test_user_knn_by_hand():
+    interactions = binary_interactions(SKEWED)
+    # u3 = (0,1,1)/sqrt2: cos with u1 = u2 = 1/2, with u4 = 2/sqrt6.
+    every = UserKNNRecommender(neighbours=3).fit(interactions)
+    [recommendation] = every.recommend(user_id="u3")
+    assert (recommendation.item_id, recommendation.score) == ("a", pytest.approx(0.5 + 0.5 + 2 / math.sqrt(6)))
+    assert recommendation.reason.kind == "similar_customers"
+    nearest = UserKNNRecommender(neighbours=1).fit(interactions)
+    assert nearest.recommend(user_id="u3")[0].score == pytest.approx(2 / math.sqrt(6))
+    # A visitor known only by items is compared with every stored user.
+    assert [r.item_id for r in every.recommend(history=["c"])] == ["b", "a"]
+
+
+def test_ease_closed_form_by_hand():
+    # Two items: a bought by 3 users, b by 2, both by 2. G = [[3+l, 2], [2, 2+l]].
+    interactions = binary_interactions({"u1": "ab", "u2": "a", "u3": "ab"})
+    model = EASERecommender(l2=1.0).fit(interactions)
+    assert model.weights == pytest.approx(np.array([[0, 2 / (3 + 1)], [2 / (2 + 1), 0]]))
+    assert model.recommend(history=["a"])[0].score == pytest.approx(0.5)
+    assert model.recommend(history=["b"])[0].score == pytest.approx(2 / 3)
+
+
+def test_ease_size_guard_prunes_or_refuses():
+    interactions = binary_interactions(SKEWED)
+    with pytest.raises(CatalogueTooLargeError, match="max_items=2"):
+        EASERecommender(max_items=2, prune=False).fit(interactions)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = EASERecommender(max_items=2).fit(interactions)
+    assert "Keeping the 2 most popular items" in str(caught[0].message)
+    assert model.kept.tolist() == [0, 1]  # b (4 users) and a (3 users)
+    assert [r.item_id for r in model.recommend(history=["a"])] == ["b"]
