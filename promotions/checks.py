@@ -89,7 +89,7 @@ def _expected_type(name: str) -> tuple[type, ...]:
     default = DEFAULTS[name]
     if name in {"REDIS_URL", "CONSENT_CHECK"}:
         return (str, type(None))
-    if name in {"VISITOR_COOKIE_AGE", "RETENTION_DAYS", "FLUSH_BATCH_SIZE"}:
+    if name in {"VISITOR_COOKIE_AGE", "RETENTION_DAYS", "FLUSH_BATCH_SIZE", "BEACON_MAX_EVENTS", "BEACON_MAX_BYTES"}:
         return (int,)
     return (type(default),)
 
@@ -118,7 +118,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list:
                     id="promotions.E008",
                 )
             )
-    for key in ("VISITOR_COOKIE_AGE", "RETENTION_DAYS", "FLUSH_BATCH_SIZE"):
+    for key in ("VISITOR_COOKIE_AGE", "RETENTION_DAYS", "FLUSH_BATCH_SIZE", "BEACON_MAX_EVENTS", "BEACON_MAX_BYTES"):
         if isinstance(raw.get(key), int) and raw[key] <= 0:
             errors.append(Error(f"PROMOTIONS[{key!r}] must be a positive integer.", id="promotions.E008"))
     errors += _check_callables_and_patterns(raw)

@@ -63,6 +63,10 @@ DEFAULTS: dict[str, Any] = {
     "EVENT_STREAM": "promotions:events",
     # Events read and inserted per batch by the flush task.
     "FLUSH_BATCH_SIZE": 5000,
+    # The beacon endpoint (POST /promotions/api/events/): the most events one batch may hold,
+    # and the largest request body in bytes (a larger one is refused with 413 before parsing).
+    "BEACON_MAX_EVENTS": 50,
+    "BEACON_MAX_BYTES": 16384,
 }
 
 #: Keys whose value names product attributes; every one must be known to the adapter.

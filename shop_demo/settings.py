@@ -180,3 +180,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "loggers": {"promotions": {"handlers": ["console"], "level": "INFO"}},
 }
+
+# --- REST framework ------------------------------------------------------------------
+# The beacon endpoint (POST /promotions/api/events/) is throttled per signed visitor id: a page
+# sends a batch every few seconds at most, so 120 requests a minute leaves room for a busy tab.
+REST_FRAMEWORK = {
+    "DEFAULT_THROTTLE_RATES": {"promotions_events": "120/min"},
+}

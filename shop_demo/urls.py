@@ -5,5 +5,6 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("promotions/", include("promotions.urls")),
     path("", include("shop_demo.shop_urls")),
 ]

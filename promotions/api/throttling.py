@@ -1,0 +1,28 @@
+"""Throttling of the beacon endpoint, per visitor."""
+
+from __future__ import annotations
+
+from rest_framework.request import Request
+from rest_framework.settings import api_settings
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
+
+#: Used when ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` names no rate for the scope.
+DEFAULT_RATE = "120/min"
+
+
+class VisitorRateThrottle(SimpleRateThrottle):
+    """Limits each signed visitor id to ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["promotions_events"]``.
+
+    Permissions run before throttles, so every request counted here has a valid visitor cookie.
+    """
+
+    scope = "promotions_events"
+
+    def get_rate(self) -> str:
+        # Read at call time: DRF's class attribute is frozen at import, which would ignore
+        # settings changed later (override_settings in tests).
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope) or DEFAULT_RATE
+
+    def get_cache_key(self, request: Request, view: APIView) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": request.visitor_id}

@@ -1,0 +1,62 @@
+"""The beacon endpoint: impressions, clicks and dwell times reported by ``promotions.js``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import status
+from rest_framework.exceptions import APIException
+from rest_framework.generics import GenericAPIView
+from rest_framework.parsers import JSONParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ..conf import app_settings
+from .authentication import ShopSessionUser
+from .permissions import SameOrigin, TrackedVisitor
+from .schema import BeaconSchema
+from .serializers import BeaconBatchSerializer
+from .throttling import VisitorRateThrottle
+
+
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = _("The request body is larger than the endpoint accepts.")
+    default_code = "payload_too_large"
+
+
+class PlainTextJSONParser(JSONParser):
+    """JSON sent as text/plain: sendBeacon's Blob of that type needs no CORS preflight."""
+
+    media_type = "text/plain"
+
+
+def declared_length(request: Request) -> int:
+    """The body's Content-Length; Django reads no body at all when it is missing or malformed."""
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
+class EventBeaconView(GenericAPIView):
+    """Store a batch of the visitor's client-side events; all of them, or none when one is invalid."""
+
+    serializer_class = BeaconBatchSerializer
+    schema = BeaconSchema()
+    parser_classes = [JSONParser, PlainTextJSONParser]
+    # CSRF-exempt, as every APIView without SessionAuthentication: sendBeacon cannot send a token.
+    # The permissions, the throttle and the size limits defend the endpoint instead.
+    authentication_classes = [ShopSessionUser]
+    permission_classes = [SameOrigin, TrackedVisitor]
+    throttle_classes = [VisitorRateThrottle]
+
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        # Checked before request.data is read, so an oversized body is never parsed.
+        if declared_length(request) > app_settings.BEACON_MAX_BYTES:
+            raise PayloadTooLarge()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        events = serializer.save()
+        return Response({"accepted": len(events)}, status=status.HTTP_202_ACCEPTED)
