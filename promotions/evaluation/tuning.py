@@ -35,14 +35,14 @@ GRIDS: dict[str, list[dict[str, Any]]] = {
         {"half_life_days": 60.0},
     ],
     "user_knn": [{}, {"neighbours": 20}, {"neighbours": 100}, {"neighbours": 200}, {"half_life_days": 60.0}],
-    "ease": [{}, {"l2": 100.0}, {"l2": 1000.0}, {"half_life_days": 30.0}, {"half_life_days": 90.0}],
+    "ease": [{}, {"l2": 200.0}, {"l2": 1000.0}, {"half_life_days": 30.0}, {"half_life_days": 90.0}],
     "hybrid": [
         {},
-        {"trending_weight": 0.0},
+        {"freshness": 0.0},
         {"content_weight": 0.0},
         {"item_knn_weight": 0.0},
         {"ease_weight": 0.5},
-        {"trending_weight": 0.2},
+        {"freshness": 2.0},
     ],
 }
 

@@ -30,7 +30,7 @@ class EASERecommender(ItemToItemRecommender):
 
     def __init__(
         self,
-        l2: float = 200.0,
+        l2: float = 500.0,
         binary: bool = True,
         max_items: int = 10000,
         prune: bool = True,

@@ -3,11 +3,14 @@
 - Nothing (an unknown visitor, empty session): trending items.
 - Fewer than ``few_events`` items: content and item-item CF from those items only (EASE is
   left out: its weights are fitted on whole baskets and say little about one or two items).
-- Otherwise: the weighted blend of item-item CF, EASE and content, plus a trending prior.
-Each part is a sum over the visitor's items, so the blend is too: its reason names the item with
-the largest total contribution, in the words of the part that contributed most to it (or says
-"trending" when the prior outweighs every item). Recent items passed as ``history`` are folded in
-at request time, so recommendations follow the session without refitting.
+- Otherwise: the weighted blend of item-item CF, EASE and content.
+Scores are then multiplied by each item's freshness, ``(recent users / all users) ** freshness``
+with recent users counted by trending's decay: shops' ranges turn over (seasons, discontinued
+lines), and an item whose buyers are all in the past is unlikely to be bought next. Items without
+interactions yet count as fresh. Each part is a sum over the visitor's items and freshness is one
+factor per item, so the score still splits exactly by history item: the reason names the largest
+contributor, in the words of the part that contributed most to it. Recent items passed as
+``history`` are folded in at request time, so recommendations follow the session without refitting.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ class HybridRecommender(Recommender):
         item_knn_weight: float = 1.0,
         ease_weight: float = 1.0,
         content_weight: float = 0.3,
-        trending_weight: float = 0.5,
+        freshness: float = 1.0,
         few_events: int = 3,
         trending_half_life_days: float = 14.0,
         random_state: int = 0,
@@ -44,7 +47,7 @@ class HybridRecommender(Recommender):
         self.item_knn_weight = item_knn_weight
         self.ease_weight = ease_weight
         self.content_weight = content_weight
-        self.trending_weight = trending_weight
+        self.freshness = freshness
         self.few_events = few_events
         self.trending_half_life_days = trending_half_life_days
 
@@ -71,6 +74,9 @@ class HybridRecommender(Recommender):
             self.own_index[name][columns] = np.arange(len(columns))
         self.trend = np.zeros(len(self.item_ids))
         self.trend[np.searchsorted(self.item_ids, self.trending.item_ids)] = self.trending.item_scores
+        users = np.bincount(self.user_items.indices, minlength=len(self.item_ids))
+        share = np.divide(self.trend, users, out=np.ones(len(self.item_ids)), where=users > 0)
+        self.fresh = share**self.freshness
         self.trend /= max(self.trend.max(initial=0.0), 1e-12)
 
     def _scale(self, name: str) -> float:
@@ -90,13 +96,6 @@ class HybridRecommender(Recommender):
             weights["ease"] = 0.0
         return {name: weights[name] * self.scales[name] for name in self.parts if weights[name] > 0}
 
-    def _trend_weight(self, visitor: History) -> float:
-        """The prior grows with the history's total weight, like the parts' sums do, so it keeps its
-        share for long and short histories (and removing an item still lowers every score)."""
-        if len(visitor.indices) < self.few_events:
-            return 0.0
-        return self.trending_weight * float(visitor.weights.sum())
-
     def _part_visitor(self, name: str, visitor: History) -> History:
         own = self.own_index[name][visitor.indices]
         known = own >= 0
@@ -106,21 +105,20 @@ class HybridRecommender(Recommender):
         if not len(visitor.indices):
             return self.trend, lambda chosen: [self._trending_reason(i) for i in chosen.tolist()]
         weights = self._weights(visitor)
-        scores = self._trend_weight(visitor) * self.trend
+        scores = np.zeros(len(self.item_ids))
         for name, weight in weights.items():
             part_visitor = self._part_visitor(name, visitor)
             if len(part_visitor.indices):
                 scores[self.columns[name]] += weight * self.parts[name]._item_scores(part_visitor)
-        return scores, lambda chosen: self._explain(visitor, weights, chosen)
+        return scores * self.fresh, lambda chosen: self._explain(visitor, weights, chosen)
 
     def _explain(self, visitor: History, weights: dict[str, float], chosen: np.ndarray) -> list[Reason]:
         shares = {name: self._part_contributions(name, visitor, chosen) * weight for name, weight in weights.items()}
         total = sum(shares.values(), np.zeros((len(visitor.indices), len(chosen))))
-        prior = self._trend_weight(visitor) * self.trend[chosen]
         reasons = []
         for column, item in enumerate(chosen.tolist()):
             source = int(np.argmax(total[:, column]))
-            if total[source, column] <= prior[column]:
+            if total[source, column] <= 0:
                 reasons.append(self._trending_reason(item))
                 continue
             name = max(shares, key=lambda part: shares[part][source, column])

@@ -82,7 +82,7 @@ def test_hybrid_fallbacks_and_real_time_history(random_data):
 
 def test_hybrid_reasons_name_the_largest_contributor(random_data):
     interactions, items = random_data
-    hybrid = HybridRecommender(trending_weight=0.0).fit(interactions, items)
+    hybrid = HybridRecommender().fit(interactions, items)
     history = ["i01", "i04", "i07"]
     visitor = hybrid.history(items=history)
     weights = hybrid._weights(visitor)
@@ -91,7 +91,7 @@ def test_hybrid_reasons_name_the_largest_contributor(random_data):
         chosen = np.array([hybrid.item_index[recommendation.item_id]])
         total = sum(hybrid._part_contributions(name, visitor, chosen) * w for name, w in weights.items())
         assert recommendation.reason.item_id == history[int(np.argmax(total[:, 0]))]
-        assert total.sum() == pytest.approx(recommendation.score)
+        assert total.sum() * hybrid.fresh[chosen[0]] == pytest.approx(recommendation.score)
 
 
 def test_top_k_breaks_ties_by_index_and_skips_blocked():
