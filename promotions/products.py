@@ -114,6 +114,12 @@ class ProductAdapter:
                 values[path] = value
         return self.model._default_manager.create(**values)
 
+    def pks_by_ids(self, ids: list[str]) -> dict[str, Any]:
+        """Primary keys by public id, in one query that loads no model instances."""
+        field = self.lookup_field()
+        rows = self.model._default_manager.filter(**{f"{field}__in": list(ids)}).values_list(field, "pk")
+        return {str(public_id): pk for public_id, pk in rows}
+
     def get_by_ids(self, ids: list[str]) -> dict[str, Any]:
         """Products by public id, in one query."""
         found = self.model._default_manager.filter(**{f"{self.lookup_field()}__in": list(ids)})

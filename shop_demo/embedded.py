@@ -29,7 +29,7 @@ def start_embedded_worker(env: Mapping[str, str] | None = None, log_file=None) -
     return subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
         command,
         cwd=settings.BASE_DIR,
-        env=dict(env if env is not None else os.environ),
+        env={**(env if env is not None else os.environ), "CELERY_TASK_ALWAYS_EAGER": "0"},
         stdout=log_file or subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
     )

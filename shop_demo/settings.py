@@ -131,7 +131,8 @@ STATIC_ROOT = VAR_DIR / "static"
 # embedded beat to an embedded worker over kombu's filesystem transport (``manage.py demo``
 # starts both), so training never runs inside a web process.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
-CELERY_TASK_ALWAYS_EAGER = "CELERY_BROKER_URL" not in os.environ
+# The embedded worker turns eager mode off for itself, so beat's tasks go through the queue.
+CELERY_TASK_ALWAYS_EAGER = _env_bool("CELERY_TASK_ALWAYS_EAGER", "CELERY_BROKER_URL" not in os.environ)
 CELERY_TASK_EAGER_PROPAGATES = True
 if CELERY_BROKER_URL == "filesystem://":
     _queue_dir = VAR_DIR / "celery" / "queue"

@@ -58,6 +58,7 @@ def test_adapter_reads_the_shop_product():
     )
     assert list(get_adapter().get_queryset()) == []
     assert get_adapter().get_by_ids(["85123A", "missing"]) == {"85123A": product}
+    assert get_adapter().pks_by_ids(["85123A", "missing"]) == {"85123A": product.pk}
 
 
 @pytest.mark.django_db

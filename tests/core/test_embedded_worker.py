@@ -18,9 +18,11 @@ from shop_demo.embedded import start_embedded_worker
 @pytest.fixture
 def embedded_env(tmp_path, redis_url):
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
+    # A Redis database of its own: other tests empty database 15 while this worker runs.
+    own_url = redis_url.rsplit("/", 1)[0] + "/13"
     env.update(
         SHOP_VAR_DIR=str(tmp_path),
-        REDIS_URL=redis_url,
+        REDIS_URL=own_url,
         DJANGO_SETTINGS_MODULE="shop_demo.settings",
         PROMOTIONS_FLUSH_INTERVAL="1",
     )
@@ -34,6 +36,7 @@ def test_beat_flushes_the_event_buffer_on_schedule(embedded_env, tmp_path):
     import redis
 
     client = redis.Redis.from_url(embedded_env["REDIS_URL"])
+    client.flushdb()
     keys = [uuid.uuid4().hex for _ in range(3)]
     for key in keys:
         event = {

@@ -1,0 +1,39 @@
+"""Shared set-up of the benchmarks: a Django environment on a dedicated database."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/promotions_bench"
+
+
+def django_env(database_url: str | None = None, **extra: str) -> dict[str, str]:
+    """Environment for a benchmark subprocess (or this process) on the benchmark database."""
+    env = {key: value for key, value in os.environ.items() if key not in {"CELERY_BROKER_URL"}}
+    env.update(DJANGO_SETTINGS_MODULE="shop_demo.settings", DATABASE_URL=database_url or BENCH_DATABASE_URL)
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(extra)
+    return env
+
+
+def ensure_database(env: dict[str, str]) -> None:
+    """Create the PostgreSQL database when missing, then migrate it."""
+    url = env["DATABASE_URL"]
+    if url.startswith("postgres"):
+        name = url.rsplit("/", 1)[1]
+        subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-q", "-c", f"CREATE DATABASE {name}"],
+            capture_output=True,
+            check=False,
+        )
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+
+
+def setup_django(env: dict[str, str]) -> None:
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
