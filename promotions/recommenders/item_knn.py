@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .base import ItemInfo, ItemToItemRecommender, pack_csr, unpack_csr
+from .base import History, ItemInfo, ItemToItemRecommender, pack_csr, unpack_csr
 from .matrix import Interactions
 
 #: Dense work per block of item rows stays around this many floats.
@@ -103,12 +103,18 @@ class ItemKNNRecommender(ItemToItemRecommender):
         matrix = interactions.matrix if self.half_life_days is None else interactions.weighted(self.half_life_days)
         weighted = weight_users(matrix, self.weighting, self.bm25_k1, self.bm25_b)
         self.similarity = cosine_neighbours(sp.csr_matrix(weighted.T), self.neighbours, self.shrinkage)
+        self.similarity_t = sp.csr_matrix(self.similarity.T)
 
     def _rows(self, indices: np.ndarray) -> sp.csr_matrix:
         return self.similarity[indices]
+
+    def _contributions(self, visitor: History, chosen: np.ndarray) -> np.ndarray:
+        # Rows of the transpose are the chosen items' columns: cheap to slice, unlike columns.
+        return self.similarity_t[chosen].toarray()[:, visitor.indices].T * visitor.weights[:, None]
 
     def _state(self) -> dict[str, np.ndarray]:
         return pack_csr("similarity", self.similarity)
 
     def _set_state(self, arrays: dict[str, np.ndarray]) -> None:
         self.similarity = unpack_csr("similarity", arrays)
+        self.similarity_t = sp.csr_matrix(self.similarity.T)
