@@ -185,6 +185,7 @@ LOGGING = {
 # --- REST framework ------------------------------------------------------------------
 # The beacon endpoint (POST /promotions/api/events/) is throttled per signed visitor id: a page
 # sends a batch every few seconds at most, so 120 requests a minute leaves room for a busy tab.
+# Per client address, 600 a minute stops a client minting fresh cookies to lift that limit.
 REST_FRAMEWORK = {
-    "DEFAULT_THROTTLE_RATES": {"promotions_events": "120/min"},
+    "DEFAULT_THROTTLE_RATES": {"promotions_events": "120/min", "promotions_events_address": "600/min"},
 }

@@ -1,6 +1,8 @@
-"""Throttling of the beacon endpoint, per visitor."""
+"""Throttling of the beacon endpoint, per visitor and per client address."""
 
 from __future__ import annotations
+
+import hashlib
 
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
@@ -8,7 +10,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 #: Used when ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` names no rate for the scope.
-DEFAULT_RATE = "120/min"
+DEFAULT_RATES = {"promotions_events": "120/min", "promotions_events_address": "600/min"}
 
 
 class VisitorRateThrottle(SimpleRateThrottle):
@@ -22,7 +24,20 @@ class VisitorRateThrottle(SimpleRateThrottle):
     def get_rate(self) -> str:
         # Read at call time: DRF's class attribute is frozen at import, which would ignore
         # settings changed later (override_settings in tests).
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope) or DEFAULT_RATE
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope) or DEFAULT_RATES[self.scope]
 
     def get_cache_key(self, request: Request, view: APIView) -> str:
         return self.cache_format % {"scope": self.scope, "ident": request.visitor_id}
+
+
+class AddressRateThrottle(VisitorRateThrottle):
+    """Limits each client address, so minting fresh visitor cookies does not lift the per-visitor limit.
+
+    The address is hashed in the cache key and stored nowhere else.
+    """
+
+    scope = "promotions_events_address"
+
+    def get_cache_key(self, request: Request, view: APIView) -> str:
+        digest = hashlib.sha256(self.get_ident(request).encode()).hexdigest()[:24]
+        return self.cache_format % {"scope": self.scope, "ident": digest}

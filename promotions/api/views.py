@@ -17,7 +17,7 @@ from .authentication import ShopSessionUser
 from .permissions import SameOrigin, TrackedVisitor
 from .schema import BeaconSchema
 from .serializers import BeaconBatchSerializer
-from .throttling import VisitorRateThrottle
+from .throttling import AddressRateThrottle, VisitorRateThrottle
 
 
 class PayloadTooLarge(APIException):
@@ -50,7 +50,7 @@ class EventBeaconView(GenericAPIView):
     # The permissions, the throttle and the size limits defend the endpoint instead.
     authentication_classes = [ShopSessionUser]
     permission_classes = [SameOrigin, TrackedVisitor]
-    throttle_classes = [VisitorRateThrottle]
+    throttle_classes = [VisitorRateThrottle, AddressRateThrottle]
 
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # Checked before request.data is read, so an oversized body is never parsed.

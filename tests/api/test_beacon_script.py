@@ -38,9 +38,15 @@ def test_script_is_served_from_static():
 
 
 @pytest.mark.django_db
-def test_pages_load_the_script_with_the_endpoint(client):
+def test_pages_load_the_script_only_for_visitors_who_may_be_tracked(client):
     category = Category.objects.create(name="Lights", slug="lights")
     Product.objects.create(stock_code="85123A", title="Heart holder", category=category, price=Decimal("2.55"))
-    html = client.get(reverse("shop:product", args=["85123A"])).content.decode()
-    assert f'<script src="{static(SCRIPT)}" data-endpoint="{URL}" defer></script>' in html
+    page = reverse("shop:product", args=["85123A"])
+    tag = f'<script src="{static(SCRIPT)}" data-endpoint="{URL}" defer></script>'
+    client.defaults["HTTP_USER_AGENT"] = "Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0"
+    assert tag not in client.get(page).content.decode()  # no consent yet: no beacons
+    client.cookies["shop_consent"] = "yes"
+    html = client.get(page).content.decode()
+    assert tag in html
     assert 'data-promotions-product-page="85123A"' in html
+    assert tag not in client.get(page, HTTP_DNT="1").content.decode()

@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.test import override_settings
 from django.urls import reverse
 
@@ -233,6 +234,16 @@ def test_throttled_after_the_rate(beacon, visitor_id):
         assert response.status_code == 429
         assert post(beacon_client(uuid.uuid4().hex), {"events": make_events(1)}).status_code == 202  # per visitor
     assert Event.objects.count() == 3
+
+
+def test_fresh_cookies_do_not_lift_the_per_address_limit(beacon):
+    rates = {"DEFAULT_THROTTLE_RATES": {"promotions_events": "100/min", "promotions_events_address": "2/min"}}
+    cache.clear()  # earlier tests posted from the same address
+    with override_settings(REST_FRAMEWORK=rates):
+        for expected in (202, 202, 429):
+            client = beacon_client(uuid.uuid4().hex)
+            assert post(client, {"events": make_events(1)}).status_code == expected
+    assert Event.objects.count() == 2
 
 
 def test_get_is_not_allowed(beacon):
