@@ -92,23 +92,29 @@ _COLUMNS = (
     "event_type", "visitor_id", "user_id", "item_id", "product_id", "promotion_id", "quantity", "unit_price",
     "rating", "review_text", "query", "result_count", "dwell_seconds", "context", "occurred_at", "idempotency_key",
 )  # fmt: skip
-_TEXT_COLUMNS = {"review_text", "query", "item_id"}
 
 
-def _row(event: dict[str, Any], product_pks: dict[str, Any], ops) -> tuple:
-    occurred_at = event["occurred_at"]
-    if isinstance(occurred_at, str):
-        occurred_at = datetime.fromisoformat(occurred_at)
-    unit_price = event.get("unit_price")
-    values = {
-        **{column: event.get(column) for column in _COLUMNS},
-        **{column: event.get(column) or "" for column in _TEXT_COLUMNS},
-        "product_id": product_pks.get(event.get("item_id") or ""),
-        "unit_price": None if unit_price is None else ops.adapt_decimalfield_value(Decimal(unit_price), 12, 4),
-        "context": json.dumps(event.get("context") or {}),
-        "occurred_at": ops.adapt_datetimefield_value(occurred_at),
-    }
-    return tuple(values[column] for column in _COLUMNS)
+def _row(event: dict[str, Any], product_pks: dict[str, Any], ops, text_values: bool) -> tuple:
+    """One event as a tuple in ``_COLUMNS`` order.
+
+    With ``text_values`` (PostgreSQL's COPY parses text itself) times and prices pass through as
+    the strings the buffer holds; otherwise the backend's adapters prepare them.
+    """
+    get = event.get
+    item_id = get("item_id") or ""
+    occurred_at, unit_price = event["occurred_at"], get("unit_price")
+    if not text_values:
+        if isinstance(occurred_at, str):
+            occurred_at = datetime.fromisoformat(occurred_at)
+        occurred_at = ops.adapt_datetimefield_value(occurred_at)
+        if unit_price is not None:
+            unit_price = ops.adapt_decimalfield_value(Decimal(unit_price), 12, 4)
+    return (
+        event["event_type"], event["visitor_id"], get("user_id"), item_id, product_pks.get(item_id),
+        get("promotion_id"), get("quantity"), unit_price, get("rating"), get("review_text") or "",
+        get("query") or "", get("result_count"), get("dwell_seconds"), json.dumps(get("context") or {}),
+        occurred_at, event["idempotency_key"],
+    )  # fmt: skip
 
 
 def insert(events: Iterable[dict[str, Any]]) -> int:
@@ -124,9 +130,10 @@ def insert(events: Iterable[dict[str, Any]]) -> int:
     item_ids = {event["item_id"] for event in events if event.get("item_id")}
     product_pks = get_adapter().pks_by_ids(list(item_ids)) if item_ids else {}
     connection = connections[router.db_for_write(Event)]
-    rows = [_row(event, product_pks, connection.ops) for event in events]
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and hasattr(cursor.cursor, "copy"):  # psycopg 3
+        use_copy = connection.vendor == "postgresql" and hasattr(cursor.cursor, "copy")  # psycopg 3
+        rows = [_row(event, product_pks, connection.ops, text_values=use_copy) for event in events]
+        if use_copy:
             _copy_insert(cursor, connection.ops.quote_name, rows)
         else:
             _executemany_insert(cursor, connection.ops.quote_name, rows)
@@ -142,13 +149,15 @@ def _executemany_insert(cursor, quote, rows: list[tuple]) -> None:
 
 
 def _copy_insert(cursor, quote, rows: list[tuple]) -> None:
-    # The staging table lives in the session and empties itself at every commit.
+    # The staging table lives in the session; it is emptied first because an insert inside an
+    # enclosing transaction (ATOMIC_REQUESTS, a test) would otherwise see the rows of the last one.
     columns = ", ".join(quote(column) for column in _COLUMNS)
     table, key, stage = quote(Event._meta.db_table), quote("idempotency_key"), quote("promotions_event_stage")
     cursor.execute(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "  # noqa: S608
         f"SELECT {columns} FROM {table} WITH NO DATA"
     )
+    cursor.execute(f"TRUNCATE {stage}")
     with cursor.cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from unittest import mock
 
 import pytest
 from django.core.management import call_command, load_command_class
+from django.db import connections
 
 from promotions.tracking.models import Event, Visitor
 
@@ -17,7 +19,9 @@ pytestmark = pytest.mark.django_db
 def run(capsys, name: str, *args) -> tuple[int, str, str]:
     """Run a command as ``manage.py`` does: (exit code, stdout, stderr)."""
     command = load_command_class("promotions", name)
-    with pytest.raises(SystemExit) as exit_info:
+    # run_from_argv closes the database connections when done, which would end the test's
+    # transaction on PostgreSQL (SQLite's in-memory test database ignores it).
+    with pytest.raises(SystemExit) as exit_info, mock.patch.object(connections, "close_all"):
         command.run_from_argv(["manage.py", name, *map(str, args)])
         raise SystemExit(0)  # a command that succeeds returns instead of exiting
     out, err = capsys.readouterr()

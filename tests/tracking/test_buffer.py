@@ -97,3 +97,15 @@ def test_retention_purge_deletes_only_expired_events():
     buffer.insert(old + recent)
     assert purge_expired_events() == 3
     assert Event.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_inserts_inside_one_transaction_do_not_replay_each_other():
+    first, second = make(2), make(1)
+    buffer.insert(first)
+    Event.objects.filter(idempotency_key=first[0]["idempotency_key"]).delete()
+    buffer.insert(second)  # same (test) transaction: nothing of the first batch comes back
+    assert set(Event.objects.values_list("idempotency_key", flat=True)) == {
+        first[1]["idempotency_key"],
+        second[0]["idempotency_key"],
+    }
