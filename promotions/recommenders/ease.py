@@ -46,6 +46,7 @@ class EASERecommender(ItemToItemRecommender):
 
     def _fit(self, interactions: Interactions, infos: dict[str, ItemInfo]) -> None:
         matrix = interactions.matrix if self.half_life_days is None else interactions.weighted(self.half_life_days)
+        self.user_items = sp.csr_matrix(matrix)  # histories decay like the fit's data
         matrix = sp.csr_matrix(matrix, dtype=np.float64)
         if self.binary:
             matrix.data = np.ones_like(matrix.data)

@@ -102,6 +102,7 @@ class ItemKNNRecommender(ItemToItemRecommender):
     def _fit(self, interactions: Interactions, infos: dict[str, ItemInfo]) -> None:
         matrix = interactions.matrix if self.half_life_days is None else interactions.weighted(self.half_life_days)
         weighted = weight_users(matrix, self.weighting, self.bm25_k1, self.bm25_b)
+        self.user_items = sp.csr_matrix(matrix)  # histories decay like the fit's data
         self.similarity = cosine_neighbours(sp.csr_matrix(weighted.T), self.neighbours, self.shrinkage)
         self.similarity_t = sp.csr_matrix(self.similarity.T)
 

@@ -27,6 +27,7 @@ class UserKNNRecommender(Recommender):
     def _fit(self, interactions: Interactions, infos: dict[str, ItemInfo]) -> None:
         matrix = interactions.matrix if self.half_life_days is None else interactions.weighted(self.half_life_days)
         self.user_vectors = normalize(sp.csr_matrix(matrix, dtype=np.float64))
+        self.user_items = sp.csr_matrix(matrix)  # histories decay like the fit's data
         self._prepare()
 
     def _prepare(self) -> None:

@@ -6,7 +6,13 @@ import warnings
 import numpy as np
 import pytest
 
-from promotions.recommenders import CatalogueTooLargeError, EASERecommender, ItemKNNRecommender, UserKNNRecommender
+from promotions.recommenders import (
+    CatalogueTooLargeError,
+    EASERecommender,
+    Interactions,
+    ItemKNNRecommender,
+    UserKNNRecommender,
+)
 
 from .conftest import binary_interactions
 
@@ -93,3 +99,14 @@ def test_ease_size_guard_prunes_or_refuses():
     assert "Keeping the 2 most popular items" in str(caught[0].message)
     assert model.kept.tolist() == [0, 1]  # b (4 users) and a (3 users)
     assert [r.item_id for r in model.recommend(history=["a"])] == ["b"]
+
+
+def test_a_models_own_half_life_also_weighs_the_stored_history():
+    day = 86400.0
+    rows = [("u1", "a", 0.0, "view", 1), ("u1", "b", 10 * day, "view", 1), ("u2", "a", 10 * day, "view", 1)]
+    interactions = Interactions.from_rows(rows)
+    plain = EASERecommender(l2=1.0).fit(interactions)
+    decayed = EASERecommender(l2=1.0, half_life_days=10).fit(interactions)
+    assert plain.history("u1").weights.tolist() == [1.0, 1.0]
+    assert decayed.history("u1").weights.tolist() == pytest.approx([0.5, 1.0])
+    assert decayed.weights == pytest.approx(plain.weights)  # binary fit: same item weights
