@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django import template
 from django.templatetags.static import static
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils.html import format_html
 
 register = template.Library()
@@ -17,6 +19,12 @@ def promotions_beacon(context: template.Context) -> str:
     state = getattr(request, "promotions", None)
     if state is None or not state.allowed:
         return ""
+    return _beacon_tag(get_script_prefix())
+
+
+@lru_cache(maxsize=8)
+def _beacon_tag(script_prefix: str) -> str:
+    # The same for every page of a deployment: built once, not on every render.
     return format_html(
         '<script src="{}" data-endpoint="{}" defer></script>',
         static("promotions/promotions.js"),

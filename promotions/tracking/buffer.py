@@ -76,10 +76,14 @@ def write(events: list[dict[str, Any]]) -> None:
         import redis
 
         try:
-            pipe = redis_client().pipeline(transaction=False)
-            for event in events:
-                pipe.xadd(app_settings.EVENT_STREAM, {"e": json.dumps(event, default=_json_default)})
-            pipe.execute()
+            messages = [{"e": json.dumps(event, default=_json_default)} for event in events]
+            if len(messages) == 1:  # the common case: one round trip, without a pipeline's overhead
+                redis_client().xadd(app_settings.EVENT_STREAM, messages[0])
+            else:
+                pipe = redis_client().pipeline(transaction=False)
+                for message in messages:
+                    pipe.xadd(app_settings.EVENT_STREAM, message)
+                pipe.execute()
             return
         except redis.RedisError:
             logger.warning("promotions: Redis buffer unavailable, writing %d events to the database", len(events))

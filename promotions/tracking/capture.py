@@ -61,9 +61,14 @@ def opted_out(request: HttpRequest) -> bool:
     return request.headers.get("DNT") == "1" or request.headers.get("Sec-GPC") == "1"
 
 
+@lru_cache(maxsize=4)
+def _consent_check(path: str) -> Callable[[HttpRequest], bool]:
+    return import_string(path)
+
+
 def has_consent(request: HttpRequest) -> bool:
     path = app_settings.CONSENT_CHECK
-    return True if not path else bool(import_string(path)(request))
+    return True if not path else bool(_consent_check(path)(request))
 
 
 def tracking_allowed(request: HttpRequest) -> bool:

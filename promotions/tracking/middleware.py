@@ -53,12 +53,13 @@ class TrackingMiddleware:
         if allowed:
             try:
                 self._capture_page_event(request, response)
-                write_pending(request)
                 if existing is None:
                     write_visitor_id(response, visitor_id, secure=request.is_secure())
             except Exception:
-                buffer.failures["database"] += 1
-                logger.exception("promotions: could not record this request's events")
+                logger.exception("promotions: could not capture this request's events")
+            # Written when the server closes the response, after the body went out: the visitor
+            # does not wait for the buffer. (Django runs these closers in HttpResponse.close().)
+            response._resource_closers.append(lambda: _write_safely(request))
         return response
 
     def process_view(self, request: HttpRequest, view_func: Callable, view_args: tuple, view_kwargs: dict) -> None:
@@ -90,6 +91,14 @@ class TrackingMiddleware:
                 request.promotions.events.append(
                     make_event(request, "search", query=query, result_count=count, context=context)
                 )
+
+
+def _write_safely(request: HttpRequest) -> None:
+    try:
+        write_pending(request)
+    except Exception:
+        buffer.failures["database"] += 1
+        logger.exception("promotions: could not record this request's events")
 
 
 def _referrer_path(request: HttpRequest) -> str:
