@@ -13,6 +13,8 @@ def django_env(database_url: str | None = None, **extra: str) -> dict[str, str]:
     """Environment for a benchmark subprocess (or this process) on the benchmark database."""
     env = {key: value for key, value in os.environ.items() if key not in {"CELERY_BROKER_URL"}}
     env.update(DJANGO_SETTINGS_MODULE="shop_demo.settings", DATABASE_URL=database_url or BENCH_DATABASE_URL)
+    # As in production: DEBUG off (it would also keep a log of every query in memory).
+    env.update(DJANGO_DEBUG="0", DJANGO_SECRET_KEY="benchmark-only-key")
     env["PYTHONPATH"] = str(ROOT)
     env.update(extra)
     return env
@@ -37,3 +39,13 @@ def setup_django(env: dict[str, str]) -> None:
     import django
 
     django.setup()
+
+
+def load_catalogue(env: dict[str, str], datasets: Path | None = ROOT.parent / "shared" / "datasets") -> None:
+    """Load the demo catalogue (the built-in sample when ``datasets`` is None) into the benchmark database."""
+    code = (
+        "import django, sys; from pathlib import Path; django.setup();"
+        " from shop_demo.catalog.loading import load_catalogue;"
+        " load_catalogue(Path(sys.argv[1]) if sys.argv[1] else None)"
+    )
+    subprocess.run([sys.executable, "-c", code, str(datasets or "")], cwd=ROOT, env=env, check=True)

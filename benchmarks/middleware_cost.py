@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 
-from _setup import ROOT, django_env, ensure_database
+from _setup import ROOT, django_env, ensure_database, load_catalogue
 
 REDIS_URL = "redis://127.0.0.1:6379/12"
 VARIANTS = {
@@ -35,7 +35,7 @@ BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko
 def start_servers(base_env: dict[str, str]) -> dict[str, tuple[subprocess.Popen, int]]:
     servers = {}
     for port, (name, extra) in enumerate(VARIANTS.items(), start=8761):
-        env = {**base_env, "DJANGO_DEBUG": "0", "DJANGO_SECRET_KEY": "benchmark-only-key", **extra}
+        env = {**base_env, **extra}
         env["PYTHONPATH"] = f"{ROOT}:{ROOT / 'benchmarks'}"
         command = [sys.executable, "-m", "gunicorn", "shop_demo.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1"]
         servers[name] = (subprocess.Popen(command, cwd=ROOT, env=env, stderr=subprocess.DEVNULL), port)
@@ -84,10 +84,7 @@ def visitor_cookie(port: int, path: str) -> str:
 def main(per_round: int, rounds: int) -> None:
     env = django_env()
     ensure_database(env)
-    subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from shop_demo.catalog.loading import load_catalogue;"
-         " load_catalogue(None)"], cwd=ROOT, env=env, check=True,
-    )  # fmt: skip
+    load_catalogue(env, None)
     path = "/product/S0001/"
     servers = start_servers(env)
     try:

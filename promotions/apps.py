@@ -8,5 +8,15 @@ class PromotionsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
         from . import checks  # noqa: F401 - registers the system checks
-        from .tracking import signals  # noqa: F401 - connects the receivers
+        from .products import get_product_model
+        from .tracking import buffer, signals  # noqa: F401 - connects the receivers
+
+        try:
+            product_model = get_product_model()
+        except (LookupError, ValueError):
+            return  # misconfigured: the system check promotions.E003 says so
+        post_save.connect(buffer.forget_product, sender=product_model, dispatch_uid="promotions-forget-product")
+        post_delete.connect(buffer.forget_product, sender=product_model, dispatch_uid="promotions-forget-product")

@@ -19,7 +19,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import connections, router, transaction
+from django.db import IntegrityError, connections, router, transaction
 
 from ..conf import app_settings
 from ..products import get_adapter
@@ -60,23 +60,52 @@ def _mark_redis_down() -> None:
     failures["redis"] += 1
 
 
-def _json_default(value: Any) -> str:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(f"cannot serialize {type(value).__name__}")
+# The columns an event is buffered and written with, in order; other Event columns have defaults.
+COLUMNS = (
+    "event_type", "visitor_id", "user_id", "item_id", "product_id", "promotion_id", "quantity", "unit_price",
+    "rating", "review_text", "query", "result_count", "dwell_seconds", "context", "occurred_at", "idempotency_key",
+)  # fmt: skip
+_PRODUCT, _PRICE, _CONTEXT, _TIME, _KEY = (
+    COLUMNS.index(name) for name in ("product_id", "unit_price", "context", "occurred_at", "idempotency_key")
+)
+
+
+def to_row(event: dict[str, Any]) -> list:
+    """An event dict as a JSON-ready list in ``COLUMNS`` order: times ISO 8601, prices and the
+    context as text, the product's primary key left to the insert. Buffered in this form, the
+    flush task hands rows to the database without rebuilding them."""
+    get = event.get
+    occurred_at, unit_price = event["occurred_at"], get("unit_price")
+    return [
+        event["event_type"], event["visitor_id"], get("user_id"), get("item_id") or "", None,
+        get("promotion_id"), get("quantity"), None if unit_price is None else str(unit_price), get("rating"),
+        get("review_text") or "", get("query") or "", get("result_count"), get("dwell_seconds"),
+        json.dumps(get("context") or {}),
+        occurred_at if isinstance(occurred_at, str) else occurred_at.isoformat(), event["idempotency_key"],
+    ]  # fmt: skip
+
+
+def event_from_row(row: list) -> dict[str, Any]:
+    """The event dict of a buffered row (for export and erasure of what still waits in Redis)."""
+    event = dict(zip(COLUMNS, row, strict=True))
+    event["context"] = json.loads(event["context"])
+    return event
+
+
+def decode_entry(fields: dict[bytes, bytes]) -> list:
+    return json.loads(fields[b"r"])
 
 
 def write(events: list[dict[str, Any]]) -> None:
     """Store captured events: to the Redis buffer when it is up, else straight to the database."""
     if not events:
         return
+    rows = [to_row(event) for event in events]
     if _redis_available():
         import redis
 
         try:
-            messages = [{"e": json.dumps(event, default=_json_default)} for event in events]
+            messages = [{"r": json.dumps(row)} for row in rows]
             if len(messages) == 1:  # the common case: one round trip, without a pipeline's overhead
                 redis_client().xadd(app_settings.EVENT_STREAM, messages[0])
             else:
@@ -86,85 +115,113 @@ def write(events: list[dict[str, Any]]) -> None:
                 pipe.execute()
             return
         except redis.RedisError:
-            logger.warning("promotions: Redis buffer unavailable, writing %d events to the database", len(events))
+            logger.warning("promotions: Redis buffer unavailable, writing %d events to the database", len(rows))
             _mark_redis_down()
-    insert(events)
-
-
-# Columns written by the fast insert, in order; every other Event column has a default.
-_COLUMNS = (
-    "event_type", "visitor_id", "user_id", "item_id", "product_id", "promotion_id", "quantity", "unit_price",
-    "rating", "review_text", "query", "result_count", "dwell_seconds", "context", "occurred_at", "idempotency_key",
-)  # fmt: skip
-
-
-def _row(event: dict[str, Any], product_pks: dict[str, Any], ops, text_values: bool) -> tuple:
-    """One event as a tuple in ``_COLUMNS`` order.
-
-    With ``text_values`` (PostgreSQL's COPY parses text itself) times and prices pass through as
-    the strings the buffer holds; otherwise the backend's adapters prepare them.
-    """
-    get = event.get
-    item_id = get("item_id") or ""
-    occurred_at, unit_price = event["occurred_at"], get("unit_price")
-    if not text_values:
-        if isinstance(occurred_at, str):
-            occurred_at = datetime.fromisoformat(occurred_at)
-        occurred_at = ops.adapt_datetimefield_value(occurred_at)
-        if unit_price is not None:
-            unit_price = ops.adapt_decimalfield_value(Decimal(unit_price), 12, 4)
-    return (
-        event["event_type"], event["visitor_id"], get("user_id"), item_id, product_pks.get(item_id),
-        get("promotion_id"), get("quantity"), unit_price, get("rating"), get("review_text") or "",
-        get("query") or "", get("result_count"), get("dwell_seconds"), json.dumps(get("context") or {}),
-        occurred_at, event["idempotency_key"],
-    )  # fmt: skip
+    insert_rows(rows)
 
 
 def insert(events: Iterable[dict[str, Any]]) -> int:
-    """Bulk-insert events, skipping any whose idempotency key is already stored.
+    """Bulk-insert event dicts, skipping any whose idempotency key is already stored."""
+    return insert_rows([to_row(event) for event in events])
+
+
+def insert_rows(rows: list[list]) -> int:
+    """Bulk-insert buffered rows, skipping any whose idempotency key is already stored.
 
     The ORM's bulk_create spends most of its time compiling SQL, which caps ingest far below
-    what the database takes: PostgreSQL gets COPY into a staging table and one
-    ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``; other databases one executemany.
+    what the database takes: PostgreSQL gets COPY, other databases one executemany of
+    ``INSERT ... ON CONFLICT DO NOTHING``.
     """
-    events = list(events)
-    if not events:
+    # One row per key: a batch may hold an event twice (a client resending it).
+    rows = list({row[_KEY]: row for row in rows}.values())
+    if not rows:
         return 0
-    item_ids = {event["item_id"] for event in events if event.get("item_id")}
-    product_pks = get_adapter().pks_by_ids(list(item_ids)) if item_ids else {}
+    product_pks = _product_pks({row[3] for row in rows if row[3]})
+    for row in rows:
+        row[_PRODUCT] = product_pks.get(row[3])
     connection = connections[router.db_for_write(Event)]
+    quote = connection.ops.quote_name
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        use_copy = connection.vendor == "postgresql" and hasattr(cursor.cursor, "copy")  # psycopg 3
-        rows = [_row(event, product_pks, connection.ops, text_values=use_copy) for event in events]
-        if use_copy:
-            _copy_insert(cursor, connection.ops.quote_name, rows)
+        if connection.vendor == "postgresql" and hasattr(cursor.cursor, "copy"):  # psycopg 3
+            _copy_insert(cursor, quote, rows)
         else:
-            _executemany_insert(cursor, connection.ops.quote_name, rows)
+            _executemany_insert(cursor, quote, [_adapted(row, connection.ops) for row in rows])
     return len(rows)
 
 
-def _executemany_insert(cursor, quote, rows: list[tuple]) -> None:
-    columns = ", ".join(quote(column) for column in _COLUMNS)
-    placeholders = ", ".join(["%s"] * len(_COLUMNS))
+# Product primary keys by public id, kept a few minutes per process: a batch names thousands of
+# products, and looking them all up again for every batch costs as much as writing it.
+_pk_cache: dict[str, Any] = {}
+_pk_cache_since = 0.0
+PK_CACHE_SECONDS = 300.0
+PK_CACHE_SIZE = 200_000
+
+
+def _product_pks(item_ids: set[str]) -> dict[str, Any]:
+    global _pk_cache_since
+    now = time.monotonic()
+    if now - _pk_cache_since > PK_CACHE_SECONDS or len(_pk_cache) > PK_CACHE_SIZE:
+        _pk_cache.clear()
+        _pk_cache_since = now
+    missing = [item_id for item_id in item_ids if item_id not in _pk_cache]
+    if missing:
+        _pk_cache.update(get_adapter().pks_by_ids(missing))  # unknown ids stay uncached and map to None
+    return _pk_cache
+
+
+def forget_product(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """Drop a saved or deleted product from the cache (connected to the product model's signals)."""
+    _pk_cache.pop(get_adapter().get_id(instance), None)
+
+
+def _adapted(row: list, ops) -> list:
+    row = list(row)
+    row[_TIME] = ops.adapt_datetimefield_value(datetime.fromisoformat(row[_TIME]))
+    if row[_PRICE] is not None:
+        row[_PRICE] = ops.adapt_decimalfield_value(Decimal(row[_PRICE]), 12, 4)
+    return row
+
+
+def _executemany_insert(cursor, quote, rows: list[list]) -> None:
+    columns = ", ".join(quote(column) for column in COLUMNS)
+    placeholders = ", ".join(["%s"] * len(COLUMNS))
     table, key = quote(Event._meta.db_table), quote("idempotency_key")
     sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) ON CONFLICT ({key}) DO NOTHING"  # noqa: S608
     cursor.executemany(sql, rows)
 
 
-def _copy_insert(cursor, quote, rows: list[tuple]) -> None:
+def _copy_insert(cursor, quote, rows: list[list]) -> None:
+    """COPY the rows straight into the table: the fast path, when none of their keys is stored.
+
+    A key already stored (a flush retried after a crash, an import run twice) makes the unique
+    constraint refuse the COPY; the batch then goes through a staging table and
+    ``INSERT ... ON CONFLICT DO NOTHING``, which skips the stored ones.
+    """
+    table, key = quote(Event._meta.db_table), quote("idempotency_key")
+    columns = ", ".join(quote(column) for column in COLUMNS)
+    try:
+        with transaction.atomic(using=cursor.db.alias):
+            _copy(cursor, table, columns, rows)
+    except IntegrityError:
+        _insert_through_stage(cursor, table, columns, key, quote("promotions_event_stage"), rows)
+
+
+def _copy(cursor, table: str, columns: str, rows: Iterable[list]) -> None:
+    # The driver's own cursor does the COPY: wrapping turns its errors into Django's.
+    with cursor.db.wrap_database_errors, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _insert_through_stage(cursor, table: str, columns: str, key: str, stage: str, rows: Iterable[list]) -> None:
     # The staging table lives in the session; it is emptied first because an insert inside an
     # enclosing transaction (ATOMIC_REQUESTS, a test) would otherwise see the rows of the last one.
-    columns = ", ".join(quote(column) for column in _COLUMNS)
-    table, key, stage = quote(Event._meta.db_table), quote("idempotency_key"), quote("promotions_event_stage")
     cursor.execute(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DELETE ROWS AS "  # noqa: S608
         f"SELECT {columns} FROM {table} WITH NO DATA"
     )
     cursor.execute(f"TRUNCATE {stage}")
-    with cursor.cursor.copy(f"COPY {stage} ({columns}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+    _copy(cursor, stage, columns, rows)
     cursor.execute(
         f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {stage} ON CONFLICT ({key}) DO NOTHING"  # noqa: S608
     )
@@ -208,16 +265,17 @@ def flush(max_batches: int = 100, claim_idle_ms: int = CLAIM_IDLE_MS) -> int:
     moved = 0
     for _ in range(max_batches):
         batch = _read_batch(client, stream, app_settings.FLUSH_BATCH_SIZE, claim_idle_ms)
-        entries = [(message_id, fields) for message_id, fields in batch if fields]
         if not batch:
             break
-        insert(json.loads(fields[b"e"]) for _, fields in entries)
+        # Entries deleted while pending (an erasure) come back without fields: nothing to insert.
+        rows = [decode_entry(fields) for _, fields in batch if fields]
+        insert_rows(rows)
         # Acknowledge only after the insert has committed: a crash before this line leaves the
         # events pending, and the next flush inserts them again as no-ops.
         ids = [message_id for message_id, _ in batch]
         client.xack(stream, GROUP, *ids)
         client.xdel(stream, *ids)
-        moved += len(entries)
+        moved += len(rows)
     return moved
 
 

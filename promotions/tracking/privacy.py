@@ -301,7 +301,7 @@ def _buffered_entries(person: Person, strict: bool = True) -> Iterator[tuple[byt
         while True:
             chunk = client.xrange(app_settings.EVENT_STREAM, min=start, max="+", count=BUFFER_SCAN_COUNT)
             for message_id, fields in chunk:
-                event = json.loads(fields[b"e"]) if b"e" in fields else {}
+                event = buffer.event_from_row(buffer.decode_entry(fields)) if fields else {}
                 if _matches(person, event):
                     yield message_id, event
             if len(chunk) < BUFFER_SCAN_COUNT:

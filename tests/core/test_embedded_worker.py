@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
+from promotions.tracking import buffer
 from shop_demo.embedded import start_embedded_worker
 
 
@@ -46,7 +47,7 @@ def test_beat_flushes_the_event_buffer_on_schedule(embedded_env, tmp_path):
             "occurred_at": timezone.now().isoformat(),
             "idempotency_key": key,
         }
-        client.xadd("promotions:events", {"e": json.dumps(event)})
+        client.xadd("promotions:events", {"r": json.dumps(buffer.to_row(event))})
     log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115
     worker = start_embedded_worker(env=embedded_env, log_file=log)
     try:

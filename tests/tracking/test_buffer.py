@@ -1,6 +1,5 @@
 """The Redis event buffer loses and duplicates nothing; without Redis events go to the database."""
 
-import json
 import uuid
 from datetime import timedelta
 
@@ -66,7 +65,7 @@ def test_flush_killed_between_insert_and_ack_duplicates_nothing(redis_buffer):
     stream = app_settings.EVENT_STREAM
     buffer._ensure_group(redis_buffer, stream)
     entries = redis_buffer.xreadgroup(buffer.GROUP, "dead-worker", {stream: ">"}, count=5)[0][1]
-    buffer.insert(json.loads(fields[b"e"]) for _, fields in entries)  # inserted, then the worker died
+    buffer.insert_rows([buffer.decode_entry(fields) for _, fields in entries])  # inserted, then the worker died
     assert buffer.flush(claim_idle_ms=0) == 5
     assert Event.objects.count() == 5
     assert set(Event.objects.values_list("idempotency_key", flat=True)) == {e["idempotency_key"] for e in events}
@@ -109,3 +108,15 @@ def test_inserts_inside_one_transaction_do_not_replay_each_other():
         first[1]["idempotency_key"],
         second[0]["idempotency_key"],
     }
+
+
+@pytest.mark.django_db
+def test_a_recreated_product_is_linked_by_its_new_primary_key(product):
+    buffer.insert(make(1, item_id=product.stock_code))
+    old_pk = product.pk
+    product.delete()
+    product.pk = None
+    product.save()
+    assert product.pk != old_pk
+    buffer.insert(make(1, item_id=product.stock_code))
+    assert Event.objects.order_by("pk").last().product_id == product.pk

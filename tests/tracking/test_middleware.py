@@ -82,7 +82,7 @@ def test_a_storage_failure_never_breaks_the_page(browser, product, monkeypatch):
     def broken(events):
         raise RuntimeError("database is down")
 
-    monkeypatch.setattr(buffer, "insert", broken)
+    monkeypatch.setattr(buffer, "insert_rows", broken)
     before = buffer.failures["database"]
     response = browser.get(reverse("shop:product", args=[product.stock_code]))
     assert response.status_code == 200
