@@ -1,0 +1,59 @@
+"""Exposures are counted at render time, per visitor and day, in the shared cache, and erased with the person."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
+from django.utils import timezone
+
+from promotions.tracking.capture import TrackingState
+from promotions.tracking.exposures import exposure_count, record_exposure
+from promotions.tracking.privacy import erase_person, export_person, find_person
+
+VISITOR, OTHER = "a" * 32, "b" * 32
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    cache.clear()
+
+
+def request_for(rf, visitor_id, allowed=True):
+    request = rf.get("/")
+    request.user = AnonymousUser()
+    request.promotions = TrackingState(allowed=allowed, visitor_id=visitor_id if allowed else None)
+    return request
+
+
+def test_counts_per_visitor_kind_and_key(rf):
+    mine = request_for(rf, VISITOR)
+    assert [record_exposure(mine, "promotion", 7) for _ in range(3)] == [1, 2, 3]
+    record_exposure(mine, "promotion", 8)
+    record_exposure(request_for(rf, OTHER), "promotion", 7)
+    assert exposure_count(VISITOR, "promotion", 7) == 3
+    assert exposure_count(VISITOR, "promotion", 8) == 1
+    assert exposure_count(VISITOR, "recommendation", 7) == 0
+    assert exposure_count(OTHER, "promotion", 7) == 1
+    assert exposure_count(VISITOR, "promotion", 7, timezone.localdate() - timedelta(days=1)) == 0
+
+
+def test_opted_out_visitors_are_not_counted(rf):
+    assert record_exposure(request_for(rf, VISITOR, allowed=False), "promotion", 7) == 0
+    assert record_exposure(rf.get("/"), "promotion", 7) == 0  # no tracking middleware on this request
+
+
+@pytest.mark.django_db
+def test_erasure_and_export_cover_the_counts(rf):
+    from promotions.tracking import buffer
+
+    buffer.insert(
+        [{"event_type": "view", "visitor_id": VISITOR, "occurred_at": timezone.now(), "idempotency_key": "k1"}]
+    )
+    record_exposure(request_for(rf, VISITOR), "promotion", 7)
+    record_exposure(request_for(rf, OTHER), "promotion", 7)
+    person = find_person(visitor=VISITOR)
+    assert export_person(person)["sections"]["cache"]
+    erase_person(person)
+    assert exposure_count(VISITOR, "promotion", 7) == 0
+    assert exposure_count(OTHER, "promotion", 7) == 1
