@@ -34,6 +34,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from promotions.tracking.importer import shift_for
 from shop_demo.catalog.categories import FALLBACK_CATEGORY, assign_categories
 from shop_demo.models import Brand, Category, Order, OrderLine, Product
 
@@ -183,11 +184,6 @@ def load_catalogue(datasets_dir: Path | None, progress: Progress | None = None) 
 # --- History -----------------------------------------------------------------------
 
 
-def shift_delta(last_timestamp: datetime, target_date: date) -> timedelta:
-    """The whole-day shift that moves ``last_timestamp`` onto ``target_date``, keeping its time of day."""
-    return datetime.combine(target_date, last_timestamp.time()) - last_timestamp.replace(tzinfo=None)
-
-
 def _scan(path: Path) -> tuple[int, datetime | None]:
     """Number of rows and latest timestamp of an interactions file (a first, cheap pass)."""
     count, latest = 0, ""
@@ -267,7 +263,7 @@ def load_history(datasets_dir: Path | None, shift_to: date | None = None, progre
     if last_timestamp is None:
         return 0
     target = shift_to or timezone.localdate() - timedelta(days=1)
-    writer = _HistoryWriter(_Clock(shift_delta(last_timestamp, target)))
+    writer = _HistoryWriter(_Clock(shift_for(last_timestamp, target)))
     done = 0
     with transaction.atomic():
         for batch in batched(_read_rows(path)):

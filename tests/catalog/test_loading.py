@@ -17,7 +17,6 @@ from shop_demo.catalog.loading import (
     describe,
     load_catalogue,
     load_history,
-    shift_delta,
     to_price,
 )
 from shop_demo.models import Brand, Category, Order, OrderLine, Product
@@ -56,13 +55,6 @@ def test_describe_writes_a_sentence_from_title_and_category():
         "White hanging heart t-light holder. Part of our candles & lights range."
     )
     assert describe("ELEPHANT, BIRTHDAY CARD,", "Other").startswith("Elephant, birthday card. ")
-
-
-def test_shift_delta_moves_whole_days_and_keeps_the_time_of_day():
-    last = datetime(2011, 12, 9, 12, 50)
-    delta = shift_delta(last, date(2024, 6, 30))
-    assert last + delta == datetime(2024, 6, 30, 12, 50)
-    assert delta % timedelta(days=1) == timedelta(0)
 
 
 # --- Catalogue ---------------------------------------------------------------------

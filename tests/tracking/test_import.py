@@ -4,7 +4,7 @@ import gzip
 import os
 import subprocess
 import sys
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from io import StringIO
 from itertools import islice
@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from promotions.tracking.importer import shift_for
 from promotions.tracking.models import Event, Visitor
 from shop_demo.models import Product
 
@@ -138,3 +139,10 @@ def test_slice_of_the_shared_file(tmp_path, datasets_dir, db):
     assert "2,000 rows read, imported 2,000 events" in run(path)
     assert Event.objects.count() == 2000
     assert "imported 0 events" in run(path)
+
+
+def test_shift_moves_whole_days_and_keeps_the_time_of_day():
+    last = datetime(2011, 12, 9, 12, 50)
+    delta = shift_for(last, date(2024, 6, 30))
+    assert last + delta == datetime(2024, 6, 30, 12, 50)
+    assert delta % timedelta(days=1) == timedelta(0)
