@@ -24,8 +24,7 @@ def start_embedded_worker(env: Mapping[str, str] | None = None, log_file=None) -
     command = [
         sys.executable, "-m", "celery", "-A", "shop_demo", "worker", "--beat", "--pool=solo",
         "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
-        "--schedule", settings.CELERY_BEAT_SCHEDULE_FILENAME,
-    ]  # fmt: skip
+    ]  # fmt: skip  (beat's schedule file comes from the worker's own settings)
     return subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
         command,
         cwd=settings.BASE_DIR,
