@@ -42,7 +42,8 @@ def _catalogue() -> QuerySet[Product]:
 
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
-    categories = Category.objects.annotate(product_count=Count("products")).filter(product_count__gt=0)
+    # Meta.ordering is ignored by aggregate (GROUP BY) queries: order explicitly.
+    categories = Category.objects.annotate(product_count=Count("products")).filter(product_count__gt=0).order_by("name")
     return render(request, "shop/home.html", {"categories": categories, "page": _page(request, _catalogue())})
 
 
