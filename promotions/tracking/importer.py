@@ -197,7 +197,8 @@ def _write_batch(
     keys = {row.number: f"import:{prefix}:{row.number}" for row in rows}
     existing = set(Event.objects.filter(idempotency_key__in=keys.values()).values_list("idempotency_key", flat=True))
     fresh = [row for row in rows if keys[row.number] not in existing]
-    report.skipped["already imported"] += len(rows) - len(fresh)
+    if len(fresh) < len(rows):
+        report.skipped["already imported"] += len(rows) - len(fresh)
     report.imported += len(fresh)
     if dry_run or not fresh:
         return

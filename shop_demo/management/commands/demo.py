@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+import signal
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -84,6 +86,8 @@ class Command(BaseCommand):
             log_path.parent.mkdir(parents=True, exist_ok=True)
             worker = start_embedded_worker(log_file=log_path.open("ab"))
             self.stdout.write(f"  log: {log_path}")
+            # A plain `kill` ends the demo like Ctrl-C does, so the worker is stopped with it.
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
             call_command("runserver", addrport, use_reloader=False)
         except KeyboardInterrupt:
