@@ -31,7 +31,7 @@ def record_exposure(request: HttpRequest, kind: str, key: str | int) -> int:
     if state is None or not state.allowed:
         return 0
     name = _name(kind, key, timezone.localdate())
-    register_person_cache_key(name)  # so export and erasure find it on any cache backend
+    register_person_cache_key(name, EXPOSURE_TTL_SECONDS)  # so export and erasure find it on any cache backend
     cache_key = visitor_cache_key(state.visitor_id, name)
     cache.add(cache_key, 0, EXPOSURE_TTL_SECONDS)
     try:

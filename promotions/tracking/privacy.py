@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -335,12 +336,24 @@ def _erase_buffered(person: Person) -> int:
 
 VISITOR_CACHE_PREFIX = "promotions:visitor:{visitor_id}:"
 USER_CACHE_PREFIX = "promotions:user:{user_id}:"
-_cache_names: set[str] = set()
+# Declared names, with the monotonic time after which their entries have surely expired (None: never).
+_cache_names: dict[str, float | None] = {}
 
 
-def register_person_cache_key(name: str) -> None:
-    """Declare a per-person cache entry, so export and erasure find it on any cache backend."""
-    _cache_names.add(name)
+def register_person_cache_key(name: str, timeout: float | None = None) -> None:
+    """Declare a per-person cache entry, so export and erasure find it on any cache backend.
+
+    Entries written with a ``timeout`` are forgotten here once it has passed, so names that
+    change every day (counters per day) do not pile up.
+    """
+    _cache_names[name] = None if timeout is None else time.monotonic() + timeout
+
+
+def _live_cache_names() -> list[str]:
+    now = time.monotonic()
+    for name in [name for name, expiry in _cache_names.items() if expiry is not None and expiry < now]:
+        del _cache_names[name]
+    return list(_cache_names)
 
 
 def visitor_cache_key(visitor_id: str, name: str) -> str:
@@ -361,7 +374,7 @@ def _cache_prefixes(person: Person) -> list[str]:
 def _cache_keys(person: Person) -> list[str]:
     """The person's cache keys: declared names, plus every key under their prefixes where the
     backend can list keys (django-redis)."""
-    keys = {prefix + name for prefix in _cache_prefixes(person) for name in _cache_names}
+    keys = {prefix + name for prefix in _cache_prefixes(person) for name in _live_cache_names()}
     if hasattr(cache, "iter_keys"):
         for prefix in _cache_prefixes(person):
             keys.update(cache.iter_keys(re.sub(r"([*?\[\]\\])", r"\\\1", prefix) + "*"))

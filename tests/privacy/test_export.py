@@ -94,7 +94,7 @@ def test_export_includes_their_cached_values(alice, bob, settings):
         exported = export_person(find_person(user=alice.pk))["sections"]["cache"]
     finally:
         cache.clear()
-        privacy._cache_names.discard("test-recs")
+        privacy._cache_names.pop("test-recs", None)
     assert exported == {
         f"promotions:visitor:{ALICE_COOKIE}:test-recs": ["MUG1", "TEA1"],
         f"promotions:user:{alice.pk}:test-recs": {"at": "now"},
