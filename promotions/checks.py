@@ -89,7 +89,15 @@ def _expected_type(name: str) -> tuple[type, ...]:
     default = DEFAULTS[name]
     if name in {"REDIS_URL", "CONSENT_CHECK"}:
         return (str, type(None))
-    if name in {"VISITOR_COOKIE_AGE", "RETENTION_DAYS", "FLUSH_BATCH_SIZE", "BEACON_MAX_EVENTS", "BEACON_MAX_BYTES"}:
+    if name in {
+        "VISITOR_COOKIE_AGE",
+        "RETENTION_DAYS",
+        "FLUSH_BATCH_SIZE",
+        "BEACON_MAX_EVENTS",
+        "BEACON_MAX_BYTES",
+        "PRECOMPUTE_ACTIVE_DAYS",
+        "PRECOMPUTE_TOP_N",
+    }:
         return (int,)
     return (type(default),)
 
@@ -118,9 +126,18 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list:
                     id="promotions.E008",
                 )
             )
-    for key in ("VISITOR_COOKIE_AGE", "RETENTION_DAYS", "FLUSH_BATCH_SIZE", "BEACON_MAX_EVENTS", "BEACON_MAX_BYTES"):
+    for key in (
+        "VISITOR_COOKIE_AGE",
+        "RETENTION_DAYS",
+        "FLUSH_BATCH_SIZE",
+        "BEACON_MAX_EVENTS",
+        "BEACON_MAX_BYTES",
+        "PRECOMPUTE_ACTIVE_DAYS",
+        "PRECOMPUTE_TOP_N",
+    ):
         if isinstance(raw.get(key), int) and raw[key] <= 0:
             errors.append(Error(f"PROMOTIONS[{key!r}] must be a positive integer.", id="promotions.E008"))
+    errors += _check_training(raw)
     errors += _check_callables_and_patterns(raw)
     if isinstance(raw.get("PRODUCT_FIELDS"), dict):
         unknown = sorted(set(raw["PRODUCT_FIELDS"]) - set(PRODUCT_FIELD_NAMES))
@@ -141,6 +158,30 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list:
                 hint="Name a class path such as 'promotions.products.ProductAdapter'.",
                 id="promotions.E009",
             )
+        )
+    return errors
+
+
+def _check_training(raw: dict) -> list:
+    from .recommenders import MODELS
+
+    errors = []
+    if isinstance(raw.get("TRAINING_MODELS"), list):
+        unknown = [name for name in raw["TRAINING_MODELS"] if name not in MODELS]
+        if unknown or not raw["TRAINING_MODELS"]:
+            errors.append(
+                Error(
+                    f"PROMOTIONS['TRAINING_MODELS'] names unknown models: {', '.join(map(str, unknown)) or '(none)'}.",
+                    hint="Known models: " + ", ".join(MODELS) + ".",
+                    id="promotions.E008",
+                )
+            )
+    weights = raw.get("TRAINING_EVENT_WEIGHTS")
+    if isinstance(weights, dict) and not all(
+        isinstance(value, int | float) and not isinstance(value, bool) and value >= 0 for value in weights.values()
+    ):
+        errors.append(
+            Error("PROMOTIONS['TRAINING_EVENT_WEIGHTS'] values must be non-negative numbers.", id="promotions.E008")
         )
     return errors
 

@@ -67,6 +67,15 @@ DEFAULTS: dict[str, Any] = {
     # and the largest request body in bytes (a larger one is refused with 413 before parsing).
     "BEACON_MAX_EVENTS": 50,
     "BEACON_MAX_BYTES": 16384,
+    # Training (promotions.training): the models fitted and compared, simplest first (names of
+    # promotions.recommenders.MODELS; the deep models join by name when they land). Popularity is
+    # always scored as the baseline, so a model that loses to it is never chosen.
+    "TRAINING_MODELS": ["popularity", "trending", "item_knn", "ease", "hybrid"],
+    # The event types training learns from and what each counts for (purchases say more than views).
+    "TRAINING_EVENT_WEIGHTS": {"view": 1.0, "add_to_cart": 3.0, "purchase": 5.0, "rating": 2.0},
+    # Top-N lists are precomputed after each training for visitors active in the last this-many days.
+    "PRECOMPUTE_ACTIVE_DAYS": 7,
+    "PRECOMPUTE_TOP_N": 20,
 }
 
 #: Keys whose value names product attributes; every one must be known to the adapter.

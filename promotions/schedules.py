@@ -8,4 +8,6 @@ Django, so settings can import it.
 BEAT_SCHEDULE = {
     "promotions-flush-events": {"task": "promotions.flush_events", "schedule": 10.0},
     "promotions-purge-expired-events": {"task": "promotions.purge_expired_events", "schedule": 6 * 3600.0},
+    # Daily: fit and compare the models on the event log, activate the best, precompute top-N lists.
+    "promotions-train-models": {"task": "promotions.train_models", "schedule": 24 * 3600.0},
 }

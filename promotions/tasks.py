@@ -30,3 +30,15 @@ def purge_expired_events() -> int:
         if not ids:
             return deleted
         deleted += Event.objects.filter(pk__in=ids).delete()[0]
+
+
+@shared_task(name="promotions.train_models", ignore_result=True)
+def train_models() -> int | None:
+    """Fit, compare and store the recommendation models (``promotions.training.pipeline.train``).
+
+    Runs on a Celery worker, never in a web process; returns the new model version's id.
+    """
+    from .training.pipeline import train  # imported here: numpy and the models load only in workers
+
+    version = train()
+    return version.pk if version is not None else None

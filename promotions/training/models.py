@@ -1,0 +1,61 @@
+"""Trained model versions: the artifact in Django's storage (shared by every web server) plus its record."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from ..recommenders import Recommender
+from ..tracking.privacy import register_person_cache_key
+
+#: The per-person cache entry holding precomputed recommendations. Declared here because this
+#: module is imported in every process at start-up, so erasure finds the entry on any backend.
+RECOMMENDATIONS_CACHE_NAME = "recommendations"
+register_person_cache_key(RECOMMENDATIONS_CACHE_NAME)
+
+
+class ModelVersion(models.Model):
+    class Status(models.TextChoices):
+        TRAINING = "training", _("training")
+        READY = "ready", _("ready")
+        FAILED = "failed", _("failed")
+        ACTIVE = "active", _("active")
+        RETIRED = "retired", _("retired")
+
+    #: Versions with a usable artifact that may be (re)activated.
+    ACTIVATABLE = (Status.READY, Status.RETIRED)
+
+    model_name = models.CharField(_("model"), max_length=64, blank=True)
+    parameters = models.JSONField(_("parameters"), default=dict, blank=True)
+    #: Validation figures of the chosen model (ndcg, recall, hr, precision, map, coverage), the
+    #: final fit's seconds, every candidate's figures and the re-scored active model.
+    metrics = models.JSONField(_("metrics"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.TRAINING)
+    created_at = models.DateTimeField(_("started"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    duration_seconds = models.FloatField(_("duration (seconds)"), null=True, blank=True)
+    training_rows = models.PositiveIntegerField(_("training rows"), default=0)
+    training_users = models.PositiveIntegerField(_("training users"), default=0)
+    training_items = models.PositiveIntegerField(_("training items"), default=0)
+    artifact = models.FileField(_("artifact"), upload_to="promotions/models/", blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("model version")
+        verbose_name_plural = _("model versions")
+        ordering = ["-created_at", "-pk"]
+        # The database itself guarantees that at most one version is active.
+        constraints = [
+            models.UniqueConstraint(fields=["status"], condition=Q(status="active"), name="promo_one_active_model")
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.model_name or '?'} ({self.get_status_display()})"
+
+    def load_model(self) -> Recommender:
+        """The fitted model from the artifact (``numpy.load`` without pickle: no code runs)."""
+        if not self.artifact:
+            raise ValueError(f"model version {self.pk} has no artifact")
+        with self.artifact.open("rb") as handle:
+            return Recommender.load(handle.read())

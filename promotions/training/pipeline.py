@@ -1,0 +1,185 @@
+"""One training run: data from the event log, models compared on validation windows, the best stored.
+
+Steps: build the interaction log and the catalogue; score every enabled model (and popularity, the
+baseline, always) with the evaluation protocol on recent-time validation windows (the 60th, 70th
+and 80th percentile cuts, so one unrepresentative period cannot decide alone); pick the best
+validation NDCG@10 (ties go to the simpler model, listed first); refit it on all the data; write
+its artifact through Django's storage; then activate it, unless the current active model,
+re-scored on the same windows, does better. A run that fails is recorded as failed and changes
+nothing else. Finally the active model's top-N lists are precomputed for recently active visitors.
+
+The deep models (TensorFlow) plug in through ``promotions.recommenders.MODELS`` and the
+``TRAINING_MODELS`` setting: nothing here depends on which models exist.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..conf import app_settings
+from ..evaluation import WINDOWS, InteractionLog, Split, SplitError, evaluate, temporal_split
+from ..recommenders import MODELS, CatalogueTooLargeError, ItemInfo, Weighting
+from . import data
+from .models import ModelVersion
+from .precompute import precompute_recommendations
+from .versions import activate, active_model, active_version
+
+logger = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+Status = ModelVersion.Status
+
+#: Always scored, so that no model losing to it is ever chosen.
+BASELINE = "popularity"
+#: List length of the validation figures (NDCG@10...).
+K = 10
+METRICS = ("ndcg", "recall", "hr", "precision", "map", "coverage")
+
+
+class UnknownModelError(ValueError):
+    pass
+
+
+def enabled_models(models: Sequence[str] | None = None) -> list[str]:
+    """The models to compare, baseline first, then in the given (simplest-first) order."""
+    names = list(models if models is not None else app_settings.TRAINING_MODELS)
+    unknown = [name for name in names if name not in MODELS]
+    if unknown or not names:
+        raise UnknownModelError(
+            _("Unknown model(s) %(unknown)s; choose from %(known)s.")
+            % {"unknown": ", ".join(unknown) or _("(none given)"), "known": ", ".join(MODELS)}
+        )
+    return list(dict.fromkeys([BASELINE, *names]))
+
+
+def validation_windows(log: InteractionLog) -> list[Split]:
+    """The protocol's temporal split at each cut of ``WINDOWS``, keeping those with users to score."""
+    windows = []
+    for fraction in WINDOWS:
+        try:
+            split = temporal_split(log, fraction)
+        except SplitError:
+            continue
+        if split.truth:
+            windows.append(split)
+    if not windows:
+        raise SplitError(_("Too little data to validate: no user has interactions after a validation cut."))
+    return windows
+
+
+def score(
+    name: str, params: dict[str, Any], windows: Sequence[Split], items: Sequence[ItemInfo], weighting: Weighting
+) -> dict[str, float]:
+    """Validation figures of one model over the windows (means weighted by each window's users)."""
+    results = [evaluate(MODELS[name](**params), window, items, K, weighting) for window in windows]
+    users = [len(window.truth) for window in windows]
+    figures = {
+        metric: sum(result.metrics[metric] * n for result, n in zip(results, users, strict=True)) / sum(users)
+        for metric in METRICS
+    }
+    figures["fit_seconds"] = sum(result.fit_seconds for result in results) / len(results)
+    figures["users"] = sum(users)
+    return figures
+
+
+def train(models: Sequence[str] | None = None, progress: Progress | None = None) -> ModelVersion | None:
+    """Run one training; returns the new version (ready, active or failed), or None without any data.
+
+    Raises ``UnknownModelError`` before anything is recorded when a model name is unknown.
+    """
+    names = enabled_models(models)
+    log = data.interaction_log()
+    if not len(log):
+        logger.info("No interaction events yet: nothing to train")
+        return None
+    started = time.monotonic()
+    version = ModelVersion.objects.create(
+        training_rows=len(log), training_users=len(set(log.users.tolist())), training_items=len(set(log.items.tolist()))
+    )
+    try:
+        better = _fit_best(version, names, log, progress or (lambda done, total: None))
+    except Exception as error:  # any failure leaves the active version serving
+        logger.exception("Training run %s failed; the active model version stays", version.pk)
+        _finish(version, started, Status.FAILED, error=f"{type(error).__name__}: {error}")
+        return version
+    _finish(version, started, Status.READY)
+    if better:
+        version = activate(version.pk)
+    else:
+        logger.info("Model version %s scores below the active version; the active one stays", version.pk)
+    current, model = active_version(), active_model()
+    if current is not None and model is not None:
+        written = precompute_recommendations(model, current.pk)
+        logger.info("Precomputed %s recommendation lists with model version %s", written, current.pk)
+    return version
+
+
+def _finish(version: ModelVersion, started: float, status: str, error: str = "") -> None:
+    version.status = status
+    version.error = error
+    version.finished_at = timezone.now()
+    version.duration_seconds = time.monotonic() - started
+    version.save()
+
+
+def _fit_best(version: ModelVersion, names: list[str], log: InteractionLog, progress: Progress) -> bool:
+    """Score, choose, refit on all data and write the artifact; True when it beats the active model."""
+    windows = validation_windows(log)
+    weighting = data.weighting()
+    items = data.catalogue()
+    total = len(names) + 2  # each candidate, the active model's re-scoring, the final fit
+    candidates: dict[str, dict[str, float]] = {}
+    for step, name in enumerate(names, start=1):
+        try:
+            candidates[name] = score(name, {}, windows, items, weighting)
+        except CatalogueTooLargeError as error:  # a size guard, not a failure: leave the model out
+            logger.warning("Model %s left out of training: %s", name, error)
+        progress(step, total)
+    best = max(candidates, key=lambda name: candidates[name]["ndcg"])  # ties: the earlier, simpler one
+    current = _rescore_current(candidates, windows, items, weighting)
+    progress(total - 1, total)
+    model = MODELS[best]()
+    fit_started = time.perf_counter()
+    model.fit(log.to_interactions(weighting), items)
+    fit_seconds = time.perf_counter() - fit_started
+    # The file is complete in storage before any row points at it as ready.
+    version.artifact.save(f"{best}-{version.pk}.npz", ContentFile(model.save()), save=False)
+    version.model_name = best
+    version.parameters = json.loads(json.dumps(model.get_params()))
+    version.metrics = {
+        **{metric: candidates[best][metric] for metric in METRICS},
+        "fit_seconds": fit_seconds,
+        "validation_users": candidates[best]["users"],
+        "windows": len(windows),
+        "candidates": candidates,
+        "current": current,
+    }
+    progress(total, total)
+    return current is None or candidates[best]["ndcg"] >= current["ndcg"]
+
+
+def _rescore_current(
+    candidates: dict[str, dict[str, float]], windows: list[Split], items: list[ItemInfo], weighting: Weighting
+) -> dict[str, Any] | None:
+    """The active model's figures on the same windows (refit on their train parts, like the candidates)."""
+    current = active_version()
+    if current is None or current.model_name not in MODELS:
+        return None
+    defaults = json.loads(json.dumps(MODELS[current.model_name]().get_params()))
+    if current.parameters == defaults and current.model_name in candidates:
+        figures = candidates[current.model_name]
+    else:
+        try:
+            figures = score(current.model_name, current.parameters, windows, items, weighting)
+        except Exception:  # e.g. parameters of an older release: it cannot compete, the new model wins
+            logger.exception("The active model version %s cannot be re-scored", current.pk)
+            return None
+    return {"version": current.pk, "model": current.model_name, **figures}

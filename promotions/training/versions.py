@@ -1,0 +1,87 @@
+"""Activating a version, and loading the active one for serving.
+
+Activation is one transaction over locked rows, and the database allows one active row only
+(``promo_one_active_model``), so there is never zero-then-two active versions. A version's
+artifact is written before its row says it is ready, so a reader never sees a half-written file.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from ..recommenders import Recommender
+from .models import ModelVersion
+
+logger = logging.getLogger(__name__)
+
+Status = ModelVersion.Status
+
+# Per process: (active version id, the model serving it). Reloaded when the active id changes.
+_loaded: tuple[int, Recommender] | None = None
+_lock = threading.Lock()
+
+
+class ActivationError(ValueError):
+    """The version cannot be activated (it failed, is still training, or has no artifact)."""
+
+
+def activate(version_id: int) -> ModelVersion:
+    """Make this version the active one and retire the previous active one, atomically."""
+    with transaction.atomic():
+        version = ModelVersion.objects.select_for_update().get(pk=version_id)
+        if version.status == Status.ACTIVE:
+            return version
+        if version.status not in ModelVersion.ACTIVATABLE or not version.artifact:
+            raise ActivationError(
+                _("Model version %(id)s cannot be activated: it is %(status)s.")
+                % {"id": version.pk, "status": version.get_status_display()}
+            )
+        # Retire first: the unique constraint allows one active row at any moment.
+        list(ModelVersion.objects.select_for_update().filter(status=Status.ACTIVE))
+        ModelVersion.objects.filter(status=Status.ACTIVE).update(status=Status.RETIRED)
+        version.status = Status.ACTIVE
+        version.save(update_fields=["status"])
+    logger.info("Model version %s (%s) is now active", version.pk, version.model_name)
+    return version
+
+
+def active_version() -> ModelVersion | None:
+    return ModelVersion.objects.filter(status=Status.ACTIVE).first()
+
+
+def active_model() -> Recommender | None:
+    """The active version's model, loaded once per process and reloaded when another is activated.
+
+    A missing or corrupt artifact is logged and the newest earlier version that loads is served
+    instead (the database is left as it is: an admin decides what to activate).
+    """
+    global _loaded
+    active_id = ModelVersion.objects.filter(status=Status.ACTIVE).values_list("pk", flat=True).first()
+    if active_id is None:
+        return None
+    loaded = _loaded
+    if loaded is not None and loaded[0] == active_id:
+        return loaded[1]
+    with _lock:
+        if _loaded is None or _loaded[0] != active_id:
+            _loaded = (active_id, _load_with_fallback(active_id))
+        return _loaded[1]
+
+
+def _load_with_fallback(active_id: int) -> Recommender | None:
+    earlier = ModelVersion.objects.filter(pk__lt=active_id, status__in=ModelVersion.ACTIVATABLE).exclude(artifact="")
+    for version in [ModelVersion.objects.get(pk=active_id), *earlier.order_by("-pk")]:
+        try:
+            model = version.load_model()
+        except Exception:  # any unreadable artifact: missing file, truncated or foreign bytes
+            logger.exception("Model version %s cannot be loaded; trying the previous ready version", version.pk)
+            continue
+        if version.pk != active_id:
+            logger.warning("Serving model version %s instead of the active version %s", version.pk, active_id)
+        return model
+    logger.error("No model version can be loaded; serving without a trained model")
+    return None
