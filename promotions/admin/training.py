@@ -41,11 +41,16 @@ def _change_list_template() -> Any:
     return engines["django"].from_string(CHANGE_LIST_TEMPLATE)
 
 
+def has_real_broker() -> bool:
+    """Whether ``delay()`` sends tasks to workers (in eager mode it would run them right here)."""
+    return not current_app.conf.task_always_eager and bool(current_app.conf.broker_url)
+
+
 def start_training() -> str:
     """Start a training run outside this process; returns how (for the admin message)."""
     from ..tasks import train_models
 
-    if current_app.conf.task_always_eager is False and current_app.conf.broker_url:
+    if has_real_broker():
         train_models.delay()
         return _("Training was queued for a Celery worker.")
     # Eager mode would train inside this web process: start the command in its own process instead.

@@ -1,0 +1,74 @@
+from io import StringIO
+
+import pytest
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.urls import reverse
+
+from promotions import tasks
+from promotions.admin import training as training_admin
+from promotions.training import pipeline
+from promotions.training.models import ModelVersion
+from promotions.training.versions import active_version
+
+CHANGELIST = "admin:promotions_modelversion_changelist"
+
+
+def test_the_changelist_shows_figures_side_by_side_and_a_train_button(shop, admin_client):
+    version = pipeline.train(["popularity"])
+    page = admin_client.get(reverse(CHANGELIST)).content.decode()
+    assert "NDCG@10" in page and f"{version.metrics['ndcg']:.4f}" in page
+    assert reverse("admin:promotions_modelversion_train") in page and "Train now" in page
+    detail = admin_client.get(reverse("admin:promotions_modelversion_change", args=[version.pk]))
+    assert detail.status_code == 200 and b'name="_save"' not in detail.content  # read-only
+
+
+def test_the_admin_action_rolls_back_to_an_earlier_version(shop, admin_client):
+    first = pipeline.train(["popularity"])
+    second = pipeline.train(["item_knn"])
+    response = admin_client.post(
+        reverse(CHANGELIST), {"action": "activate_version", ACTION_CHECKBOX_NAME: [first.pk]}, follow=True
+    )
+    assert f"Version {first.pk} is now active." in response.content.decode()
+    assert active_version() == first
+    assert ModelVersion.objects.get(pk=second.pk).status == ModelVersion.Status.RETIRED
+    assert ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).count() == 1
+
+
+def test_train_now_runs_the_command_in_another_process_in_eager_mode(db, admin_client, monkeypatch):
+    started = []
+    monkeypatch.setattr(training_admin.subprocess, "Popen", lambda args, **kwargs: started.append(args))
+    monkeypatch.setattr(training_admin, "has_real_broker", lambda: False)
+    response = admin_client.post(reverse("admin:promotions_modelversion_train"), follow=True)
+    assert started and started[0][-1] == "promotions_train"
+    assert "separate process" in response.content.decode()
+
+
+def test_train_now_enqueues_the_task_with_a_real_broker(db, admin_client, monkeypatch):
+    queued = []
+    monkeypatch.setattr(training_admin, "has_real_broker", lambda: True)
+    monkeypatch.setattr(tasks.train_models, "delay", lambda: queued.append(True))
+    admin_client.post(reverse("admin:promotions_modelversion_train"))
+    assert queued == [True]
+
+
+def test_the_task_trains(shop):
+    version_id = tasks.train_models()
+    assert ModelVersion.objects.get(pk=version_id).status == ModelVersion.Status.ACTIVE
+
+
+def test_the_command_prints_each_models_figures_and_the_active_version(shop):
+    out = StringIO()
+    call_command("promotions_train", "--models", "item_knn", stdout=out)
+    text = out.getvalue()
+    assert "popularity  NDCG@10" in text and "item_knn  NDCG@10" in text
+    assert f"Active version: {active_version()}" in text
+
+
+def test_the_command_refuses_an_unknown_model_with_exit_code_2(db):
+    with pytest.raises(CommandError) as raised:
+        call_command("promotions_train", "--models", "item_knn,nonsense")
+    assert raised.value.returncode == 2
+    assert "nonsense" in str(raised.value) and "\n" not in str(raised.value)
+    assert not ModelVersion.objects.exists()
