@@ -53,9 +53,9 @@ def _length_prefixed(text: str) -> bytes:
 
 
 @functools.lru_cache(maxsize=1024)
-def _salted(salt: str, purpose: str) -> hashlib._Hash:
-    """The hash state after (salt, purpose), copied per unit: it halves the cost of an assignment."""
-    return hashlib.sha256(_length_prefixed(salt) + _length_prefixed(purpose))
+def _prefix(salt: str, purpose: str) -> bytes:
+    """The encoded (salt, purpose), cached: an experiment hashes many units with the same two."""
+    return _length_prefixed(salt) + _length_prefixed(purpose)
 
 
 def hash_point(salt: str, purpose: str, unit_id: str) -> float:
@@ -64,9 +64,8 @@ def hash_point(salt: str, purpose: str, unit_id: str) -> float:
     Each part is length-prefixed so that no two different (salt, purpose, unit) triples hash the
     same bytes (plain joining would confuse salt "a:b", unit "c" with salt "a", unit "b:c").
     """
-    digest = _salted(salt, purpose).copy()
-    digest.update(_length_prefixed(unit_id))
-    return (int.from_bytes(digest.digest()[:8], "big") >> (64 - POINT_BITS)) / (1 << POINT_BITS)
+    digest = hashlib.sha256(_prefix(salt, purpose) + _length_prefixed(unit_id)).digest()
+    return (int.from_bytes(digest[:8], "big") >> (64 - POINT_BITS)) / (1 << POINT_BITS)
 
 
 @dataclass(frozen=True)
@@ -140,8 +139,9 @@ def variant_bounds(variants: Iterable[VariantSpec]) -> tuple[float, ...]:
     if abs(total - 1) > WEIGHT_TOLERANCE:
         raise ValueError(f"Variant weights sum to {total!r}, not 1.")
     cumulative = itertools.accumulate(variant.weight for variant in variants)
-    # The last bound is forced to 1 so that rounding never leaves a point in no variant.
-    return (*itertools.islice(cumulative, len(variants) - 1), 1.0)
+    # Rounding may push a partial sum a hair past 1 or leave the total a hair below it: capping the
+    # bounds at 1 keeps them sorted for bisection, and the last one set to 1 leaves no point out.
+    return (*(min(bound, 1.0) for bound in itertools.islice(cumulative, len(variants) - 1)), 1.0)
 
 
 def variant_index(point: float, bounds: tuple[float, ...]) -> int:

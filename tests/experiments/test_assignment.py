@@ -276,6 +276,10 @@ def test_duplicate_variant_keys_are_rejected():
 def test_weights_summing_to_one_within_rounding_are_accepted():
     spec = experiment({"a": 0.1, "b": 0.2, "c": 0.7 + 5e-10})
     assert spec.bounds[-1] == 1.0
+    # A partial sum past 1 by rounding is capped, so the bounds stay sorted and zero-weight "c" is empty.
+    spec = experiment({"a": 0.5, "b": 0.5 + 5e-10, "c": 0.0})
+    assert spec.bounds == (0.5, 1.0, 1.0)
+    assert set(assign_all(units(2_000), spec)) == {"a", "b"}
 
 
 @pytest.mark.parametrize("share", [-0.1, 1.01])
