@@ -20,11 +20,14 @@ def uses_embedded_broker() -> bool:
 
 
 def start_embedded_worker(env: Mapping[str, str] | None = None, log_file=None) -> subprocess.Popen:
-    """Start ``celery worker --beat`` (one process, solo pool) over the filesystem transport."""
+    """Start ``celery worker --beat`` (one process, solo pool) over the filesystem transport.
+
+    Beat's schedule file comes from the worker's own settings (``SHOP_VAR_DIR``).
+    """
     command = [
         sys.executable, "-m", "celery", "-A", "shop_demo", "worker", "--beat", "--pool=solo",
         "--loglevel=INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
-    ]  # fmt: skip  (beat's schedule file comes from the worker's own settings)
+    ]  # fmt: skip
     return subprocess.Popen(  # noqa: S603 - our own interpreter and fixed arguments
         command,
         cwd=settings.BASE_DIR,
