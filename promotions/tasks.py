@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from celery import shared_task
@@ -12,6 +13,8 @@ from .tracking import buffer
 from .tracking.models import Event
 
 PURGE_BATCH = 10_000
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="promotions.flush_events", ignore_result=True)
@@ -38,7 +41,11 @@ def train_models() -> int | None:
 
     Runs on a Celery worker, never in a web process; returns the new model version's id.
     """
-    from .training.pipeline import train  # imported here: numpy and the models load only in workers
+    from .training.pipeline import TrainingInProgressError, train  # numpy and the models load only in workers
 
-    version = train()
+    try:
+        version = train()
+    except TrainingInProgressError:
+        logger.info("Training skipped: another run is in progress")
+        return None
     return version.pk if version is not None else None

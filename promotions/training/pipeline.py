@@ -18,6 +18,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -44,8 +45,16 @@ K = 10
 METRICS = ("ndcg", "recall", "hr", "precision", "map", "coverage")
 
 
+#: A run still "training" after this long is taken to have died (a killed worker) and blocks nothing.
+STALE_RUN = timedelta(hours=6)
+
+
 class UnknownModelError(ValueError):
     pass
+
+
+class TrainingInProgressError(RuntimeError):
+    """Another run started less than ``STALE_RUN`` ago and has not finished (beat and "Train now" met)."""
 
 
 def enabled_models(models: Sequence[str] | None = None) -> list[str]:
@@ -93,9 +102,11 @@ def score(
 def train(models: Sequence[str] | None = None, progress: Progress | None = None) -> ModelVersion | None:
     """Run one training; returns the new version (ready, active or failed), or None without any data.
 
-    Raises ``UnknownModelError`` before anything is recorded when a model name is unknown.
+    Raises ``UnknownModelError`` or ``TrainingInProgressError`` before anything is recorded.
     """
     names = enabled_models(models)
+    if ModelVersion.objects.filter(status=Status.TRAINING, created_at__gte=timezone.now() - STALE_RUN).exists():
+        raise TrainingInProgressError(_("Another training run is in progress."))
     log = data.interaction_log()
     if not len(log):
         logger.info("No interaction events yet: nothing to train")

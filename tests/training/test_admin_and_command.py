@@ -72,3 +72,9 @@ def test_the_command_refuses_an_unknown_model_with_exit_code_2(db):
     assert raised.value.returncode == 2
     assert "nonsense" in str(raised.value) and "\n" not in str(raised.value)
     assert not ModelVersion.objects.exists()
+
+
+def test_the_task_skips_while_another_run_is_in_progress(shop):
+    ModelVersion.objects.create(status=ModelVersion.Status.TRAINING)
+    assert tasks.train_models() is None
+    assert ModelVersion.objects.count() == 1

@@ -148,3 +148,11 @@ def test_top_n_lists_are_precomputed_and_erased_with_the_person(shop, settings):
 def test_no_events_means_nothing_to_train(db):
     assert pipeline.train() is None
     assert not ModelVersion.objects.exists()
+
+
+def test_a_run_in_progress_blocks_another_unless_it_is_stale(shop):
+    running = ModelVersion.objects.create(status=Status.TRAINING)
+    with pytest.raises(pipeline.TrainingInProgressError):
+        pipeline.train(["popularity"])
+    ModelVersion.objects.filter(pk=running.pk).update(created_at=timezone.now() - pipeline.STALE_RUN)
+    assert pipeline.train(["popularity"]).status == Status.ACTIVE

@@ -1,7 +1,8 @@
 """``manage.py promotions_train [--models a,b]``: one training run in this process (see ``promotions.training``).
 
 Prints each model's validation figures and which version is active afterwards. Exit codes: 0 done
-(or nothing to train), 1 the run failed (the active version stays), 2 bad input.
+(or nothing to train), 1 the run failed or another is in progress (the active version stays),
+2 bad input.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
-from promotions.training.pipeline import K, UnknownModelError, enabled_models, train
+from promotions.training.pipeline import K, TrainingInProgressError, UnknownModelError, enabled_models, train
 from promotions.training.versions import active_version
 
 from ..progress import ProgressBar
@@ -32,6 +33,8 @@ class Command(BaseCommand):
         bar = ProgressBar(self.stdout, _("Training"))
         try:
             version = train(names, progress=bar)
+        except TrainingInProgressError as error:
+            raise CommandError(str(error), returncode=1) from error
         finally:
             bar.close()
         if version is None:
