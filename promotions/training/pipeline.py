@@ -107,15 +107,17 @@ def train(models: Sequence[str] | None = None, progress: Progress | None = None)
     names = enabled_models(models)
     if ModelVersion.objects.filter(status=Status.TRAINING, created_at__gte=timezone.now() - STALE_RUN).exists():
         raise TrainingInProgressError(_("Another training run is in progress."))
-    log = data.interaction_log()
-    if not len(log):
-        logger.info("No interaction events yet: nothing to train")
-        return None
     started = time.monotonic()
-    version = ModelVersion.objects.create(
-        training_rows=len(log), training_users=len(set(log.users.tolist())), training_items=len(set(log.items.tolist()))
-    )
+    version = ModelVersion.objects.create()  # recorded at once, so a concurrent run sees this one
     try:
+        log = data.interaction_log()
+        if not len(log):
+            logger.info("No interaction events yet: nothing to train")
+            version.delete()
+            return None
+        version.training_rows = len(log)
+        version.training_users = len(set(log.users.tolist()))
+        version.training_items = len(set(log.items.tolist()))
         better = _fit_best(version, names, log, progress or (lambda done, total: None))
     except Exception as error:  # any failure leaves the active version serving
         logger.exception("Training run %s failed; the active model version stays", version.pk)
