@@ -85,19 +85,23 @@ def check_service_urls(app_configs: Any = None, **kwargs: Any) -> list:
     return errors
 
 
+#: Keys holding counts, sizes or durations: positive integers.
+POSITIVE_INTEGER_KEYS = (
+    "VISITOR_COOKIE_AGE",
+    "RETENTION_DAYS",
+    "FLUSH_BATCH_SIZE",
+    "BEACON_MAX_EVENTS",
+    "BEACON_MAX_BYTES",
+    "PRECOMPUTE_ACTIVE_DAYS",
+    "PRECOMPUTE_TOP_N",
+)
+
+
 def _expected_type(name: str) -> tuple[type, ...]:
     default = DEFAULTS[name]
     if name in {"REDIS_URL", "CONSENT_CHECK"}:
         return (str, type(None))
-    if name in {
-        "VISITOR_COOKIE_AGE",
-        "RETENTION_DAYS",
-        "FLUSH_BATCH_SIZE",
-        "BEACON_MAX_EVENTS",
-        "BEACON_MAX_BYTES",
-        "PRECOMPUTE_ACTIVE_DAYS",
-        "PRECOMPUTE_TOP_N",
-    }:
+    if name in POSITIVE_INTEGER_KEYS:
         return (int,)
     return (type(default),)
 
@@ -126,15 +130,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list:
                     id="promotions.E008",
                 )
             )
-    for key in (
-        "VISITOR_COOKIE_AGE",
-        "RETENTION_DAYS",
-        "FLUSH_BATCH_SIZE",
-        "BEACON_MAX_EVENTS",
-        "BEACON_MAX_BYTES",
-        "PRECOMPUTE_ACTIVE_DAYS",
-        "PRECOMPUTE_TOP_N",
-    ):
+    for key in POSITIVE_INTEGER_KEYS:
         if isinstance(raw.get(key), int) and raw[key] <= 0:
             errors.append(Error(f"PROMOTIONS[{key!r}] must be a positive integer.", id="promotions.E008"))
     errors += _check_training(raw)

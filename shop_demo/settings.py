@@ -104,7 +104,9 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # A database table rather than process memory: precomputed recommendations written by the
+    # worker, exposure counts and throttles must be seen by every process of the shop.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "shop_cache"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -124,6 +126,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
+# Trained model artifacts are stored through Django's storage API (shared by all web servers
+# when it is a shared volume or an object store backend).
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(os.environ.get("SHOP_MEDIA_ROOT", VAR_DIR / "media"))
 
 # --- Celery ------------------------------------------------------------------------
 # With CELERY_BROKER_URL set, tasks go to that broker and real workers run them. Without

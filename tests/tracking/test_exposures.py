@@ -15,7 +15,7 @@ VISITOR, OTHER = "a" * 32, "b" * 32
 
 
 @pytest.fixture(autouse=True)
-def empty_cache():
+def empty_cache(db):
     cache.clear()
 
 

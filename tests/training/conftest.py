@@ -18,7 +18,7 @@ ITEMS = {"lights": ["L1", "L2", "L3", "L4"], "mugs": ["M1", "M2", "M3", "M4"]}
 
 
 @pytest.fixture(autouse=True)
-def isolated(settings, tmp_path):
+def isolated(settings, tmp_path, db):
     """Artifacts in a temporary media folder, an empty cache and no model loaded from another test."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
     cache.clear()

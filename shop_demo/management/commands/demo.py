@@ -38,6 +38,7 @@ class Command(BaseCommand):
         datasets: Path = options["datasets"]
         self.step("Migrating the database")
         call_command("migrate", interactive=False, verbosity=0)
+        call_command("createcachetable", verbosity=0)  # the embedded default cache is a database table
         username, password = self.staff_user()
         self.load(datasets)
         self.stdout.write(self.style.SUCCESS("The demo shop is ready."))
@@ -77,6 +78,9 @@ class Command(BaseCommand):
         self.step("Importing the history as behavior events")
         history = dataset_file(datasets, INTERACTIONS_FILE, SAMPLE_HISTORY)
         call_command("promotions_import_events", str(history), shift_to=yesterday, stdout=self.stdout)
+
+        self.step("Training the recommendation models")
+        call_command("promotions_train", stdout=self.stdout)
 
     def serve(self, addrport: str) -> None:
         worker = None
