@@ -1,7 +1,7 @@
 """Settings of the demo shop.
 
 Every service is optional: with no environment variable set, the shop runs on embedded
-defaults (an SQLite file, a local-memory cache, Celery on kombu's filesystem transport
+defaults (an SQLite file, a cache in a database table, Celery on kombu's filesystem transport
 with an embedded worker started by ``manage.py demo``). Environment variables switch
 each part to a real server:
 
