@@ -8,11 +8,16 @@ class PromotionsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import post_delete, post_save
 
         from . import checks  # noqa: F401 - registers the system checks
+        from .experiments.signals import transfer_assignments
         from .products import get_product_model
         from .tracking import buffer, signals  # noqa: F401 - connects the receivers
+
+        # After the tracking receiver (connected on import above), which links the visitor first.
+        user_logged_in.connect(transfer_assignments, dispatch_uid="promotions-transfer-assignments")
 
         try:
             product_model = get_product_model()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
 from django import template
 from django.templatetags.static import static
@@ -30,3 +31,12 @@ def _beacon_tag(script_prefix: str) -> str:
         static("promotions/promotions.js"),
         reverse("promotions:events"),
     )
+
+
+@register.simple_tag(takes_context=True)
+def experiment(context: template.Context, key: str) -> Any:
+    """``{% experiment "key" as variant %}``: the request's variant (``.key``, ``.config``) or None."""
+    from ..experiments import variant_for
+
+    request = context.get("request")
+    return None if request is None else variant_for(request, key)

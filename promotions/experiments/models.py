@@ -1,0 +1,210 @@
+"""A/B experiments: their variants and the units exposed to them.
+
+Assignment itself is the pure hashing of ``assignment.py``; these models hold what the admin
+configures and, per unit, the variant recorded at its first exposure, which wins over hashing from
+then on (changing weights later does not move exposed units).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from ..tracking.privacy import Person, register_person_data
+from .assignment import WEIGHT_TOLERANCE, ExperimentSpec, LayerSlot, VariantSpec
+
+SHARE_VALIDATORS = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))]
+
+
+class Experiment(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        RUNNING = "running", _("running")
+        PAUSED = "paused", _("paused")
+        STOPPED = "stopped", _("stopped")
+        CONCLUDED = "concluded", _("concluded")
+
+    class Metric(models.TextChoices):
+        CONVERSION = "conversion", _("conversion (purchase after exposure)")
+        REVENUE = "revenue_per_visitor", _("revenue per visitor")
+        ADD_TO_CART = "add_to_cart", _("add to cart")
+        PROMOTION_CLICK = "promotion_click", _("promotion click")
+
+    class Method(models.TextChoices):
+        FREQUENTIST = "frequentist", _("frequentist (fixed horizon)")
+        BAYESIAN = "bayesian", _("Bayesian")
+        SEQUENTIAL = "sequential", _("sequential (always valid)")
+
+    key = models.SlugField(_("key"), max_length=64, unique=True, help_text=_("Used in templates and code."))
+    name = models.CharField(_("name"), max_length=200)
+    hypothesis = models.TextField(_("hypothesis"), blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    traffic_share = models.DecimalField(
+        _("traffic share"),
+        max_digits=5,
+        decimal_places=4,
+        default=Decimal(1),
+        validators=SHARE_VALIDATORS,
+        help_text=_("Share of visitors enrolled, from 0 to 1."),
+    )
+    layer = models.SlugField(
+        _("layer"),
+        max_length=64,
+        blank=True,
+        help_text=_("Running experiments of one layer split its visitors equally: a visitor is in at most one."),
+    )
+    salt = models.CharField(
+        _("salt"), max_length=64, blank=True, help_text=_("Hashing salt; the key when left empty. Never change it.")
+    )
+    primary_metric = models.CharField(
+        _("primary metric"), max_length=32, choices=Metric.choices, default=Metric.CONVERSION
+    )
+    guardrail_metrics = models.JSONField(_("guardrail metrics"), default=list, blank=True)
+    analysis_method = models.CharField(
+        _("analysis method"), max_length=16, choices=Method.choices, default=Method.FREQUENTIST
+    )
+    targeting = models.JSONField(
+        _("targeting"),
+        default=dict,
+        blank=True,
+        help_text=_('For example {"signed_in": true, "device": ["mobile"]}; empty targets everyone.'),
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("experiment")
+        verbose_name_plural = _("experiments")
+        ordering = ["-created_at", "-pk"]
+        permissions = [
+            ("start_experiment", _("Can start and resume experiments")),
+            ("stop_experiment", _("Can pause and stop experiments")),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.key
+
+    def save(self, *args, **kwargs) -> None:
+        # The salt is fixed once: renaming the key later must not reshuffle the units.
+        if not self.salt:
+            self.salt = self.key
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        if not isinstance(self.guardrail_metrics, list) or not set(self.guardrail_metrics) <= set(self.Metric.values):
+            raise ValidationError(
+                {"guardrail_metrics": gettext("A list of metrics among: %s.") % ", ".join(self.Metric.values)}
+            )
+        if not isinstance(self.targeting, dict):
+            raise ValidationError({"targeting": gettext("Targeting must be a JSON object.")})
+
+    @property
+    def layer_salt(self) -> str:
+        return f"layer:{self.layer}"
+
+    def spec(self, variants: Iterable[Variant], layer: LayerSlot | None = None) -> ExperimentSpec:
+        """The pure description ``assignment.assign`` hashes units with."""
+        return ExperimentSpec(
+            key=self.key,
+            salt=self.salt or self.key,
+            traffic_share=self.traffic_share,
+            variants=tuple(VariantSpec(variant.key, variant.weight) for variant in variants),
+            layer=layer,
+        )
+
+
+def validate_variants(variants: Iterable[tuple[Decimal, bool]], scale: int = 1) -> None:
+    """Raise ValidationError unless the (weight, is_control) pairs sum to ``scale`` with one control."""
+    variants = list(variants)
+    errors = []
+    total = math.fsum(float(weight) for weight, _is_control in variants)
+    if abs(total - scale) > WEIGHT_TOLERANCE * scale:
+        message = gettext("Variant weights must sum to %(scale)s, not %(total)s.")
+        errors.append(message % {"scale": scale, "total": f"{total:g}"})
+    controls = sum(1 for _weight, is_control in variants if is_control)
+    if controls != 1:
+        errors.append(gettext("Exactly one variant must be the control (there are %d).") % controls)
+    if errors:
+        raise ValidationError(errors)
+
+
+class Variant(models.Model):
+    experiment = models.ForeignKey(Experiment, models.CASCADE, related_name="variants", verbose_name=_("experiment"))
+    key = models.SlugField(_("key"), max_length=64)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    weight = models.DecimalField(
+        _("weight"), max_digits=5, decimal_places=4, validators=SHARE_VALIDATORS, help_text=_("Share from 0 to 1.")
+    )
+    is_control = models.BooleanField(_("control"), default=False)
+    config = models.JSONField(_("configuration"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("variant")
+        verbose_name_plural = _("variants")
+        ordering = ["pk"]
+        constraints = [models.UniqueConstraint(fields=["experiment", "key"], name="promo_variant_key")]
+
+    def __str__(self) -> str:
+        return self.name or self.key
+
+
+class Assignment(models.Model):
+    """A unit's variant, recorded at its first exposure.
+
+    ``unit_id`` is ``user:<id>`` or ``visitor:<id>``. ``superseded`` marks a visitor's row left
+    behind at login when the user already had a variant: kept for the record, never counted.
+    """
+
+    experiment = models.ForeignKey(Experiment, models.CASCADE, related_name="assignments", verbose_name=_("experiment"))
+    unit_id = models.CharField(_("unit"), max_length=80)
+    variant = models.ForeignKey(Variant, models.CASCADE, related_name="assignments", verbose_name=_("variant"))
+    first_exposed_at = models.DateTimeField(_("first exposed"))
+    forced = models.BooleanField(_("forced"), default=False, help_text=_("Set by staff: never counted."))
+    superseded = models.BooleanField(_("superseded at login"), default=False)
+
+    class Meta:
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
+        constraints = [models.UniqueConstraint(fields=["experiment", "unit_id"], name="promo_assignment_unit")]
+        indexes = [models.Index(fields=["unit_id"], name="promo_assignment_unit_id")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} → {self.variant_id}"
+
+
+def person_assignments(person: Person) -> models.QuerySet:
+    """A person's assignments: under their user unit and each of their visitor units."""
+    units = [f"visitor:{visitor_id}" for visitor_id in person.visitor_ids]
+    if person.user_id is not None:
+        units.append(f"user:{person.user_id}")
+    return Assignment.objects.filter(unit_id__in=units)
+
+
+def _export_assignments(person: Person) -> list[dict]:
+    return [
+        {
+            "experiment": row.experiment.key,
+            "unit_id": row.unit_id,
+            "variant": row.variant.key,
+            "first_exposed_at": row.first_exposed_at.isoformat(),
+            "forced": row.forced,
+            "superseded": row.superseded,
+        }
+        for row in person_assignments(person).select_related("experiment", "variant").order_by("pk")
+    ]
+
+
+def _erase_assignments(person: Person) -> int:
+    return person_assignments(person).delete()[0]
+
+
+# Registered here: this module is imported in every process at start-up (promotions.models).
+register_person_data("assignments", _export_assignments, _erase_assignments)
