@@ -1,0 +1,194 @@
+"""An experiment's results: per-variant counts from the database, then the statistics engine.
+
+A unit counts once, from its first exposure; forced (QA) rows and rows superseded at login never
+count. A unit's events are those under its visitor id (``visitor:<id>``) or, for a user
+(``user:<id>``), those recorded for the user or under any visitor id linked to them. Only events
+at or after the first exposure count. One aggregate query gives every variant's counts: per
+assignment an ``EXISTS`` (converted) and a revenue subquery, summed per variant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Substr
+
+from ..tracking.models import Event, EventType, Visitor
+from . import stats
+from .models import Assignment, Experiment, Variant
+
+VISITOR_PREFIX = "visitor:"
+USER_PREFIX = "user:"
+#: The event whose presence after exposure is the success of each proportion metric.
+METRIC_EVENTS = {
+    Experiment.Metric.CONVERSION: EventType.PURCHASE,
+    Experiment.Metric.REVENUE: EventType.PURCHASE,
+    Experiment.Metric.ADD_TO_CART: EventType.ADD_TO_CART,
+    Experiment.Metric.PROMOTION_CLICK: EventType.PROMOTION_CLICK,
+}
+# Welch needs a variance in both arms.
+MIN_UNITS_TO_COMPARE = 2
+
+
+@dataclass(frozen=True)
+class VariantResult:
+    variant: Variant
+    units: int
+    conversions: int
+    revenue: stats.MeanStats
+    #: The comparison of the primary metric with the control; None for the control and thin arms.
+    comparison: stats.Comparison | stats.BayesianComparison | None = None
+    p_value_adjusted: float | None = None
+
+    @property
+    def proportion(self) -> stats.ProportionStats:
+        return stats.ProportionStats(self.units, self.conversions)
+
+    @property
+    def rate(self) -> float | None:
+        return self.conversions / self.units if self.units else None
+
+    @property
+    def significant(self) -> bool:
+        """Whether the primary metric differs from the control (Holm-adjusted p < 5 %)."""
+        if isinstance(self.comparison, stats.BayesianComparison):
+            return not self.comparison.ci_low <= 0 <= self.comparison.ci_high
+        return self.p_value_adjusted is not None and self.p_value_adjusted < stats.DEFAULT_ALPHA
+
+
+@dataclass(frozen=True)
+class ExperimentResults:
+    experiment: Experiment
+    variants: list[VariantResult]
+    srm: stats.SampleRatioMismatch | None
+
+    @property
+    def control(self) -> VariantResult | None:
+        return next((result for result in self.variants if result.variant.is_control), None)
+
+
+def counted_assignments(experiment: Experiment) -> QuerySet:
+    """The assignments that count, with the unit's visitor id or user id split out of ``unit_id``."""
+    return Assignment.objects.filter(experiment=experiment, forced=False, superseded=False).annotate(
+        unit_visitor=Case(
+            When(unit_id__startswith=VISITOR_PREFIX, then=Substr("unit_id", len(VISITOR_PREFIX) + 1)),
+            output_field=CharField(),
+        ),
+        # A CASE so that no database ever casts a visitor id to a number.
+        unit_user=Case(
+            When(
+                unit_id__startswith=USER_PREFIX,
+                then=Cast(Substr("unit_id", len(USER_PREFIX) + 1), BigIntegerField()),
+            ),
+            output_field=BigIntegerField(),
+        ),
+    )
+
+
+def unit_events(event_type: str) -> QuerySet:
+    """Events of one type by the outer assignment's unit, at or after its first exposure."""
+    linked = Visitor.objects.filter(user_id=OuterRef(OuterRef("unit_user"))).values("key")
+    return Event.objects.filter(
+        Q(visitor_id=OuterRef("unit_visitor")) | Q(user_id=OuterRef("unit_user")) | Q(visitor_id__in=linked),
+        event_type=event_type,
+        occurred_at__gte=OuterRef("first_exposed_at"),
+    )
+
+
+def variant_counts(experiment: Experiment) -> dict[int, dict[str, float]]:
+    """Per variant id: units, conversions (units with the metric's event) and revenue sums."""
+    revenue = (
+        unit_events(EventType.PURCHASE)
+        .order_by()
+        .values("event_type")
+        .annotate(total=Sum(F("quantity") * F("unit_price"), output_field=FloatField()))
+        .values("total")
+    )
+    rows = (
+        counted_assignments(experiment)
+        .annotate(
+            converted=Exists(unit_events(METRIC_EVENTS[experiment.primary_metric])),
+            revenue=Coalesce(Subquery(revenue, output_field=FloatField()), Value(0.0)),
+        )
+        .order_by()
+        .values("variant_id")
+        .annotate(
+            units=Count("pk"),
+            conversions=Count("pk", filter=Q(converted=True)),
+            revenue_sum=Sum("revenue"),
+            revenue_squares=Sum(F("revenue") * F("revenue"), output_field=FloatField()),
+        )
+    )
+    return {row.pop("variant_id"): row for row in rows}
+
+
+def _compare(
+    experiment: Experiment, control: VariantResult, treatment: VariantResult
+) -> stats.Comparison | stats.BayesianComparison:
+    """The primary metric's comparison by the experiment's analysis method."""
+    revenue = experiment.primary_metric == Experiment.Metric.REVENUE
+    arms = (control.revenue, treatment.revenue) if revenue else (control.proportion, treatment.proportion)
+    if experiment.analysis_method == Experiment.Method.SEQUENTIAL:
+        return stats.sequential_test(*arms)
+    if experiment.analysis_method == Experiment.Method.BAYESIAN:
+        return stats.bayesian_means(*arms) if revenue else stats.bayesian_proportions(*arms)
+    return stats.welch_t_test(*arms) if revenue else stats.two_proportion_z_test(*arms)
+
+
+def _comparable(experiment: Experiment, control: VariantResult, treatment: VariantResult) -> bool:
+    """Whether both arms have a variance and the control a non-zero mean (relative lifts divide by it)."""
+    if min(control.units, treatment.units) < MIN_UNITS_TO_COMPARE:
+        return False
+    if experiment.primary_metric == Experiment.Metric.REVENUE:
+        return control.revenue.sum > 0
+    return 0 < control.conversions and control.conversions + treatment.conversions < control.units + treatment.units
+
+
+def experiment_results(experiment: Experiment) -> ExperimentResults:
+    """Counts, comparisons of each variant with the control (Holm-adjusted) and the SRM check."""
+    counts = variant_counts(experiment)
+    results = []
+    for variant in experiment.variants.all():
+        row = counts.get(variant.pk, {})
+        units = row.get("units", 0)
+        revenue = stats.MeanStats(units, row.get("revenue_sum") or 0.0, row.get("revenue_squares") or 0.0)
+        results.append(VariantResult(variant, units, row.get("conversions", 0), revenue))
+    control = next((result for result in results if result.variant.is_control), None)
+    if control is None:
+        return ExperimentResults(experiment, results, _srm(results))
+    compared = {
+        index: _compare(experiment, control, result)
+        for index, result in enumerate(results)
+        if result is not control and _comparable(experiment, control, result)
+    }
+    frequentist = [index for index, comparison in compared.items() if isinstance(comparison, stats.Comparison)]
+    adjusted = stats.holm_adjust([float(compared[index].p_value) for index in frequentist]) if frequentist else []
+    p_values = dict(zip(frequentist, adjusted, strict=True))
+    for index, comparison in compared.items():
+        results[index] = replace(results[index], comparison=comparison, p_value_adjusted=p_values.get(index))
+    return ExperimentResults(experiment, results, _srm(results))
+
+
+def _srm(results: list[VariantResult]) -> stats.SampleRatioMismatch | None:
+    designed = [result for result in results if result.variant.weight > 0]
+    if len(designed) < 2 or not sum(result.units for result in designed):
+        return None
+    return stats.sample_ratio_mismatch(
+        [result.units for result in designed], [float(result.variant.weight) for result in designed]
+    )

@@ -1,0 +1,94 @@
+"""Results from hand-made assignments and events, checked against hand-computed counts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+
+from promotions.experiments import stats
+from promotions.experiments.models import Assignment, Experiment
+from promotions.experiments.results import experiment_results
+from promotions.tracking.models import Event, Visitor
+from tests.experiments.factories import make_experiment
+
+pytestmark = pytest.mark.django_db
+EXPOSED = datetime(2024, 5, 1, 12, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+
+
+def purchase(visitor_id: str, quantity: int, price: str, at: datetime = EXPOSED + HOUR, **fields) -> None:
+    Event.objects.create(
+        event_type=fields.pop("event_type", "purchase"),
+        visitor_id=visitor_id,
+        quantity=quantity,
+        unit_price=Decimal(price),
+        occurred_at=at,
+        idempotency_key=uuid.uuid4().hex,
+        **fields,
+    )
+
+
+@pytest.fixture
+def experiment(django_user_model) -> Experiment:
+    experiment = make_experiment()
+    control, treatment = experiment.variants.order_by("pk")
+    user = django_user_model.objects.create_user("alice")
+    Visitor.objects.create(key="linked", user=user)
+    for unit, variant, extra in [
+        ("visitor:a", control, {}),
+        ("visitor:b", control, {}),
+        (f"user:{user.pk}", control, {}),
+        ("visitor:forced", control, {"forced": True}),
+        ("visitor:merged", control, {"superseded": True}),
+        ("visitor:c", treatment, {}),
+        ("visitor:d", treatment, {}),
+    ]:
+        Assignment.objects.create(
+            experiment=experiment, unit_id=unit, variant=variant, first_exposed_at=EXPOSED, **extra
+        )
+    purchase("a", 2, "5")  # control, revenue 10
+    purchase("a", 1, "100", at=EXPOSED - HOUR)  # before exposure: not counted
+    purchase("b", 1, "9", event_type="add_to_cart")  # not a purchase
+    purchase("linked", 1, "4")  # alice through her linked visitor id...
+    purchase("elsewhere", 1, "6", user=user)  # ...and under her user: revenue 10 in all
+    purchase("forced", 1, "50")
+    purchase("merged", 1, "50")
+    purchase("c", 3, "2")  # treatment, revenue 6
+    return experiment
+
+
+def test_conversion_counts_and_comparison(experiment):
+    results = experiment_results(experiment)
+    control, treatment = results.variants
+    assert (control.units, control.conversions, treatment.units, treatment.conversions) == (3, 2, 2, 1)
+    assert (control.revenue.sum, control.revenue.sum_squares) == (20, 200)
+    assert (treatment.revenue.sum, treatment.revenue.sum_squares) == (6, 36)
+    expected = stats.two_proportion_z_test(stats.ProportionStats(3, 2), stats.ProportionStats(2, 1))
+    assert treatment.comparison.p_value == pytest.approx(expected.p_value)
+    assert treatment.comparison.abs_lift == pytest.approx(1 / 2 - 2 / 3)
+    assert treatment.p_value_adjusted == pytest.approx(expected.p_value) and not treatment.significant
+    assert control.comparison is None
+    assert results.srm.p_value == pytest.approx(stats.sample_ratio_mismatch([3, 2], [0.5, 0.5]).p_value)
+
+
+def test_revenue_per_visitor_uses_welch(experiment):
+    experiment.primary_metric = Experiment.Metric.REVENUE
+    treatment = experiment_results(experiment).variants[1]
+    expected = stats.welch_t_test(stats.MeanStats(3, 20, 200), stats.MeanStats(2, 6, 36))
+    assert treatment.comparison.p_value == pytest.approx(expected.p_value)
+    assert treatment.comparison.abs_lift == pytest.approx(3 - 20 / 3)
+
+
+def test_add_to_cart_metric_counts_its_own_event(experiment):
+    experiment.primary_metric = Experiment.Metric.ADD_TO_CART
+    control, treatment = experiment_results(experiment).variants
+    assert (control.conversions, treatment.conversions) == (1, 0)
+
+
+def test_an_experiment_without_exposures_has_no_comparison_or_srm():
+    results = experiment_results(make_experiment())
+    assert [result.units for result in results.variants] == [0, 0]
+    assert results.srm is None and all(result.comparison is None for result in results.variants)
