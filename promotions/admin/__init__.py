@@ -1,5 +1,6 @@
 """Django admin screens of the app, one module per concern (imported here so admin autodiscovery finds them)."""
 
 from . import events  # noqa: F401
+from .experiments import ExperimentAdmin  # noqa: F401
 from .training import ModelVersionAdmin  # noqa: F401
 from .visitors import VisitorAdmin  # noqa: F401

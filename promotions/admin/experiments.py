@@ -1,0 +1,259 @@
+"""Experiments in the admin: list with live figures, variants inline, start/pause/stop, results page.
+
+Weights are typed as percentages (they are stored as shares); the variants of an experiment must
+sum to 100 % with exactly one control. Starting needs the permission ``start_experiment``,
+pausing and stopping ``stop_experiment``.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template import engines
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from ..experiments.models import Experiment, Variant, validate_variants
+from ..experiments.results import ExperimentResults, VariantResult, experiment_results
+
+HUNDRED = Decimal(100)
+
+# Inline so the app ships no extra template for one table.
+RESULTS_TEMPLATE = """{% extends "admin/base_site.html" %}{% load i18n %}
+{% block content %}<h1>{{ experiment }}</h1>
+<p>{% translate "Status" %}: {{ experiment.get_status_display }} · {% translate "Primary metric" %}:
+{{ experiment.get_primary_metric_display }} · {% translate "Method" %}: {{ experiment.get_analysis_method_display }}</p>
+{% if results.srm.flagged %}<p class="errornote">{% blocktranslate with p=srm_p %}Sample ratio mismatch
+(p = {{ p }}): the variants' sizes do not match their weights. Do not trust these results before the cause is
+found.{% endblocktranslate %}</p>{% endif %}
+<table><thead><tr><th>{% translate "Variant" %}</th><th>{% translate "Weight" %}</th><th>{% translate "Visitors" %}</th>
+<th>{% translate "Conversions" %}</th><th>{% translate "Rate" %}</th><th>{% translate "Revenue per visitor" %}</th>
+<th>{% translate "Lift" %}</th><th>{% translate "Lift interval" %}</th><th>{% translate "p (Holm)" %}</th>
+<th>{% translate "Chance to beat control" %}</th></tr></thead><tbody>
+{% for row in rows %}<tr class="variant-row">
+<td>{{ row.name }}{% if row.control %} ({% translate "control" %}){% endif %}
+</td><td>{{ row.weight }}</td><td>{{ row.units }}</td><td>{{ row.conversions }}</td><td>{{ row.rate }}</td>
+<td>{{ row.revenue }}</td><td>{{ row.lift }}</td><td>{{ row.interval }}</td><td>{{ row.p_value }}</td>
+<td>{{ row.chance }}</td></tr>{% endfor %}</tbody></table>
+<p>{% translate "Lifts are relative to the control, with 95% intervals of the relative lift." %}</p>
+{% endblock %}"""
+
+
+@cache
+def _results_template() -> Any:
+    return engines["django"].from_string(RESULTS_TEMPLATE)
+
+
+class VariantForm(forms.ModelForm):
+    """The weight as a percentage, stored as a share."""
+
+    percent = forms.DecimalField(
+        label=gettext_lazy("weight (%)"), min_value=0, max_value=100, max_digits=6, decimal_places=2
+    )
+
+    class Meta:
+        model = Variant
+        fields = ("key", "name", "percent", "is_control", "config")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.weight is not None:
+            self.initial.setdefault("percent", (self.instance.weight * HUNDRED).quantize(Decimal("0.01")))
+
+    def save(self, commit: bool = True) -> Variant:
+        self.instance.weight = self.cleaned_data["percent"] / HUNDRED
+        return super().save(commit)
+
+
+class VariantFormSet(forms.BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return  # each form says what is wrong with it first
+        kept = [form.cleaned_data for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
+        try:
+            validate_variants(((row["percent"], row.get("is_control", False)) for row in kept), scale=100)
+        except ValidationError as error:
+            raise ValidationError(
+                [
+                    _("Variant weights must sum to 100%.") if "sum to" in message else message
+                    for message in error.messages
+                ]
+            ) from None
+
+
+class VariantInline(admin.TabularInline):
+    model = Variant
+    form = VariantForm
+    formset = VariantFormSet
+    extra = 0
+    min_num = 2
+
+
+def _results(obj: Experiment) -> ExperimentResults:
+    # Computed once per row and request: the list shows several columns from the same results.
+    if not hasattr(obj, "_promotions_results"):
+        obj._promotions_results = experiment_results(obj)
+    return obj._promotions_results
+
+
+def _percent(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{100 * float(value):+.{digits}f}%"
+
+
+@admin.register(Experiment)
+class ExperimentAdmin(admin.ModelAdmin):
+    list_display = (
+        "key",
+        "name",
+        "status",
+        "traffic",
+        "days_running",
+        "visitors_per_variant",
+        "primary_lift",
+        "srm_flag",
+        "results_link",
+    )
+    list_filter = ("status", "layer")
+    search_fields = ("key", "name", "hypothesis")
+    readonly_fields = ("status", "started_at", "ended_at", "created_at")
+    inlines = (VariantInline,)
+    actions = ("start_experiments", "pause_experiments", "stop_experiments")
+
+    def has_start_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("promotions.start_experiment")
+
+    def has_stop_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("promotions.stop_experiment")
+
+    @admin.display(description=gettext_lazy("traffic"))
+    def traffic(self, obj: Experiment) -> str:
+        return f"{obj.traffic_share * HUNDRED:.0f}%"
+
+    @admin.display(description=gettext_lazy("days running"))
+    def days_running(self, obj: Experiment) -> str:
+        if obj.started_at is None:
+            return "-"
+        return str(((obj.ended_at or timezone.now()) - obj.started_at).days)
+
+    @admin.display(description=gettext_lazy("visitors per variant"))
+    def visitors_per_variant(self, obj: Experiment) -> str:
+        return " / ".join(f"{result.variant.key}: {result.units}" for result in _results(obj).variants)
+
+    @admin.display(description=gettext_lazy("lift (primary metric)"))
+    def primary_lift(self, obj: Experiment) -> str:
+        compared = [result for result in _results(obj).variants if result.comparison is not None]
+        return (
+            " / ".join(
+                f"{result.variant.key}: {_percent(result.comparison.rel_lift)}{' *' if result.significant else ''}"
+                for result in compared
+            )
+            or "-"
+        )
+
+    @admin.display(boolean=True, description=gettext_lazy("SRM"))
+    def srm_flag(self, obj: Experiment) -> bool | None:
+        srm = _results(obj).srm
+        return None if srm is None else not bool(srm.flagged)
+
+    @admin.display(description=gettext_lazy("results"))
+    def results_link(self, obj: Experiment) -> str:
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:promotions_experiment_results", args=[obj.pk]), _("results")
+        )
+
+    def _set_status(self, request: HttpRequest, queryset: QuerySet, status: str, allowed: set[str]) -> None:
+        changed = 0
+        for experiment in queryset:
+            if experiment.status not in allowed:
+                continue
+            experiment.status = status
+            now = timezone.now()
+            if status == Experiment.Status.RUNNING and experiment.started_at is None:
+                experiment.started_at = now
+            if status == Experiment.Status.STOPPED:
+                experiment.ended_at = now
+            experiment.save(update_fields=["status", "started_at", "ended_at"])
+            changed += 1
+        self.message_user(request, _("%(count)d experiment(s) changed.") % {"count": changed}, messages.SUCCESS)
+
+    @admin.action(permissions=["start"], description=gettext_lazy("Start or resume the selected experiments"))
+    def start_experiments(self, request: HttpRequest, queryset: QuerySet) -> None:
+        valid = []
+        for experiment in queryset:
+            try:
+                validate_variants((variant.weight, variant.is_control) for variant in experiment.variants.all())
+            except ValidationError as error:
+                self.message_user(request, f"{experiment.key}: {' '.join(error.messages)}", messages.ERROR)
+            else:
+                valid.append(experiment.pk)
+        allowed = {Experiment.Status.DRAFT, Experiment.Status.PAUSED}
+        self._set_status(request, queryset.filter(pk__in=valid), Experiment.Status.RUNNING, allowed)
+
+    @admin.action(permissions=["stop"], description=gettext_lazy("Pause the selected experiments"))
+    def pause_experiments(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._set_status(request, queryset, Experiment.Status.PAUSED, {Experiment.Status.RUNNING})
+
+    @admin.action(permissions=["stop"], description=gettext_lazy("Stop the selected experiments"))
+    def stop_experiments(self, request: HttpRequest, queryset: QuerySet) -> None:
+        allowed = {Experiment.Status.RUNNING, Experiment.Status.PAUSED}
+        self._set_status(request, queryset, Experiment.Status.STOPPED, allowed)
+
+    def get_urls(self) -> list:
+        results = self.admin_site.admin_view(self.results_view)
+        return [path("<int:pk>/results/", results, name="promotions_experiment_results"), *super().get_urls()]
+
+    def results_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        experiment = get_object_or_404(Experiment, pk=pk)
+        if not self.has_view_permission(request, experiment):
+            raise PermissionDenied
+        results = _results(experiment)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Results of %(experiment)s") % {"experiment": experiment},
+            "experiment": experiment,
+            "results": results,
+            "srm_p": f"{float(results.srm.p_value):.2g}" if results.srm is not None else "",
+            "rows": [_row(result) for result in results.variants],
+        }
+        return TemplateResponse(request, _results_template(), context)
+
+
+def _row(result: VariantResult) -> dict[str, Any]:
+    comparison = result.comparison
+    rate = None if result.rate is None else f"{100 * result.rate:.2f}%"
+    revenue = f"{result.revenue.sum / result.units:.2f}" if result.units else "-"
+    row = {
+        "name": result.variant,
+        "control": result.variant.is_control,
+        "weight": f"{result.variant.weight * HUNDRED:.1f}%",
+        "units": result.units,
+        "conversions": result.conversions,
+        "rate": rate or "-",
+        "revenue": revenue,
+        "lift": "-",
+        "interval": "-",
+        "p_value": "-",
+        "chance": "-",
+    }
+    if comparison is not None:
+        row["lift"] = _percent(comparison.rel_lift, 2) + (" *" if result.significant else "")
+        row["interval"] = f"[{_percent(comparison.rel_ci_low, 2)}, {_percent(comparison.rel_ci_high, 2)}]"
+        if result.p_value_adjusted is not None:
+            row["p_value"] = f"{result.p_value_adjusted:.4f}"
+        chance = getattr(comparison, "chance_to_beat_control", None)
+        if chance is not None:
+            row["chance"] = f"{100 * chance:.1f}%"
+    return row

@@ -1,0 +1,112 @@
+"""The experiment admin: variant validation, guarded actions, list figures and the results page."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from promotions.experiments.models import Assignment, Experiment
+from tests.experiments.factories import make_experiment
+
+pytestmark = pytest.mark.django_db
+ADD_URL = reverse("admin:promotions_experiment_add")
+LIST_URL = reverse("admin:promotions_experiment_changelist")
+
+
+def form_data(*variants: tuple[str, str, bool]) -> dict:
+    data = {
+        "key": "hero",
+        "name": "Hero banner",
+        "hypothesis": "",
+        "traffic_share": "1",
+        "layer": "",
+        "salt": "",
+        "primary_metric": "conversion",
+        "guardrail_metrics": "[]",
+        "analysis_method": "frequentist",
+        "targeting": "{}",
+        "variants-TOTAL_FORMS": str(len(variants)),
+        "variants-INITIAL_FORMS": "0",
+        "variants-MIN_NUM_FORMS": "2",
+        "variants-MAX_NUM_FORMS": "1000",
+    }
+    for index, (key, percent, control) in enumerate(variants):
+        data |= {
+            f"variants-{index}-key": key,
+            f"variants-{index}-name": "",
+            f"variants-{index}-percent": percent,
+            f"variants-{index}-config": "{}",
+        }
+        if control:
+            data[f"variants-{index}-is_control"] = "on"
+    return data
+
+
+def test_weights_must_sum_to_100_percent(admin_client):
+    response = admin_client.post(ADD_URL, form_data(("control", "60", True), ("b", "30", False)))
+    assert response.status_code == 200
+    assert "Variant weights must sum to 100%." in response.content.decode()
+    assert not Experiment.objects.exists()
+
+
+def test_exactly_one_control(admin_client):
+    response = admin_client.post(ADD_URL, form_data(("control", "50", True), ("b", "50", True)))
+    assert "Exactly one variant must be the control (there are 2)." in response.content.decode()
+    assert not Experiment.objects.exists()
+
+
+def test_a_valid_experiment_stores_weights_as_shares(admin_client):
+    response = admin_client.post(ADD_URL, form_data(("control", "50", True), ("b", "50", False)))
+    assert response.status_code == 302
+    experiment = Experiment.objects.get()
+    assert [variant.weight for variant in experiment.variants.all()] == [Decimal("0.5"), Decimal("0.5")]
+    assert experiment.salt == "hero" and experiment.status == Experiment.Status.DRAFT
+    change = admin_client.get(reverse("admin:promotions_experiment_change", args=[experiment.pk]))
+    assert 'value="50.00"' in change.content.decode()
+
+
+def test_start_needs_the_start_permission(client, django_user_model):
+    experiment = make_experiment(status=Experiment.Status.DRAFT)
+    staff = django_user_model.objects.create_user("editor", is_staff=True)
+    staff.user_permissions.add(*Permission.objects.filter(codename__in=["view_experiment", "change_experiment"]))
+    client.force_login(staff)
+    action = {"action": "start_experiments", "_selected_action": [experiment.pk]}
+    client.post(LIST_URL, action)
+    assert Experiment.objects.get().status == Experiment.Status.DRAFT
+    staff.user_permissions.add(Permission.objects.get(codename="start_experiment"))
+    client.post(LIST_URL, action)
+    experiment.refresh_from_db()
+    assert experiment.status == Experiment.Status.RUNNING and experiment.started_at is not None
+
+
+def test_pause_and_stop(admin_client):
+    experiment = make_experiment()
+    admin_client.post(LIST_URL, {"action": "pause_experiments", "_selected_action": [experiment.pk]})
+    assert Experiment.objects.get().status == Experiment.Status.PAUSED
+    admin_client.post(LIST_URL, {"action": "stop_experiments", "_selected_action": [experiment.pk]})
+    experiment.refresh_from_db()
+    assert experiment.status == Experiment.Status.STOPPED and experiment.ended_at is not None
+
+
+def test_list_and_results_page_show_counts_and_the_srm_warning(admin_client):
+    experiment = make_experiment()
+    control, treatment = experiment.variants.order_by("pk")
+    exposed = datetime(2024, 5, 1, tzinfo=UTC)
+    Assignment.objects.bulk_create(
+        Assignment(
+            experiment=experiment,
+            unit_id=f"visitor:{index}",
+            variant=control if index < 100 else treatment,
+            first_exposed_at=exposed,
+        )
+        for index in range(110)
+    )
+    listing = admin_client.get(LIST_URL).content.decode()
+    assert "control: 100 / v1: 10" in listing
+    page = admin_client.get(reverse("admin:promotions_experiment_results", args=[experiment.pk])).content.decode()
+    assert "Sample ratio mismatch" in page
+    assert page.count('class="variant-row"') == 2
