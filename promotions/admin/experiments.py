@@ -2,7 +2,8 @@
 
 Weights are typed as percentages (they are stored as shares); the variants of an experiment must
 sum to 100 % with exactly one control. Starting needs the permission ``start_experiment``,
-pausing and stopping ``stop_experiment``.
+pausing and stopping ``stop_experiment``, declaring a winner (from the results page: the winner then
+goes to all traffic) ``conclude_experiment``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template import engines
 from django.template.response import TemplateResponse
@@ -24,6 +25,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
 
 from ..experiments.models import Experiment, Variant, validate_variants
 from ..experiments.results import ExperimentResults, VariantResult, experiment_results
@@ -41,12 +43,15 @@ found.{% endblocktranslate %}</p>{% endif %}
 <table><thead><tr><th>{% translate "Variant" %}</th><th>{% translate "Weight" %}</th><th>{% translate "Visitors" %}</th>
 <th>{% translate "Conversions" %}</th><th>{% translate "Rate" %}</th><th>{% translate "Revenue per visitor" %}</th>
 <th>{% translate "Lift" %}</th><th>{% translate "Lift interval" %}</th><th>{% translate "p (Holm)" %}</th>
-<th>{% translate "Chance to beat control" %}</th></tr></thead><tbody>
+<th>{% translate "Chance to beat control" %}</th>{% if can_conclude %}<th></th>{% endif %}</tr></thead><tbody>
 {% for row in rows %}<tr class="variant-row">
 <td>{{ row.name }}{% if row.control %} ({% translate "control" %}){% endif %}
 </td><td>{{ row.weight }}</td><td>{{ row.units }}</td><td>{{ row.conversions }}</td><td>{{ row.rate }}</td>
 <td>{{ row.revenue }}</td><td>{{ row.lift }}</td><td>{{ row.interval }}</td><td>{{ row.p_value }}</td>
-<td>{{ row.chance }}</td></tr>{% endfor %}</tbody></table>
+<td>{{ row.chance }}</td>{% if can_conclude %}<td>{% if row.winner %}{% translate "winner" %}{% else %}
+<form method="post" action="{% url 'admin:promotions_experiment_declare' experiment.pk row.pk %}">{% csrf_token %}
+<input type="submit" class="button" value="{% translate 'Declare winner' %}"></form>{% endif %}</td>{% endif %}
+</tr>{% endfor %}</tbody></table>
 <p>{% translate "Lifts are relative to the control, with 95% intervals of the relative lift." %}</p>
 {% endblock %}"""
 
@@ -128,7 +133,7 @@ class ExperimentAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "layer")
     search_fields = ("key", "name", "hypothesis")
-    readonly_fields = ("status", "started_at", "ended_at", "created_at")
+    readonly_fields = ("status", "started_at", "ended_at", "winner", "created_at")
     inlines = (VariantInline,)
     actions = ("start_experiments", "pause_experiments", "stop_experiments")
 
@@ -137,6 +142,9 @@ class ExperimentAdmin(admin.ModelAdmin):
 
     def has_stop_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("promotions.stop_experiment")
+
+    def has_conclude_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("promotions.conclude_experiment")
 
     @admin.display(description=gettext_lazy("traffic"))
     def traffic(self, obj: Experiment) -> str:
@@ -213,7 +221,25 @@ class ExperimentAdmin(admin.ModelAdmin):
 
     def get_urls(self) -> list:
         results = self.admin_site.admin_view(self.results_view)
-        return [path("<int:pk>/results/", results, name="promotions_experiment_results"), *super().get_urls()]
+        declare = self.admin_site.admin_view(require_POST(self.declare_winner_view))
+        return [
+            path("<int:pk>/results/", results, name="promotions_experiment_results"),
+            path("<int:pk>/declare/<int:variant_pk>/", declare, name="promotions_experiment_declare"),
+            *super().get_urls(),
+        ]
+
+    def declare_winner_view(self, request: HttpRequest, pk: int, variant_pk: int) -> HttpResponse:
+        """Conclude the experiment with this variant as the winner: every visitor gets it from now on."""
+        if not self.has_conclude_permission(request):
+            raise PermissionDenied
+        variant = get_object_or_404(Variant, pk=variant_pk, experiment_id=pk)
+        experiment = variant.experiment
+        experiment.status, experiment.winner = Experiment.Status.CONCLUDED, variant
+        experiment.ended_at = experiment.ended_at or timezone.now()
+        experiment.save(update_fields=["status", "winner", "ended_at"])
+        message = _("%(variant)s won %(experiment)s: every visitor now gets it.")
+        self.message_user(request, message % {"variant": variant, "experiment": experiment}, messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:promotions_experiment_results", args=[pk]))
 
     def results_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         experiment = get_object_or_404(Experiment, pk=pk)
@@ -227,6 +253,7 @@ class ExperimentAdmin(admin.ModelAdmin):
             "results": results,
             "srm_p": f"{float(results.srm.p_value):.2g}" if results.srm is not None else "",
             "rows": [_row(result) for result in results.variants],
+            "can_conclude": self.has_conclude_permission(request),
         }
         return TemplateResponse(request, _results_template(), context)
 
@@ -237,6 +264,8 @@ def _row(result: VariantResult) -> dict[str, Any]:
     revenue = f"{result.revenue.sum / result.units:.2f}" if result.units else "-"
     row = {
         "name": result.variant,
+        "pk": result.variant.pk,
+        "winner": result.variant.pk == result.variant.experiment.winner_id,
         "control": result.variant.is_control,
         "weight": f"{result.variant.weight * HUNDRED:.1f}%",
         "units": result.units,

@@ -78,6 +78,15 @@ class Experiment(models.Model):
         blank=True,
         help_text=_('For example {"signed_in": true, "device": ["mobile"]}; empty targets everyone.'),
     )
+    winner = models.ForeignKey(
+        "Variant",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("winner"),
+        help_text=_("Once the experiment is concluded, every visitor gets this variant."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -87,6 +96,7 @@ class Experiment(models.Model):
         permissions = [
             ("start_experiment", _("Can start and resume experiments")),
             ("stop_experiment", _("Can pause and stop experiments")),
+            ("conclude_experiment", _("Can declare an experiment's winner")),
         ]
 
     def __str__(self) -> str:

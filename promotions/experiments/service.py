@@ -1,6 +1,7 @@
 """Which variant a request gets: ``variant_for(request, "key")``, the exposure being recorded then.
 
-Decision order: a staff member's forced variant (QA, never recorded); the control, unrecorded, for
+Decision order: a staff member's forced variant (QA, never recorded); the declared winner, for
+everyone, once the experiment is concluded; the control, unrecorded, for
 visitors who may not be tracked (opted out, bots, no consent) and for experiments not running; the
 unit's recorded variant (sticky); targeting and hashing (traffic share, layer, weights) for a unit
 seen for the first time, recorded at once: rendering the variant is the exposure.
@@ -95,7 +96,15 @@ def variant_for(request: HttpRequest, key: str) -> Variant | None:
     """The variant to show for experiment ``key``; None when no such experiment exists.
 
     Units outside the experiment (traffic share, layer, targeting) get the control unrecorded.
+    Answered once per request and key: a page asking again (view, then template) costs nothing.
     """
+    memo = request.__dict__.setdefault("_promotions_variants", {})
+    if key not in memo:
+        memo[key] = _resolve(request, key)
+    return memo[key]
+
+
+def _resolve(request: HttpRequest, key: str) -> Variant | None:
     experiment = _experiment(key)
     if experiment is None:
         return None
@@ -103,6 +112,10 @@ def variant_for(request: HttpRequest, key: str) -> Variant | None:
     forced = _forced(request, experiment, variants)
     if forced is not None:
         return forced
+    if experiment.status == Experiment.Status.CONCLUDED:
+        winner = next((variant for variant in variants if variant.pk == experiment.winner_id), None)
+        if winner is not None:
+            return winner
     control = _control(variants)
     state = getattr(request, "promotions", None)
     unit = unit_id(request)

@@ -110,3 +110,18 @@ def test_list_and_results_page_show_counts_and_the_srm_warning(admin_client):
     page = admin_client.get(reverse("admin:promotions_experiment_results", args=[experiment.pk])).content.decode()
     assert "Sample ratio mismatch" in page
     assert page.count('class="variant-row"') == 2
+
+
+def test_declaring_a_winner_needs_its_permission_and_concludes(client, admin_client, django_user_model):
+    experiment = make_experiment()
+    winner = experiment.variants.get(key="v1")
+    url = reverse("admin:promotions_experiment_declare", args=[experiment.pk, winner.pk])
+    staff = django_user_model.objects.create_user("editor", is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="view_experiment"))
+    client.force_login(staff)
+    assert client.post(url).status_code == 403
+    page = admin_client.get(reverse("admin:promotions_experiment_results", args=[experiment.pk])).content.decode()
+    assert url in page
+    assert admin_client.post(url).status_code == 302
+    experiment.refresh_from_db()
+    assert experiment.status == Experiment.Status.CONCLUDED and experiment.winner == winner

@@ -140,3 +140,20 @@ def test_privacy_export_and_erase_include_assignments(django_user_model):
     ]
     assert erase_person(person)["assignments"] == 1
     assert list(Assignment.objects.values_list("unit_id", flat=True)) == ["visitor:" + "z" * 32]
+
+
+def test_a_concluded_experiment_gives_everyone_its_winner_unrecorded():
+    experiment = make_experiment(status=Experiment.Status.CONCLUDED)
+    experiment.winner = experiment.variants.get(key="v1")
+    experiment.save()
+    assert variant_for(make_request(), "banner").key == "v1"
+    assert variant_for(make_request(allowed=False), "banner").key == "v1"
+    assert not Assignment.objects.exists()
+
+
+def test_a_request_asking_twice_is_answered_from_memory(django_assert_num_queries):
+    make_experiment()
+    request = make_request()
+    first = variant_for(request, "banner")
+    with django_assert_num_queries(0):
+        assert variant_for(request, "banner") is first
