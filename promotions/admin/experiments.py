@@ -8,6 +8,7 @@ goes to all traffic) ``conclude_experiment``.
 
 from __future__ import annotations
 
+import csv
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -28,7 +29,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ..experiments.models import Experiment, Variant, validate_variants
-from ..experiments.results import ExperimentResults, VariantResult, experiment_results
+from ..experiments.results import ExperimentResults, VariantResult, experiment_results, guardrail_results
 
 HUNDRED = Decimal(100)
 
@@ -52,8 +53,32 @@ found.{% endblocktranslate %}</p>{% endif %}
 <form method="post" action="{% url 'admin:promotions_experiment_declare' experiment.pk row.pk %}">{% csrf_token %}
 <input type="submit" class="button" value="{% translate 'Declare winner' %}"></form>{% endif %}</td>{% endif %}
 </tr>{% endfor %}</tbody></table>
-<p>{% translate "Lifts are relative to the control, with 95% intervals of the relative lift." %}</p>
+{% for guardrail in guardrails %}<h2>{% translate "Guardrail" %}: {{ guardrail.title }}</h2>
+<table><thead><tr><th>{% translate "Variant" %}</th><th>{% translate "Visitors" %}</th><th>{% translate "Rate" %}</th>
+<th>{% translate "Revenue per visitor" %}</th><th>{% translate "Lift" %}</th><th>{% translate "Lift interval" %}</th>
+<th>{% translate "p (Holm)" %}</th></tr></thead><tbody>{% for row in guardrail.rows %}<tr class="guardrail-row">
+<td>{{ row.name }}</td><td>{{ row.units }}</td><td>{{ row.rate }}</td><td>{{ row.revenue }}</td><td>{{ row.lift }}</td>
+<td>{{ row.interval }}</td><td>{{ row.p_value }}</td></tr>{% endfor %}</tbody></table>{% endfor %}
+<p>{% translate "Lifts are relative to the control, with 95% intervals; * marks a significant one." %}
+<a href="{% url 'admin:promotions_experiment_results_csv' experiment.pk %}">{% translate "Download CSV" %}</a></p>
 {% endblock %}"""
+#: Columns of the results CSV, one row per metric and variant.
+CSV_COLUMNS = (
+    "metric",
+    "variant",
+    "control",
+    "weight",
+    "units",
+    "conversions",
+    "rate",
+    "revenue_per_visitor",
+    "abs_lift",
+    "rel_lift",
+    "rel_ci_low",
+    "rel_ci_high",
+    "p_value_adjusted",
+    "chance_to_beat_control",
+)
 
 
 @cache
@@ -224,6 +249,11 @@ class ExperimentAdmin(admin.ModelAdmin):
         declare = self.admin_site.admin_view(require_POST(self.declare_winner_view))
         return [
             path("<int:pk>/results/", results, name="promotions_experiment_results"),
+            path(
+                "<int:pk>/results.csv",
+                self.admin_site.admin_view(self.results_csv_view),
+                name="promotions_experiment_results_csv",
+            ),
             path("<int:pk>/declare/<int:variant_pk>/", declare, name="promotions_experiment_declare"),
             *super().get_urls(),
         ]
@@ -253,9 +283,25 @@ class ExperimentAdmin(admin.ModelAdmin):
             "results": results,
             "srm_p": f"{float(results.srm.p_value):.2g}" if results.srm is not None else "",
             "rows": [_row(result) for result in results.variants],
+            "guardrails": [
+                {"title": Experiment.Metric(guardrail.metric).label, "rows": [_row(row) for row in guardrail.variants]}
+                for guardrail in guardrail_results(experiment)
+            ],
             "can_conclude": self.has_conclude_permission(request),
         }
         return TemplateResponse(request, _results_template(), context)
+
+    def results_csv_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        experiment = get_object_or_404(Experiment, pk=pk)
+        if not self.has_view_permission(request, experiment):
+            raise PermissionDenied
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{experiment.key}-results.csv"'
+        writer = csv.writer(response)
+        writer.writerow(CSV_COLUMNS)
+        for results in (experiment_results(experiment), *guardrail_results(experiment)):
+            writer.writerows(_csv_row(results.metric, result) for result in results.variants)
+        return response
 
 
 def _row(result: VariantResult) -> dict[str, Any]:
@@ -286,3 +332,28 @@ def _row(result: VariantResult) -> dict[str, Any]:
         if chance is not None:
             row["chance"] = f"{100 * chance:.1f}%"
     return row
+
+
+def _csv_row(metric: str, result: VariantResult) -> list[Any]:
+    comparison = result.comparison
+    figures = [None] * 6
+    if comparison is not None:
+        chance = getattr(comparison, "chance_to_beat_control", None)
+        figures = [
+            *(float(getattr(comparison, name)) for name in ("abs_lift", "rel_lift", "rel_ci_low", "rel_ci_high")),
+            result.p_value_adjusted,
+            chance,
+        ]
+    revenue = result.revenue.sum / result.units if result.units else None
+    variant = result.variant
+    return [
+        metric,
+        variant.key,
+        variant.is_control,
+        variant.weight,
+        result.units,
+        result.conversions,
+        result.rate,
+        revenue,
+        *figures,
+    ]

@@ -52,7 +52,7 @@ class VariantResult:
     units: int
     conversions: int
     revenue: stats.MeanStats
-    #: The comparison of the primary metric with the control; None for the control and thin arms.
+    #: The comparison of the metric with the control; None for the control and thin arms.
     comparison: stats.Comparison | stats.BayesianComparison | None = None
     p_value_adjusted: float | None = None
 
@@ -75,6 +75,7 @@ class VariantResult:
 @dataclass(frozen=True)
 class ExperimentResults:
     experiment: Experiment
+    metric: str
     variants: list[VariantResult]
     srm: stats.SampleRatioMismatch | None
 
@@ -111,7 +112,7 @@ def unit_events(event_type: str) -> QuerySet:
     )
 
 
-def variant_counts(experiment: Experiment) -> dict[int, dict[str, float]]:
+def variant_counts(experiment: Experiment, metric: str) -> dict[int, dict[str, float]]:
     """Per variant id: units, conversions (units with the metric's event) and revenue sums."""
     revenue = (
         unit_events(EventType.PURCHASE)
@@ -123,7 +124,7 @@ def variant_counts(experiment: Experiment) -> dict[int, dict[str, float]]:
     rows = (
         counted_assignments(experiment)
         .annotate(
-            converted=Exists(unit_events(METRIC_EVENTS[experiment.primary_metric])),
+            converted=Exists(unit_events(METRIC_EVENTS[metric])),
             revenue=Coalesce(Subquery(revenue, output_field=FloatField()), Value(0.0)),
         )
         .order_by()
@@ -139,10 +140,10 @@ def variant_counts(experiment: Experiment) -> dict[int, dict[str, float]]:
 
 
 def _compare(
-    experiment: Experiment, control: VariantResult, treatment: VariantResult
+    experiment: Experiment, metric: str, control: VariantResult, treatment: VariantResult
 ) -> stats.Comparison | stats.BayesianComparison:
-    """The primary metric's comparison by the experiment's analysis method."""
-    revenue = experiment.primary_metric == Experiment.Metric.REVENUE
+    """One metric's comparison by the experiment's analysis method."""
+    revenue = metric == Experiment.Metric.REVENUE
     arms = (control.revenue, treatment.revenue) if revenue else (control.proportion, treatment.proportion)
     if experiment.analysis_method == Experiment.Method.SEQUENTIAL:
         return stats.sequential_test(*arms)
@@ -151,18 +152,22 @@ def _compare(
     return stats.welch_t_test(*arms) if revenue else stats.two_proportion_z_test(*arms)
 
 
-def _comparable(experiment: Experiment, control: VariantResult, treatment: VariantResult) -> bool:
+def _comparable(metric: str, control: VariantResult, treatment: VariantResult) -> bool:
     """Whether both arms have a variance and the control a non-zero mean (relative lifts divide by it)."""
     if min(control.units, treatment.units) < MIN_UNITS_TO_COMPARE:
         return False
-    if experiment.primary_metric == Experiment.Metric.REVENUE:
+    if metric == Experiment.Metric.REVENUE:
         return control.revenue.sum > 0
     return 0 < control.conversions and control.conversions + treatment.conversions < control.units + treatment.units
 
 
-def experiment_results(experiment: Experiment) -> ExperimentResults:
-    """Counts, comparisons of each variant with the control (Holm-adjusted) and the SRM check."""
-    counts = variant_counts(experiment)
+def experiment_results(experiment: Experiment, metric: str | None = None) -> ExperimentResults:
+    """Counts, comparisons of each variant with the control (Holm-adjusted) and the SRM check.
+
+    ``metric`` defaults to the primary metric; guardrails are the same call with theirs.
+    """
+    metric = metric or experiment.primary_metric
+    counts = variant_counts(experiment, metric)
     results = []
     for variant in experiment.variants.all():
         row = counts.get(variant.pk, {})
@@ -171,18 +176,24 @@ def experiment_results(experiment: Experiment) -> ExperimentResults:
         results.append(VariantResult(variant, units, row.get("conversions", 0), revenue))
     control = next((result for result in results if result.variant.is_control), None)
     if control is None:
-        return ExperimentResults(experiment, results, _srm(results))
+        return ExperimentResults(experiment, metric, results, _srm(results))
     compared = {
-        index: _compare(experiment, control, result)
+        index: _compare(experiment, metric, control, result)
         for index, result in enumerate(results)
-        if result is not control and _comparable(experiment, control, result)
+        if result is not control and _comparable(metric, control, result)
     }
     frequentist = [index for index, comparison in compared.items() if isinstance(comparison, stats.Comparison)]
     adjusted = stats.holm_adjust([float(compared[index].p_value) for index in frequentist]) if frequentist else []
     p_values = dict(zip(frequentist, adjusted, strict=True))
     for index, comparison in compared.items():
         results[index] = replace(results[index], comparison=comparison, p_value_adjusted=p_values.get(index))
-    return ExperimentResults(experiment, results, _srm(results))
+    return ExperimentResults(experiment, metric, results, _srm(results))
+
+
+def guardrail_results(experiment: Experiment) -> list[ExperimentResults]:
+    """The guardrail metrics' results, one aggregate query each (Holm within each metric)."""
+    known = set(Experiment.Metric.values)
+    return [experiment_results(experiment, metric) for metric in experiment.guardrail_metrics if metric in known]
 
 
 def _srm(results: list[VariantResult]) -> stats.SampleRatioMismatch | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -125,3 +127,25 @@ def test_declaring_a_winner_needs_its_permission_and_concludes(client, admin_cli
     assert admin_client.post(url).status_code == 302
     experiment.refresh_from_db()
     assert experiment.status == Experiment.Status.CONCLUDED and experiment.winner == winner
+
+
+def test_guardrails_beside_the_primary_metric_and_csv_export(admin_client):
+    experiment = make_experiment(guardrail_metrics=["revenue_per_visitor"])
+    control, treatment = experiment.variants.order_by("pk")
+    exposed = datetime(2024, 5, 1, tzinfo=UTC)
+    for index in range(4):
+        variant = control if index % 2 else treatment
+        Assignment.objects.create(
+            experiment=experiment, unit_id=f"visitor:{index}", variant=variant, first_exposed_at=exposed
+        )
+    page = admin_client.get(reverse("admin:promotions_experiment_results", args=[experiment.pk])).content.decode()
+    assert "Guardrail: revenue per visitor" in page and page.count('class="guardrail-row"') == 2
+    response = admin_client.get(reverse("admin:promotions_experiment_results_csv", args=[experiment.pk]))
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][:5] == ["metric", "variant", "control", "weight", "units"]
+    assert [(row[0], row[1], row[4]) for row in rows[1:]] == [
+        ("conversion", "control", "2"),
+        ("conversion", "v1", "2"),
+        ("revenue_per_visitor", "control", "2"),
+        ("revenue_per_visitor", "v1", "2"),
+    ]

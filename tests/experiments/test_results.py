@@ -10,7 +10,7 @@ import pytest
 
 from promotions.experiments import stats
 from promotions.experiments.models import Assignment, Experiment
-from promotions.experiments.results import experiment_results
+from promotions.experiments.results import experiment_results, guardrail_results
 from promotions.tracking.models import Event, Visitor
 from tests.experiments.factories import make_experiment
 
@@ -92,3 +92,10 @@ def test_an_experiment_without_exposures_has_no_comparison_or_srm():
     results = experiment_results(make_experiment())
     assert [result.units for result in results.variants] == [0, 0]
     assert results.srm is None and all(result.comparison is None for result in results.variants)
+
+
+def test_guardrails_are_the_same_results_for_their_metrics(experiment):
+    experiment.guardrail_metrics = ["add_to_cart"]
+    (guardrail,) = guardrail_results(experiment)
+    assert guardrail.metric == "add_to_cart"
+    assert [(result.units, result.conversions) for result in guardrail.variants] == [(3, 1), (2, 0)]
