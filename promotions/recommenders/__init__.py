@@ -15,6 +15,7 @@ from .ease import CatalogueTooLargeError, EASERecommender
 from .hybrid import HybridRecommender
 from .item_knn import ItemKNNRecommender
 from .matrix import Interactions, Weighting
+from .neural import NeuralRecommender
 from .popularity import PopularityRecommender, TrendingRecommender
 from .user_knn import UserKNNRecommender
 
@@ -28,6 +29,7 @@ MODELS: dict[str, type[Recommender]] = {
         ItemKNNRecommender,
         UserKNNRecommender,
         EASERecommender,
+        NeuralRecommender,
         HybridRecommender,
     )
 }
@@ -41,6 +43,7 @@ __all__ = [
     "Interactions",
     "ItemInfo",
     "ItemKNNRecommender",
+    "NeuralRecommender",
     "NotFittedError",
     "PopularityRecommender",
     "Reason",

@@ -27,7 +27,7 @@ from promotions.evaluation.report import as_json, table
 from promotions.recommenders import MODELS
 
 #: Models of the issue that are not part of this version yet.
-PLANNED_MODELS = ("neural", "sequential")
+PLANNED_MODELS = ("sequential",)
 
 
 class Command(BaseCommand):
