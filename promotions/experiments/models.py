@@ -72,6 +72,11 @@ class Experiment(models.Model):
     analysis_method = models.CharField(
         _("analysis method"), max_length=16, choices=Method.choices, default=Method.FREQUENTIST
     )
+    pause_on_guardrail_harm = models.BooleanField(
+        _("pause on guardrail harm"),
+        default=False,
+        help_text=_("Pause by itself when a guardrail metric is significantly worse (sequential test)."),
+    )
     targeting = models.JSONField(
         _("targeting"),
         default=dict,

@@ -140,14 +140,14 @@ def variant_counts(experiment: Experiment, metric: str) -> dict[int, dict[str, f
 
 
 def _compare(
-    experiment: Experiment, metric: str, control: VariantResult, treatment: VariantResult
+    method: str, metric: str, control: VariantResult, treatment: VariantResult
 ) -> stats.Comparison | stats.BayesianComparison:
-    """One metric's comparison by the experiment's analysis method."""
+    """One metric's comparison by an analysis method."""
     revenue = metric == Experiment.Metric.REVENUE
     arms = (control.revenue, treatment.revenue) if revenue else (control.proportion, treatment.proportion)
-    if experiment.analysis_method == Experiment.Method.SEQUENTIAL:
+    if method == Experiment.Method.SEQUENTIAL:
         return stats.sequential_test(*arms)
-    if experiment.analysis_method == Experiment.Method.BAYESIAN:
+    if method == Experiment.Method.BAYESIAN:
         return stats.bayesian_means(*arms) if revenue else stats.bayesian_proportions(*arms)
     return stats.welch_t_test(*arms) if revenue else stats.two_proportion_z_test(*arms)
 
@@ -161,12 +161,16 @@ def _comparable(metric: str, control: VariantResult, treatment: VariantResult) -
     return 0 < control.conversions and control.conversions + treatment.conversions < control.units + treatment.units
 
 
-def experiment_results(experiment: Experiment, metric: str | None = None) -> ExperimentResults:
+def experiment_results(
+    experiment: Experiment, metric: str | None = None, method: str | None = None
+) -> ExperimentResults:
     """Counts, comparisons of each variant with the control (Holm-adjusted) and the SRM check.
 
-    ``metric`` defaults to the primary metric; guardrails are the same call with theirs.
+    ``metric`` defaults to the primary metric (guardrails are the same call with theirs) and
+    ``method`` to the experiment's analysis method.
     """
     metric = metric or experiment.primary_metric
+    method = method or experiment.analysis_method
     counts = variant_counts(experiment, metric)
     results = []
     for variant in experiment.variants.all():
@@ -178,7 +182,7 @@ def experiment_results(experiment: Experiment, metric: str | None = None) -> Exp
     if control is None:
         return ExperimentResults(experiment, metric, results, _srm(results))
     compared = {
-        index: _compare(experiment, metric, control, result)
+        index: _compare(method, metric, control, result)
         for index, result in enumerate(results)
         if result is not control and _comparable(metric, control, result)
     }
@@ -194,6 +198,39 @@ def guardrail_results(experiment: Experiment) -> list[ExperimentResults]:
     """The guardrail metrics' results, one aggregate query each (Holm within each metric)."""
     known = set(Experiment.Metric.values)
     return [experiment_results(experiment, metric) for metric in experiment.guardrail_metrics if metric in known]
+
+
+def harmed_guardrails(experiment: Experiment) -> list[str]:
+    """Guardrail metrics on which some variant is significantly worse than the control.
+
+    Judged by the sequential test whatever the experiment's method: it stays valid however often
+    this check runs, so a daily check does not inflate false alarms.
+    """
+    harmed = []
+    for metric in experiment.guardrail_metrics:
+        if metric not in Experiment.Metric.values:
+            continue
+        results = experiment_results(experiment, metric, Experiment.Method.SEQUENTIAL)
+        if any(
+            result.comparison is not None and result.significant and float(result.comparison.abs_lift) < 0
+            for result in results.variants
+        ):
+            harmed.append(metric)
+    return harmed
+
+
+def pause_harmed_experiments() -> list[str]:
+    """Pause the running experiments set to pause on guardrail harm that show it; returns their keys.
+
+    Meant for a periodic task (daily, say).
+    """
+    paused = []
+    running = Experiment.objects.filter(status=Experiment.Status.RUNNING, pause_on_guardrail_harm=True)
+    for experiment in running.prefetch_related("variants"):
+        if harmed_guardrails(experiment):
+            Experiment.objects.filter(pk=experiment.pk).update(status=Experiment.Status.PAUSED)
+            paused.append(experiment.key)
+    return paused
 
 
 def _srm(results: list[VariantResult]) -> stats.SampleRatioMismatch | None:

@@ -10,7 +10,7 @@ import pytest
 
 from promotions.experiments import stats
 from promotions.experiments.models import Assignment, Experiment
-from promotions.experiments.results import experiment_results, guardrail_results
+from promotions.experiments.results import experiment_results, guardrail_results, pause_harmed_experiments
 from promotions.tracking.models import Event, Visitor
 from tests.experiments.factories import make_experiment
 
@@ -99,3 +99,24 @@ def test_guardrails_are_the_same_results_for_their_metrics(experiment):
     (guardrail,) = guardrail_results(experiment)
     assert guardrail.metric == "add_to_cart"
     assert [(result.units, result.conversions) for result in guardrail.variants] == [(3, 1), (2, 0)]
+
+
+def test_an_experiment_pauses_itself_when_a_guardrail_is_harmed():
+    harmed = make_experiment("harmed", guardrail_metrics=["add_to_cart"], pause_on_guardrail_harm=True)
+    watched_only = make_experiment("watched", guardrail_metrics=["add_to_cart"])
+    for experiment in (harmed, watched_only):
+        control, treatment = experiment.variants.order_by("pk")
+        Assignment.objects.bulk_create(
+            Assignment(
+                experiment=experiment,
+                unit_id=f"visitor:{index}",
+                variant=control if index < 300 else treatment,
+                first_exposed_at=EXPOSED,
+            )
+            for index in range(600)
+        )
+    for index in range(0, 300, 3):  # a third of the control adds to cart, nobody in the treatment
+        purchase(str(index), 1, "1", event_type="add_to_cart")
+    assert pause_harmed_experiments() == ["harmed"]
+    assert Experiment.objects.get(key="harmed").status == Experiment.Status.PAUSED
+    assert Experiment.objects.get(key="watched").status == Experiment.Status.RUNNING
