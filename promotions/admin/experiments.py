@@ -29,7 +29,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ..experiments.models import Experiment, Variant, validate_variants
-from ..experiments.results import ExperimentResults, VariantResult, experiment_results, guardrail_results
+from ..experiments.results import (
+    DEFAULT_MDE,
+    ExperimentResults,
+    VariantResult,
+    experiment_results,
+    guardrail_results,
+    plan,
+)
 
 HUNDRED = Decimal(100)
 
@@ -53,6 +60,9 @@ found.{% endblocktranslate %}</p>{% endif %}
 <form method="post" action="{% url 'admin:promotions_experiment_declare' experiment.pk row.pk %}">{% csrf_token %}
 <input type="submit" class="button" value="{% translate 'Declare winner' %}"></form>{% endif %}</td>{% endif %}
 </tr>{% endfor %}</tbody></table>
+{% if plan %}<p class="planner">{% blocktranslate with mde=mde per_arm=plan.sample_size_per_arm days=plan.days %}
+Planner: to detect a {{ mde }} relative lift (5% significance, 80% power) the experiment needs
+{{ per_arm }} visitors per variant, about {{ days }} days at its traffic so far.{% endblocktranslate %}</p>{% endif %}
 {% for guardrail in guardrails %}<h2>{% translate "Guardrail" %}: {{ guardrail.title }}</h2>
 <table><thead><tr><th>{% translate "Variant" %}</th><th>{% translate "Visitors" %}</th><th>{% translate "Rate" %}</th>
 <th>{% translate "Revenue per visitor" %}</th><th>{% translate "Lift" %}</th><th>{% translate "Lift interval" %}</th>
@@ -288,6 +298,8 @@ class ExperimentAdmin(admin.ModelAdmin):
                 for guardrail in guardrail_results(experiment)
             ],
             "can_conclude": self.has_conclude_permission(request),
+            "plan": plan(results),
+            "mde": f"{DEFAULT_MDE:.0%}",
         }
         return TemplateResponse(request, _results_template(), context)
 

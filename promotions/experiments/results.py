@@ -9,6 +9,7 @@ assignment an ``EXISTS`` (converted) and a revenue subquery, summed per variant.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 from django.db.models import (
@@ -28,6 +29,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Coalesce, Substr
+from django.utils import timezone
 
 from ..tracking.models import Event, EventType, Visitor
 from . import stats
@@ -42,6 +44,8 @@ METRIC_EVENTS = {
     Experiment.Metric.ADD_TO_CART: EventType.ADD_TO_CART,
     Experiment.Metric.PROMOTION_CLICK: EventType.PROMOTION_CLICK,
 }
+#: The relative lift the planner sizes the experiment for unless asked otherwise.
+DEFAULT_MDE = 0.05
 # Welch needs a variance in both arms.
 MIN_UNITS_TO_COMPARE = 2
 
@@ -231,6 +235,28 @@ def pause_harmed_experiments() -> list[str]:
             Experiment.objects.filter(pk=experiment.pk).update(status=Experiment.Status.PAUSED)
             paused.append(experiment.key)
     return paused
+
+
+def plan(results: ExperimentResults, mde: float = DEFAULT_MDE) -> stats.Plan | None:
+    """Units and days the experiment needs to detect a relative lift ``mde`` at its traffic so far.
+
+    The baseline is the control's rate or mean; None until the experiment has run and the control
+    has a baseline to plan from.
+    """
+    experiment, control = results.experiment, results.control
+    if experiment.started_at is None or control is None or control.units < MIN_UNITS_TO_COMPARE:
+        return None
+    elapsed_days = max((timezone.now() - experiment.started_at).total_seconds() / 86400, 1.0)
+    daily = sum(result.units for result in results.variants) / elapsed_days
+    arms = sum(1 for result in results.variants if result.variant.weight > 0)
+    if results.metric == Experiment.Metric.REVENUE:
+        if not control.revenue.sum or not control.revenue.variance:
+            return None
+        std_dev = math.sqrt(float(control.revenue.variance))
+        return stats.plan_mean_test(float(control.revenue.mean), std_dev, mde, daily, arms=arms)
+    if not 0 < control.conversions < control.units:
+        return None
+    return stats.plan_proportion_test(control.conversions / control.units, mde, daily, arms=arms)
 
 
 def _srm(results: list[VariantResult]) -> stats.SampleRatioMismatch | None:

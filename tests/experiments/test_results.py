@@ -7,10 +7,12 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
+from django.utils import timezone
 
 from promotions.experiments import stats
 from promotions.experiments.models import Assignment, Experiment
-from promotions.experiments.results import experiment_results, guardrail_results, pause_harmed_experiments
+from promotions.experiments.results import experiment_results, guardrail_results, pause_harmed_experiments, plan
 from promotions.tracking.models import Event, Visitor
 from tests.experiments.factories import make_experiment
 
@@ -120,3 +122,13 @@ def test_an_experiment_pauses_itself_when_a_guardrail_is_harmed():
     assert pause_harmed_experiments() == ["harmed"]
     assert Experiment.objects.get(key="harmed").status == Experiment.Status.PAUSED
     assert Experiment.objects.get(key="watched").status == Experiment.Status.RUNNING
+
+
+def test_planner_at_the_traffic_so_far(experiment, admin_client):
+    experiment.started_at = timezone.now() - timedelta(days=2)
+    experiment.save()
+    expected = stats.plan_proportion_test(2 / 3, 0.05, 5 / 2, arms=2)
+    assert plan(experiment_results(experiment)).sample_size_per_arm == expected.sample_size_per_arm
+    page = admin_client.get(reverse("admin:promotions_experiment_results", args=[experiment.pk])).content.decode()
+    assert f"needs\n{expected.sample_size_per_arm} visitors per variant" in page
+    assert plan(experiment_results(make_experiment("fresh"))) is None
