@@ -103,6 +103,8 @@ def _expected_type(name: str) -> tuple[type, ...]:
         return (str, type(None))
     if name in POSITIVE_INTEGER_KEYS:
         return (int,)
+    if name == "EXPERIMENT_PLANNER_MDE":
+        return (float, int)
     return (type(default),)
 
 

@@ -76,6 +76,11 @@ DEFAULTS: dict[str, Any] = {
     # Top-N lists are precomputed after each training for visitors active in the last this-many days.
     "PRECOMPUTE_ACTIVE_DAYS": 7,
     "PRECOMPUTE_TOP_N": 20,
+    # Experiments: the query parameter with which staff force a variant for QA
+    # (?promotions_variant=<experiment key>:<variant key>; forced views are never counted), and the
+    # relative lift the results page's planner sizes experiments for.
+    "EXPERIMENT_FORCE_PARAMETER": "promotions_variant",
+    "EXPERIMENT_PLANNER_MDE": 0.05,
 }
 
 #: Keys whose value names product attributes; every one must be known to the adapter.

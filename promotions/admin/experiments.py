@@ -28,9 +28,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from ..conf import app_settings
 from ..experiments.models import Experiment, Variant, validate_variants
 from ..experiments.results import (
-    DEFAULT_MDE,
     ExperimentResults,
     VariantResult,
     experiment_results,
@@ -299,7 +299,7 @@ class ExperimentAdmin(admin.ModelAdmin):
             ],
             "can_conclude": self.has_conclude_permission(request),
             "plan": plan(results),
-            "mde": f"{DEFAULT_MDE:.0%}",
+            "mde": f"{app_settings.EXPERIMENT_PLANNER_MDE:.0%}",
         }
         return TemplateResponse(request, _results_template(), context)
 

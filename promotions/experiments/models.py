@@ -21,6 +21,8 @@ from ..tracking.privacy import Person, register_person_data
 from .assignment import WEIGHT_TOLERANCE, ExperimentSpec, LayerSlot, VariantSpec
 
 SHARE_VALIDATORS = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))]
+#: Targeting understood by ``variant_for``: ``{"signed_in": bool, "device": ["mobile" | "desktop", ...]}``.
+DEVICE_CLASSES = ("mobile", "desktop")
 
 
 class Experiment(models.Model):
@@ -118,8 +120,9 @@ class Experiment(models.Model):
             raise ValidationError(
                 {"guardrail_metrics": gettext("A list of metrics among: %s.") % ", ".join(self.Metric.values)}
             )
-        if not isinstance(self.targeting, dict):
-            raise ValidationError({"targeting": gettext("Targeting must be a JSON object.")})
+        if not _valid_targeting(self.targeting):
+            message = gettext('A JSON object such as {"signed_in": true, "device": ["mobile"]} (devices: %s).')
+            raise ValidationError({"targeting": message % ", ".join(DEVICE_CLASSES)})
 
     @property
     def layer_salt(self) -> str:
@@ -134,6 +137,15 @@ class Experiment(models.Model):
             variants=tuple(VariantSpec(variant.key, variant.weight) for variant in variants),
             layer=layer,
         )
+
+
+def _valid_targeting(targeting: object) -> bool:
+    if not isinstance(targeting, dict) or not set(targeting) <= {"signed_in", "device"}:
+        return False
+    if "signed_in" in targeting and not isinstance(targeting["signed_in"], bool):
+        return False
+    devices = targeting.get("device", [])
+    return isinstance(devices, list) and set(devices) <= set(DEVICE_CLASSES)
 
 
 def validate_variants(variants: Iterable[tuple[Decimal, bool]], scale: int = 1) -> None:

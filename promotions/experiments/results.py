@@ -31,6 +31,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Substr
 from django.utils import timezone
 
+from ..conf import app_settings
 from ..tracking.models import Event, EventType, Visitor
 from . import stats
 from .models import Assignment, Experiment, Variant
@@ -44,8 +45,6 @@ METRIC_EVENTS = {
     Experiment.Metric.ADD_TO_CART: EventType.ADD_TO_CART,
     Experiment.Metric.PROMOTION_CLICK: EventType.PROMOTION_CLICK,
 }
-#: The relative lift the planner sizes the experiment for unless asked otherwise.
-DEFAULT_MDE = 0.05
 # Welch needs a variance in both arms.
 MIN_UNITS_TO_COMPARE = 2
 
@@ -237,13 +236,15 @@ def pause_harmed_experiments() -> list[str]:
     return paused
 
 
-def plan(results: ExperimentResults, mde: float = DEFAULT_MDE) -> stats.Plan | None:
+def plan(results: ExperimentResults, mde: float | None = None) -> stats.Plan | None:
     """Units and days the experiment needs to detect a relative lift ``mde`` at its traffic so far.
 
+    ``mde`` defaults to ``PROMOTIONS["EXPERIMENT_PLANNER_MDE"]``.
     The baseline is the control's rate or mean; None until the experiment has run and the control
     has a baseline to plan from.
     """
     experiment, control = results.experiment, results.control
+    mde = app_settings.EXPERIMENT_PLANNER_MDE if mde is None else mde
     if experiment.started_at is None or control is None or control.units < MIN_UNITS_TO_COMPARE:
         return None
     elapsed_days = max((timezone.now() - experiment.started_at).total_seconds() / 86400, 1.0)

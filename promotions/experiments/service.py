@@ -15,12 +15,11 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
+from ..conf import app_settings
 from .assignment import LayerSlot, assign
 from .models import Assignment, Experiment, Variant
 
-#: ``?promotions_variant=<experiment key>:<variant key>`` (repeatable) forces a variant for staff.
-FORCE_PARAMETER = "promotions_variant"
-# Device classes for targeting, from the user agent (tablets count as mobile).
+# The "mobile" device class (tablets count as mobile); every other user agent is "desktop".
 MOBILE_AGENT = re.compile(r"mobi|android|iphone|ipad|tablet", re.IGNORECASE)
 
 
@@ -45,7 +44,8 @@ def _forced(request: HttpRequest, experiment: Experiment, variants: list[Variant
     user = getattr(request, "user", None)
     if user is None or not user.is_staff:
         return None
-    for value in request.GET.getlist(FORCE_PARAMETER):
+    # ?promotions_variant=<experiment key>:<variant key>, repeatable for several experiments.
+    for value in request.GET.getlist(app_settings.EXPERIMENT_FORCE_PARAMETER):
         experiment_key, _, variant_key = value.partition(":")
         if experiment_key == experiment.key:
             return next((variant for variant in variants if variant.key == variant_key), None)

@@ -157,3 +157,21 @@ def test_a_request_asking_twice_is_answered_from_memory(django_assert_num_querie
     first = variant_for(request, "banner")
     with django_assert_num_queries(0):
         assert variant_for(request, "banner") is first
+
+
+def test_targeting_is_validated_and_device_class_applied():
+    with pytest.raises(ValidationError) as error:
+        Experiment(key="x", name="X", targeting={"country": "FR"}).full_clean()
+    assert "targeting" in error.value.message_dict
+    Experiment(key="x", name="X", targeting={"signed_in": False, "device": ["mobile"]}).full_clean()
+    make_experiment(weights=("0", "1"), targeting={"device": ["mobile"]})
+    assert variant_for(make_request(), "banner").key == "control"  # a desktop browser
+    assert not Assignment.objects.exists()
+
+
+def test_the_force_parameter_is_a_setting(settings, django_user_model):
+    settings.PROMOTIONS = {**settings.PROMOTIONS, "EXPERIMENT_FORCE_PARAMETER": "qa"}
+    make_experiment(weights=("1", "0"))
+    staff = django_user_model.objects.create_user("staff", is_staff=True)
+    assert variant_for(make_request(user=staff, query="qa=banner:v1"), "banner").key == "v1"
+    assert not Assignment.objects.exists()
