@@ -1,14 +1,16 @@
 """Which variant a request gets: ``variant_for(request, "key")``, the exposure being recorded then.
 
 Decision order: a staff member's forced variant (QA, never recorded); the declared winner, for
-everyone, once the experiment is concluded; the control, unrecorded, for
-visitors who may not be tracked (opted out, bots, no consent) and for experiments not running; the
-unit's recorded variant (sticky); targeting and hashing (traffic share, layer, weights) for a unit
-seen for the first time, recorded at once: rendering the variant is the exposure.
+everyone, once the experiment is concluded; the control, unrecorded, for visitors who may not be
+tracked (opted out, bots, no consent) and for experiments not running; the unit's recorded variant
+(sticky); targeting and hashing (traffic share, layer, weights) for a unit seen for the first
+time, recorded at once: rendering the variant is the exposure. Units left out by targeting,
+traffic share or layer get the control, unrecorded.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 
 from django.db import IntegrityError, transaction
@@ -19,6 +21,7 @@ from ..conf import app_settings
 from .assignment import LayerSlot, assign
 from .models import Assignment, Experiment, Variant
 
+logger = logging.getLogger(__name__)
 # The "mobile" device class (tablets count as mobile); every other user agent is "desktop".
 MOBILE_AGENT = re.compile(r"mobi|android|iphone|ipad|tablet", re.IGNORECASE)
 
@@ -126,7 +129,12 @@ def _resolve(request: HttpRequest, key: str) -> Variant | None:
         return existing.variant
     if not matches_targeting(request, experiment.targeting or {}):
         return control
-    chosen = assign(unit, experiment.spec(variants, layer_slot(experiment)))
+    try:
+        chosen = assign(unit, experiment.spec(variants, layer_slot(experiment)))
+    except ValueError:
+        # Variants edited outside the admin's checks (weights not summing to 1...): the page is served.
+        logger.exception("promotions: experiment %r is misconfigured; showing the control", key)
+        return control
     if chosen is None:
         return control
     return _record(experiment, unit, next(variant for variant in variants if variant.key == chosen))

@@ -175,3 +175,9 @@ def test_the_force_parameter_is_a_setting(settings, django_user_model):
     staff = django_user_model.objects.create_user("staff", is_staff=True)
     assert variant_for(make_request(user=staff, query="qa=banner:v1"), "banner").key == "v1"
     assert not Assignment.objects.exists()
+
+
+def test_a_misconfigured_experiment_serves_the_control():
+    make_experiment(weights=("0.5", "0.4"))
+    assert variant_for(make_request(), "banner").key == "control"
+    assert not Assignment.objects.exists()
