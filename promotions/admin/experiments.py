@@ -9,6 +9,7 @@ goes to all traffic) ``conclude_experiment``.
 from __future__ import annotations
 
 import csv
+import math
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -23,7 +24,7 @@ from django.template import engines
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -39,6 +40,11 @@ from ..experiments.results import (
 )
 
 HUNDRED = Decimal(100)
+# The rate chart: a row per variant, its label, then the bar scaled to the widest interval.
+CRITICAL_95 = 1.959963984540054
+CHART_ROW_HEIGHT = 24
+CHART_LABEL_WIDTH = 120
+CHART_BAR_WIDTH = 300
 
 # Inline so the app ships no extra template for one table.
 RESULTS_TEMPLATE = """{% extends "admin/base_site.html" %}{% load i18n %}
@@ -60,6 +66,7 @@ found.{% endblocktranslate %}</p>{% endif %}
 <form method="post" action="{% url 'admin:promotions_experiment_declare' experiment.pk row.pk %}">{% csrf_token %}
 <input type="submit" class="button" value="{% translate 'Declare winner' %}"></form>{% endif %}</td>{% endif %}
 </tr>{% endfor %}</tbody></table>
+{{ chart }}
 {% if plan %}<p class="planner">{% blocktranslate with mde=mde per_arm=plan.sample_size_per_arm days=plan.days %}
 Planner: to detect a {{ mde }} relative lift (5% significance, 80% power) the experiment needs
 {{ per_arm }} visitors per variant, about {{ days }} days at its traffic so far.{% endblocktranslate %}</p>{% endif %}
@@ -168,7 +175,7 @@ class ExperimentAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "layer")
     search_fields = ("key", "name", "hypothesis")
-    readonly_fields = ("status", "started_at", "ended_at", "winner", "created_at")
+    readonly_fields = ("status", "started_at", "ended_at", "winner", "created_at", "results_link")
     inlines = (VariantInline,)
     actions = ("start_experiments", "pause_experiments", "stop_experiments")
 
@@ -213,6 +220,8 @@ class ExperimentAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("results"))
     def results_link(self, obj: Experiment) -> str:
+        if obj.pk is None:
+            return "-"
         return format_html(
             '<a href="{}">{}</a>', reverse("admin:promotions_experiment_results", args=[obj.pk]), _("results")
         )
@@ -293,6 +302,7 @@ class ExperimentAdmin(admin.ModelAdmin):
             "results": results,
             "srm_p": f"{float(results.srm.p_value):.2g}" if results.srm is not None else "",
             "rows": [_row(result) for result in results.variants],
+            "chart": rate_chart(results),
             "guardrails": [
                 {"title": Experiment.Metric(guardrail.metric).label, "rows": [_row(row) for row in guardrail.variants]}
                 for guardrail in guardrail_results(experiment)
@@ -314,6 +324,43 @@ class ExperimentAdmin(admin.ModelAdmin):
         for results in (experiment_results(experiment), *guardrail_results(experiment)):
             writer.writerows(_csv_row(results.metric, result) for result in results.variants)
         return response
+
+
+def rate_chart(results: ExperimentResults) -> str:
+    """Each variant's rate with its 95% interval, as inline SVG (no script, no network)."""
+    arms = [
+        (result, rate, CRITICAL_95 * math.sqrt(rate * (1 - rate) / result.units))
+        for result in results.variants
+        if (rate := result.rate) is not None
+    ]
+    if not arms:
+        return ""
+    scale = CHART_BAR_WIDTH / max(max(rate + half for _result, rate, half in arms), 1e-9)
+    bars = format_html_join(
+        "",
+        '<g transform="translate(0,{})"><text x="0" y="14">{}</text>'
+        '<rect class="rate-bar" x="{}" y="4" width="{}" height="12" fill="#79aec8" data-rate="{}"></rect>'
+        '<line x1="{}" x2="{}" y1="10" y2="10" stroke="#333" stroke-width="2"></line></g>',
+        (
+            (
+                index * CHART_ROW_HEIGHT,
+                result.variant.key,
+                CHART_LABEL_WIDTH,
+                f"{rate * scale:.1f}",
+                f"{rate:.6f}",
+                f"{CHART_LABEL_WIDTH + max(rate - half, 0) * scale:.1f}",
+                f"{CHART_LABEL_WIDTH + (rate + half) * scale:.1f}",
+            )
+            for index, (result, rate, half) in enumerate(arms)
+        ),
+    )
+    return format_html(
+        '<svg class="rate-chart" role="img" aria-label="{}" width="{}" height="{}">{}</svg>',
+        _("Rate per variant with 95% interval"),
+        CHART_LABEL_WIDTH + CHART_BAR_WIDTH + 10,
+        len(arms) * CHART_ROW_HEIGHT,
+        bars,
+    )
 
 
 def _row(result: VariantResult) -> dict[str, Any]:

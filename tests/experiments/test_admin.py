@@ -69,6 +69,8 @@ def test_a_valid_experiment_stores_weights_as_shares(admin_client):
     assert experiment.salt == "hero" and experiment.status == Experiment.Status.DRAFT
     change = admin_client.get(reverse("admin:promotions_experiment_change", args=[experiment.pk]))
     assert 'value="50.00"' in change.content.decode()
+    assert reverse("admin:promotions_experiment_results", args=[experiment.pk]) in change.content.decode()
+    assert admin_client.get(ADD_URL).status_code == 200
 
 
 def test_start_needs_the_start_permission(client, django_user_model):

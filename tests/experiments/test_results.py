@@ -131,4 +131,6 @@ def test_planner_at_the_traffic_so_far(experiment, admin_client):
     assert plan(experiment_results(experiment)).sample_size_per_arm == expected.sample_size_per_arm
     page = admin_client.get(reverse("admin:promotions_experiment_results", args=[experiment.pk])).content.decode()
     assert f"needs\n{expected.sample_size_per_arm} visitors per variant" in page
+    assert page.count('class="rate-bar"') == 2
+    assert 'data-rate="0.666667"' in page and 'data-rate="0.500000"' in page
     assert plan(experiment_results(make_experiment("fresh"))) is None
