@@ -10,4 +10,6 @@ BEAT_SCHEDULE = {
     "promotions-purge-expired-events": {"task": "promotions.purge_expired_events", "schedule": 6 * 3600.0},
     # Daily: fit and compare the models on the event log, activate the best, precompute top-N lists.
     "promotions-train-models": {"task": "promotions.train_models", "schedule": 24 * 3600.0},
+    # Hourly: experiments set to pause on guardrail harm are paused when the sequential test shows it.
+    "promotions-check-experiment-guardrails": {"task": "promotions.check_experiment_guardrails", "schedule": 3600.0},
 }

@@ -49,3 +49,11 @@ def train_models() -> int | None:
         logger.info("Training skipped: another run is in progress")
         return None
     return version.pk if version is not None else None
+
+
+@shared_task(name="promotions.check_experiment_guardrails", ignore_result=True)
+def check_experiment_guardrails() -> list[str]:
+    """Pause running experiments whose guardrail metrics show significant harm (sequential test)."""
+    from .experiments.results import pause_harmed_experiments
+
+    return pause_harmed_experiments()

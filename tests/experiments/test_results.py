@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from promotions.experiments import stats
 from promotions.experiments.models import Assignment, Experiment
-from promotions.experiments.results import experiment_results, guardrail_results, pause_harmed_experiments, plan
+from promotions.experiments.results import experiment_results, guardrail_results, plan
+from promotions.tasks import check_experiment_guardrails
 from promotions.tracking.models import Event, Visitor
 from tests.experiments.factories import make_experiment
 
@@ -119,7 +120,7 @@ def test_an_experiment_pauses_itself_when_a_guardrail_is_harmed():
         )
     for index in range(0, 300, 3):  # a third of the control adds to cart, nobody in the treatment
         purchase(str(index), 1, "1", event_type="add_to_cart")
-    assert pause_harmed_experiments() == ["harmed"]
+    assert check_experiment_guardrails.delay().get() == ["harmed"]  # the periodic task, run eagerly
     assert Experiment.objects.get(key="harmed").status == Experiment.Status.PAUSED
     assert Experiment.objects.get(key="watched").status == Experiment.Status.RUNNING
 
