@@ -44,12 +44,13 @@ class NeuralRecommender(ItemToItemRecommender):
         self,
         dims: int = 64,
         hidden: int = 256,
-        epochs: int = 5,
-        batch_size: int = 512,
-        learning_rate: float = 0.003,
+        epochs: int = 3,
+        batch_size: int = 1024,
+        learning_rate: float = 0.005,
         temperature: float = 0.1,
         max_history: int = 50,
         id_l2: float = 1e-4,
+        popularity_correction: float = 0.0,
         verbose: bool = True,
         random_state: int = 0,
     ):
@@ -62,6 +63,7 @@ class NeuralRecommender(ItemToItemRecommender):
         self.temperature = temperature
         self.max_history = max_history
         self.id_l2 = id_l2
+        self.popularity_correction = popularity_correction
         self.verbose = verbose
 
     def _fit(self, interactions: Interactions, infos: dict[str, ItemInfo]) -> None:
@@ -122,8 +124,12 @@ class NeuralRecommender(ItemToItemRecommender):
         id_candidate = tf.Variable(tf.zeros((n_items, self.dims)), name="id_candidate")
         variables = [w_hidden, b_hidden, w_query, w_candidate, id_query, id_candidate]
         optimizer = tf.keras.optimizers.Adam(self.learning_rate)
-        # Items without interactions are never negatives (nor targets).
-        negatives = tf.constant(np.where(trained, 0.0, -1e9).astype(np.float32))
+        # Items without interactions are never negatives (nor targets). The training logits get
+        # ``popularity_correction * log(users)`` for free, so the learned scores carry less
+        # popularity and rarely bought items can rank (as logQ correction does for sampled softmax).
+        counts = np.bincount(self.user_items.indices, minlength=n_items)
+        prior = np.where(trained, self.popularity_correction * np.log1p(counts), -1e9)
+        logit_prior = tf.constant(prior.astype(np.float32))
 
         def towers() -> tuple[tf.Tensor, tf.Tensor]:
             hidden = tf.nn.relu(tf.sparse.sparse_dense_matmul(content, w_hidden) + b_hidden)
@@ -137,7 +143,7 @@ class NeuralRecommender(ItemToItemRecommender):
                 query, candidate = towers()
                 pooled = tf.reduce_sum(tf.gather(query, tf.maximum(history, 0)) * weight[:, :, None], axis=1)
                 user = tf.math.l2_normalize(pooled / tf.reduce_sum(weight, axis=1, keepdims=True), axis=1)
-                logits = user @ tf.transpose(candidate) / self.temperature + negatives
+                logits = user @ tf.transpose(candidate) / self.temperature + logit_prior
                 loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(target, logits))
                 # Lean on content: id embeddings only carry what content cannot explain.
                 used = tf.gather(id_query, tf.maximum(history, 0)) * tf.sign(weight)[:, :, None]
