@@ -103,3 +103,17 @@ def test_save_load_round_trip_serves_without_tensorflow(neural, tmp_path):
     assert done.returncode == 0, done.stderr
     top, similar = done.stdout.split()
     assert top == "mug3" and similar in ("plate2", "plate3")
+
+
+def test_popularity_correction_lifts_rarely_bought_items():
+    # Everyone buys "bag"; two of the mug buyers also buy "saucer". What goes with mug1?
+    rows = [*ROWS, *((f"m{user}", "bag", 2.0, "purchase", 1) for user in range(12))]
+    rows += [(f"p{user}", "bag", 2.0, "purchase", 1) for user in range(12)]
+    rows += [("m0", "saucer", 3.0, "purchase", 1), ("m1", "saucer", 3.0, "purchase", 1)]
+    items = [*ITEMS, {"item_id": "bag", "title": "paper bag"}, {"item_id": "saucer", "title": "saucer"}]
+    gaps = []
+    for correction in (0.0, 1.0):
+        model = NeuralRecommender(**PARAMS, popularity_correction=correction).fit(Interactions.from_rows(rows), items)
+        ranked = scores(model, ["mug1", "mug2"])
+        gaps.append(ranked["saucer"] - ranked["bag"])
+    assert gaps[1] > gaps[0]
