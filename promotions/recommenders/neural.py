@@ -19,6 +19,12 @@ Scores: ``score(i) = sum_j h_j * (q_j . v_i + |q_j|)``. For one visitor this ran
 as the normalised mean does (the mean's positive scale and the ``|q_j|`` offsets are the same for
 every item); with ``|v_i| = 1`` each term is non-negative, so the score splits into one
 contribution per history item and the reason names the largest.
+
+``popularity_correction`` adds ``c * log(1 + users)`` to the training logits, so the learned scores
+carry less popularity and rarely bought items can rank. On the shared online-retail file it is a
+steep trade: c = 0 gives NDCG@10 0.083 and cold-item HR@10 0; c = 0.75 gives 0.062 and 0.005;
+c = 1 gives 0.048 and 0.027. Hence the default 0. Training prints one progress bar per epoch on
+stderr (``verbose``) and takes about 100 s on two cores there (3 epochs over 222k pairs).
 """
 
 from __future__ import annotations
