@@ -17,6 +17,7 @@ from .item_knn import ItemKNNRecommender
 from .matrix import Interactions, Weighting
 from .neural import NeuralRecommender
 from .popularity import PopularityRecommender, TrendingRecommender
+from .sequential import SequentialRecommender
 from .user_knn import UserKNNRecommender
 
 #: Every model by its name (the names the evaluation command accepts).
@@ -30,6 +31,7 @@ MODELS: dict[str, type[Recommender]] = {
         UserKNNRecommender,
         EASERecommender,
         NeuralRecommender,
+        SequentialRecommender,
         HybridRecommender,
     )
 }
@@ -49,6 +51,7 @@ __all__ = [
     "Reason",
     "Recommendation",
     "Recommender",
+    "SequentialRecommender",
     "TrendingRecommender",
     "UserKNNRecommender",
     "Weighting",

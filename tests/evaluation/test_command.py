@@ -18,7 +18,7 @@ def test_json_layout_and_table(tmp_path, tiny_csv, capsys):
     document = json.loads(out.read_text())
     assert document["protocol"] == "temporal-v1" and document["k"] == 2
     assert document["split"] == {"train_rows": 7, "test_rows": 3, "train_users": 4, "users": 2, "items": 3}
-    expected = {"popularity", "trending", "content", "item_knn", "user_knn", "ease", "neural", "hybrid"}
+    expected = {"popularity", "trending", "content", "item_knn", "user_knn", "ease", "neural", "sequential", "hybrid"}
     assert set(document["models"]) == expected
     for figures in document["models"].values():
         assert set(figures) == {
@@ -40,7 +40,6 @@ def test_tune_reports_the_chosen_params(tmp_path, tiny_csv):
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        (["--models", "sequential"], "not available in this version"),
         (["--models", "magic"], "unknown model"),
     ],
 )

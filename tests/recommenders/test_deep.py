@@ -6,7 +6,14 @@ import sys
 import numpy as np
 import pytest
 
-from promotions.recommenders import MODELS, Interactions, NeuralRecommender, Recommendation, Recommender
+from promotions.recommenders import (
+    MODELS,
+    Interactions,
+    NeuralRecommender,
+    Recommendation,
+    Recommender,
+    SequentialRecommender,
+)
 
 # Two tastes: mugs bought together, plates bought together. mug3 and plate3 are catalogue-only.
 ROWS = [
@@ -40,7 +47,7 @@ def scores(model: Recommender, history: list[str]) -> dict[str, float]:
 
 
 def test_registered():
-    assert MODELS["neural"] is NeuralRecommender
+    assert MODELS["neural"] is NeuralRecommender and MODELS["sequential"] is SequentialRecommender
 
 
 def test_cold_items_are_scored_by_their_content(neural):
@@ -117,3 +124,45 @@ def test_popularity_correction_lifts_rarely_bought_items():
         ranked = scores(model, ["mug1", "mug2"])
         gaps.append(ranked["saucer"] - ranked["bag"])
     assert gaps[1] > gaps[0]
+
+
+# --- sequential ----------------------------------------------------------------------------------
+
+CHAIN = "abcdefgh"  # every user walks part of the chain a -> b -> ... -> h, in time order
+
+
+@pytest.fixture(scope="module")
+def sequential() -> SequentialRecommender:
+    rng = np.random.default_rng(0)
+    rows = []
+    for user in range(60):
+        start = int(rng.integers(0, 5))
+        for step, item in enumerate(CHAIN[start : start + int(rng.integers(2, 5))]):
+            rows.append((f"u{user}", item, float(100 * user + step), "view", 1))
+    params = {"dims": 16, "max_length": 6, "epochs": 40, "batch_size": 32, "verbose": False, "random_state": 2}
+    return SequentialRecommender(**params).fit(Interactions.from_rows(rows))
+
+
+def test_sequential_predicts_the_next_item_of_the_session(sequential):
+    assert sequential.recommend(history=["c"], k=1)[0].item_id == "d"
+    assert sequential.recommend(history=["d", "e"], k=1)[0].item_id == "f"
+    top = sequential.recommend(history=["b", "c"], k=3, exclude=["d"])
+    assert "d" not in {r.item_id for r in top} and all(r.reason.item_id in ("b", "c") for r in top)
+    assert sequential.recommend(user_id="nobody") == []
+
+
+def test_sequential_round_trip_serves_without_tensorflow(sequential, tmp_path):
+    artifact = tmp_path / "sequential.npz"
+    artifact.write_bytes(sequential.save())
+    user = str(sequential.user_ids[0])
+    assert Recommender.load(artifact.read_bytes()).recommend(user_id=user) == sequential.recommend(user_id=user)
+    code = (
+        "import sys\n"
+        "from promotions.recommenders import Recommender\n"
+        f"model = Recommender.load(open({str(artifact)!r}, 'rb').read())\n"
+        "print(model.recommend(history=['e'], k=1)[0].item_id)\n"
+        "assert not any(name.split('.')[0] in ('tensorflow', 'keras') for name in sys.modules), 'TF imported'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["f"]

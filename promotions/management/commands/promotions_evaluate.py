@@ -26,9 +26,6 @@ from promotions.evaluation import (
 from promotions.evaluation.report import as_json, table
 from promotions.recommenders import MODELS
 
-#: Models of the issue that are not part of this version yet.
-PLANNED_MODELS = ("sequential",)
-
 
 class Command(BaseCommand):
     help = "Evaluate the recommenders on an interactions CSV under the temporal-v1 protocol."
@@ -65,9 +62,6 @@ class Command(BaseCommand):
 
     def _models(self, value: str) -> list[str]:
         names = list(MODELS) if value.strip() == "all" else [name.strip() for name in value.split(",") if name.strip()]
-        planned = [name for name in names if name in PLANNED_MODELS]
-        if planned:
-            raise CommandError(f"model(s) {', '.join(planned)} are not available in this version yet", returncode=2)
         unknown = [name for name in names if name not in MODELS]
         if unknown or not names:
             raise CommandError(
