@@ -97,13 +97,17 @@ POSITIVE_INTEGER_KEYS = (
 )
 
 
+#: Keys holding a share of traffic or a relative effect: numbers in [0, 1).
+SHARE_KEYS = ("EXPERIMENT_PLANNER_MDE", "HOLDOUT_SHARE")
+
+
 def _expected_type(name: str) -> tuple[type, ...]:
     default = DEFAULTS[name]
     if name in {"REDIS_URL", "CONSENT_CHECK"}:
         return (str, type(None))
     if name in POSITIVE_INTEGER_KEYS:
         return (int,)
-    if name == "EXPERIMENT_PLANNER_MDE":
+    if name in SHARE_KEYS:
         return (float, int)
     return (type(default),)
 
@@ -135,6 +139,10 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list:
     for key in POSITIVE_INTEGER_KEYS:
         if isinstance(raw.get(key), int) and raw[key] <= 0:
             errors.append(Error(f"PROMOTIONS[{key!r}] must be a positive integer.", id="promotions.E008"))
+    for key in SHARE_KEYS:
+        value = raw.get(key)
+        if isinstance(value, (int, float)) and not 0 <= value < 1:
+            errors.append(Error(f"PROMOTIONS[{key!r}] must be a number in [0, 1).", id="promotions.E008"))
     errors += _check_training(raw)
     errors += _check_callables_and_patterns(raw)
     if isinstance(raw.get("PRODUCT_FIELDS"), dict):

@@ -81,6 +81,11 @@ DEFAULTS: dict[str, Any] = {
     # relative lift the results page's planner sizes experiments for.
     "EXPERIMENT_FORCE_PARAMETER": "promotions_variant",
     "EXPERIMENT_PLANNER_MDE": 0.05,
+    # The global holdout: this share of people (by deterministic hashing) sees non-personalized
+    # promotions and is enrolled in no experiment, so the app's own lift is always measured.
+    # Changing the salt reshuffles who is held out; 0 turns the holdout off.
+    "HOLDOUT_SHARE": 0.05,
+    "HOLDOUT_SALT": "promotions-holdout",
 }
 
 #: Keys whose value names product attributes; every one must be known to the adapter.
