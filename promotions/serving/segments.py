@@ -1,0 +1,61 @@
+"""Who a visitor is, for targeting, eligibility and per-segment rates: cheap, per request.
+
+- device class: "mobile" (phones and tablets) or "desktop", from the user agent;
+- new or returning: returning once the person has an event older than ``RETURNING_AFTER`` (an
+  earlier visit) or is a signed-in user whose account is older than that; remembered in the
+  cache once true, since a returning visitor never becomes new again;
+- signed in.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.http import HttpRequest
+from django.utils import timezone
+
+from ..tracking.models import Event
+from ..tracking.privacy import register_person_cache_key, visitor_cache_key
+
+MOBILE_AGENT = re.compile(r"mobi|android|iphone|ipad|tablet", re.IGNORECASE)
+#: An event this much older than now belongs to an earlier visit (the usual 30-minute session).
+RETURNING_AFTER = timedelta(minutes=30)
+RETURNING_CACHE_NAME = "returning"
+register_person_cache_key(RETURNING_CACHE_NAME)
+
+
+def device_class(request: HttpRequest) -> str:
+    return "mobile" if MOBILE_AGENT.search(request.headers.get("User-Agent", "")) else "desktop"
+
+
+def signed_in(request: HttpRequest) -> bool:
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated)
+
+
+def is_returning(request: HttpRequest) -> bool:
+    """Whether the person visited before this visit; answered once per request."""
+    memo = request.__dict__
+    if "_promotions_returning" not in memo:
+        memo["_promotions_returning"] = _returning(request)
+    return memo["_promotions_returning"]
+
+
+def _returning(request: HttpRequest) -> bool:
+    before = timezone.now() - RETURNING_AFTER
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.date_joined < before:
+        return True
+    state = getattr(request, "promotions", None)
+    visitor_id = state.visitor_id if state is not None else None
+    if not visitor_id:
+        return False
+    key = visitor_cache_key(visitor_id, RETURNING_CACHE_NAME)
+    if cache.get(key):
+        return True
+    returning = Event.objects.filter(visitor_id=visitor_id, occurred_at__lt=before).exists()
+    if returning:
+        cache.set(key, True, None)
+    return returning
