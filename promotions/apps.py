@@ -13,11 +13,15 @@ class PromotionsConfig(AppConfig):
 
         from . import checks  # noqa: F401 - registers the system checks
         from .experiments.signals import transfer_assignments
+        from .offers.models import Promotion
+        from .offers.service import forget_live_promotions
         from .products import get_product_model
         from .tracking import buffer, signals  # noqa: F401 - connects the receivers
 
         # After the tracking receiver (connected on import above), which links the visitor first.
         user_logged_in.connect(transfer_assignments, dispatch_uid="promotions-transfer-assignments")
+        post_save.connect(forget_live_promotions, sender=Promotion, dispatch_uid="promotions-forget-live")
+        post_delete.connect(forget_live_promotions, sender=Promotion, dispatch_uid="promotions-forget-live")
 
         try:
             product_model = get_product_model()

@@ -279,3 +279,27 @@ def check_product_model(app_configs: Any = None, **kwargs: Any) -> list:
             )
         )
     return errors
+
+
+@register(Tags.compatibility)
+def check_eligibility_rules(app_configs: Any = None, **kwargs: Any) -> list:
+    """Every promotion eligibility rule named in settings must import as a callable."""
+    rules = (
+        getattr(settings, "PROMOTIONS", {}).get("ELIGIBILITY_RULES", {})
+        if isinstance(getattr(settings, "PROMOTIONS", {}), dict)
+        else {}
+    )
+    errors = []
+    for name, path in rules.items() if isinstance(rules, dict) else ():
+        try:
+            if not callable(import_string(path)):
+                raise ImportError("it is not callable")
+        except (ImportError, TypeError, ValueError) as exc:
+            errors.append(
+                Error(
+                    f"PROMOTIONS['ELIGIBILITY_RULES'][{name!r}] cannot be used: {exc}.",
+                    hint="Name a callable(request, promotion) -> bool by its dotted path.",
+                    id="promotions.E020",
+                )
+            )
+    return errors

@@ -86,6 +86,12 @@ DEFAULTS: dict[str, Any] = {
     # Changing the salt reshuffles who is held out; 0 turns the holdout off.
     "HOLDOUT_SHARE": 0.05,
     "HOLDOUT_SALT": "promotions-holdout",
+    # Promotion slots a shop may use in templates ({% personalized_promotions slot="home" %}) and
+    # in the admin; add the shop's own.
+    "SLOTS": ["home", "category", "product", "cart"],
+    # Extra eligibility rules promotions can name: rule name -> dotted path of a
+    # callable(request, promotion) -> bool.
+    "ELIGIBILITY_RULES": {},
 }
 
 #: Keys whose value names product attributes; every one must be known to the adapter.

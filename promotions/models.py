@@ -1,7 +1,20 @@
 """The app's models, one module per concern; Django finds them all here."""
 
 from .experiments.models import Assignment, Experiment, Variant
+from .offers.models import CouponCode, Promotion, Redemption, SlotRule
 from .tracking.models import Event, EventType, Visitor
 from .training.models import ModelVersion
 
-__all__ = ["Assignment", "Event", "EventType", "Experiment", "ModelVersion", "Variant", "Visitor"]
+__all__ = [
+    "Assignment",
+    "CouponCode",
+    "Event",
+    "EventType",
+    "Experiment",
+    "ModelVersion",
+    "Promotion",
+    "Redemption",
+    "SlotRule",
+    "Variant",
+    "Visitor",
+]

@@ -1,0 +1,1 @@
+"""Promotions the shop runs: models, eligibility, pricing, budgets and coupon codes."""

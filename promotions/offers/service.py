@@ -1,0 +1,182 @@
+"""Which promotions a shopper may get, and what a cart costs with them.
+
+The live promotions are read once per ``LIVE_CACHE_SECONDS`` per process (and at once after a
+promotion is saved in this process), so rendering promotions costs no query on most pages; a
+checkout re-checks everything under lock (``budget.redeem``), so a few seconds of staleness can
+never over-spend a budget.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+
+from django.http import HttpRequest
+from django.utils.module_loading import import_string
+
+from ..conf import app_settings
+from ..serving import segments
+from ..tracking.exposures import exposure_count
+from . import pricing
+from .models import CouponCode, Promotion
+
+LIVE_CACHE_SECONDS = 10.0
+EligibilityRule = Callable[[HttpRequest, Promotion], bool]
+
+_live: tuple[float, list[Promotion]] | None = None
+_live_lock = threading.Lock()
+
+
+def forget_live_promotions(*args, **kwargs) -> None:
+    """Receiver of Promotion saves and deletes: the next read reloads the live list."""
+    global _live
+    _live = None
+
+
+def live_promotions() -> list[Promotion]:
+    """Active promotions inside their schedule, highest priority first, with their stacking sets."""
+    global _live
+    cached = _live
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < LIVE_CACHE_SECONDS:
+        return cached[1]
+    with _live_lock:
+        promotions = list(Promotion.objects.live().prefetch_related("stacks_with"))
+        for promotion in promotions:
+            promotion.stacking_ids = frozenset(other.pk for other in promotion.stacks_with.all())
+        _live = (now, promotions)
+    # Schedules end between reloads: filter by time on every read.
+    return promotions
+
+
+def _still_live(promotion: Promotion) -> bool:
+    from django.utils import timezone
+
+    now = timezone.now()
+    return (promotion.starts_at is None or promotion.starts_at <= now) and (
+        promotion.ends_at is None or promotion.ends_at > now
+    )
+
+
+@lru_cache(maxsize=64)
+def _rule(path: str) -> EligibilityRule:
+    return import_string(path)
+
+
+@dataclass(frozen=True)
+class Shopper:
+    """What eligibility looks at, read once from the request."""
+
+    visitor_id: str | None
+    user_id: int | None
+    returning: bool
+    tracked: bool
+
+    @classmethod
+    def from_request(cls, request: HttpRequest) -> Shopper:
+        state = getattr(request, "promotions", None)
+        user = getattr(request, "user", None)
+        signed_in = bool(user is not None and user.is_authenticated)
+        return cls(
+            visitor_id=state.visitor_id if state is not None else None,
+            user_id=user.pk if signed_in else None,
+            returning=segments.is_returning(request),
+            tracked=bool(state is not None and state.allowed),
+        )
+
+
+def is_eligible(
+    promotion: Promotion,
+    shopper: Shopper,
+    request: HttpRequest | None = None,
+    *,
+    slot: str | None = None,
+    cart_value: Decimal | None = None,
+    for_display: bool = True,
+) -> bool:
+    """Whether the shopper may see (``for_display``) or use the promotion now.
+
+    The minimum cart value is checked only when a cart value is given; the frequency cap only for
+    display (a promotion seen often enough is not shown again today, but still applies at checkout).
+    """
+    if not _still_live(promotion) or promotion.budget_exhausted:
+        return False
+    if slot is not None and promotion.slots and slot not in promotion.slots:
+        return False
+    if promotion.signed_in_only and shopper.user_id is None:
+        return False
+    if promotion.audience == Promotion.Audience.NEW and shopper.returning:
+        return False
+    if promotion.audience == Promotion.Audience.RETURNING and not shopper.returning:
+        return False
+    if cart_value is not None and promotion.min_cart_value is not None and cart_value < promotion.min_cart_value:
+        return False
+    if for_display and promotion.frequency_cap and shopper.visitor_id and shopper.tracked:
+        if exposure_count(shopper.visitor_id, "promotion", promotion.pk) >= promotion.frequency_cap:
+            return False
+    rules = app_settings.ELIGIBILITY_RULES
+    for name in promotion.rules or ():
+        path = rules.get(name)
+        # An unknown rule name (removed from settings) keeps the promotion away: safer than showing it.
+        if path is None or request is None or not _rule(path)(request, promotion):
+            return False
+    return True
+
+
+def eligible_promotions(request: HttpRequest, *, slot: str | None = None) -> list[Promotion]:
+    """The live promotions this request's shopper may see in ``slot`` (coupon-only ones included:
+    their message invites the code)."""
+    shopper = Shopper.from_request(request)
+    return [p for p in live_promotions() if is_eligible(p, shopper, request, slot=slot)]
+
+
+@dataclass(frozen=True)
+class CartLineInput:
+    """A cart line as the shop hands it over: the product object and its quantity."""
+
+    product: object
+    quantity: int
+
+
+def to_pricing_lines(lines: Iterable[CartLineInput]) -> list[pricing.Line]:
+    from ..products import get_adapter
+
+    adapter = get_adapter()
+    result = []
+    for line in lines:
+        info = adapter.info(line.product)
+        result.append(pricing.Line(info.id, info.price, line.quantity, info.category, info.brand))
+    return result
+
+
+def valid_codes(codes: Iterable[str]) -> dict[int, str]:
+    """Promotion id -> the entered code that unlocks it (unknown or used-up codes are left out)."""
+    normalized = {code.strip().upper() for code in codes if code and code.strip()}
+    found = {}
+    for coupon in CouponCode.objects.filter(code__in=normalized):
+        if not (coupon.single_use and coupon.used >= 1):
+            found[coupon.promotion_id] = coupon.code
+    return found
+
+
+def price(
+    request: HttpRequest, lines: Sequence[pricing.Line], *, codes: Iterable[str] = (), shipping: Decimal = pricing.ZERO
+) -> tuple[pricing.PricedCart, dict[int, str]]:
+    """The cart priced with every promotion the shopper may use; returns it and the codes used."""
+    shopper = Shopper.from_request(request)
+    subtotal = sum((line.unit_price * line.quantity for line in lines), pricing.ZERO)
+    unlocked = valid_codes(codes)
+    candidates = []
+    for promotion in live_promotions():
+        if promotion.kind == Promotion.Kind.BANNER:
+            continue
+        if promotion.coupon_required and promotion.pk not in unlocked:
+            continue
+        if is_eligible(promotion, shopper, request, cart_value=subtotal, for_display=False):
+            candidates.append(promotion.terms(getattr(promotion, "stacking_ids", frozenset())))
+    priced = pricing.price_cart(lines, candidates, shipping)
+    return priced, {pk: code for pk, code in unlocked.items() if pk in priced.applied}
