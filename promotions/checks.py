@@ -200,6 +200,19 @@ def _check_callables_and_patterns(raw: dict) -> list:
                 raise ImportError("it is not callable")
         except ImportError as exc:
             errors.append(Error(f"PROMOTIONS['CONSENT_CHECK'] cannot be used: {exc}.", id="promotions.E011"))
+    if isinstance(raw.get("SEGMENTS"), dict):
+        for name, path in raw["SEGMENTS"].items():
+            try:
+                if not isinstance(path, str) or not callable(import_string(path)):
+                    raise ImportError("it is not the dotted path of a callable")
+            except ImportError as exc:
+                errors.append(
+                    Error(
+                        f"PROMOTIONS['SEGMENTS'][{name!r}] cannot be used: {exc}.",
+                        hint="Name a callable(request) -> bool by its dotted path.",
+                        id="promotions.E013",
+                    )
+                )
     if isinstance(raw.get("BOT_USER_AGENT_PATTERN"), str):
         try:
             re.compile(raw["BOT_USER_AGENT_PATTERN"])

@@ -92,6 +92,13 @@ DEFAULTS: dict[str, Any] = {
     # Extra eligibility rules promotions can name: rule name -> dotted path of a
     # callable(request, promotion) -> bool.
     "ELIGIBILITY_RULES": {},
+    # Experiment targeting by country: the request.META key of the header in which a CDN or proxy
+    # puts the visitor's ISO 3166-1 alpha-2 country code (Cloudflare's CF-IPCountry by default;
+    # the app never looks addresses up itself). A visitor without the header matches no country.
+    "COUNTRY_HEADER": "HTTP_CF_IPCOUNTRY",
+    # Shop-registered visitor segments that experiments can target ({"segments": ["name", ...]}):
+    # segment name -> dotted path of a callable(request) -> bool.
+    "SEGMENTS": {},
 }
 
 #: Keys whose value names product attributes; every one must be known to the adapter.
