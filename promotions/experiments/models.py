@@ -8,6 +8,7 @@ then on (changing weights later does not move exposed units).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from decimal import Decimal
 
@@ -17,12 +18,17 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from ..conf import app_settings
 from ..tracking.privacy import Person, register_person_data
 from .assignment import WEIGHT_TOLERANCE, ExperimentSpec, LayerSlot, VariantSpec
 
 SHARE_VALIDATORS = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))]
-#: Targeting understood by ``variant_for``: ``{"signed_in": bool, "device": ["mobile" | "desktop", ...]}``.
+#: Device classes of ``promotions.serving.segments.device_class``.
 DEVICE_CLASSES = ("mobile", "desktop")
+#: Targeting understood by ``variant_for``; a visitor must fit every key given.
+TARGETING_KEYS = ("signed_in", "returning", "device", "country", "segments")
+# An ISO 3166-1 alpha-2 code, as CDNs send it.
+COUNTRY_CODE = re.compile(r"[A-Za-z]{2}")
 
 
 class Experiment(models.Model):
@@ -120,9 +126,9 @@ class Experiment(models.Model):
             raise ValidationError(
                 {"guardrail_metrics": gettext("A list of metrics among: %s.") % ", ".join(self.Metric.values)}
             )
-        if not _valid_targeting(self.targeting):
-            message = gettext('A JSON object such as {"signed_in": true, "device": ["mobile"]} (devices: %s).')
-            raise ValidationError({"targeting": message % ", ".join(DEVICE_CLASSES)})
+        problems = targeting_errors(self.targeting)
+        if problems:
+            raise ValidationError({"targeting": problems})
 
     @property
     def layer_salt(self) -> str:
@@ -139,13 +145,40 @@ class Experiment(models.Model):
         )
 
 
-def _valid_targeting(targeting: object) -> bool:
-    if not isinstance(targeting, dict) or not set(targeting) <= {"signed_in", "device"}:
-        return False
-    if "signed_in" in targeting and not isinstance(targeting["signed_in"], bool):
-        return False
+def _string_list(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def targeting_errors(targeting: object) -> list[str]:
+    """What is wrong with a targeting object, one message each; empty when it is valid.
+
+    ``{"signed_in": bool, "returning": bool, "device": ["mobile" | "desktop", ...],
+    "country": ["GB", ...], "segments": [names of PROMOTIONS["SEGMENTS"], ...]}``.
+    """
+    if not isinstance(targeting, dict):
+        return [gettext('Targeting must be a JSON object such as {"signed_in": true, "device": ["mobile"]}.')]
+    errors = []
+    unknown = sorted(set(targeting) - set(TARGETING_KEYS))
+    if unknown:
+        message = gettext("Unknown targeting key(s): %(unknown)s. Known keys: %(known)s.")
+        errors.append(message % {"unknown": ", ".join(unknown), "known": ", ".join(TARGETING_KEYS)})
+    for key in ("signed_in", "returning"):
+        if key in targeting and not isinstance(targeting[key], bool):
+            errors.append(gettext('"%s" must be true or false.') % key)
     devices = targeting.get("device", [])
-    return isinstance(devices, list) and set(devices) <= set(DEVICE_CLASSES)
+    if not _string_list(devices) or not set(devices) <= set(DEVICE_CLASSES):
+        errors.append(gettext('"device" must be a list of device classes among: %s.') % ", ".join(DEVICE_CLASSES))
+    countries = targeting.get("country", [])
+    if not _string_list(countries) or not all(COUNTRY_CODE.fullmatch(code) for code in countries):
+        errors.append(gettext('"country" must be a list of two-letter ISO country codes, such as ["GB", "FR"].'))
+    names = targeting.get("segments", [])
+    if not _string_list(names):
+        errors.append(gettext('"segments" must be a list of segment names.'))
+    elif unknown_segments := sorted(set(names) - set(app_settings.SEGMENTS)):
+        message = gettext('Unknown segment(s): %(unknown)s. PROMOTIONS["SEGMENTS"] defines: %(known)s.')
+        known = ", ".join(sorted(app_settings.SEGMENTS)) or gettext("none")
+        errors.append(message % {"unknown": ", ".join(unknown_segments), "known": known})
+    return errors
 
 
 def validate_variants(variants: Iterable[tuple[Decimal, bool]], scale: int = 1) -> None:

@@ -1,29 +1,33 @@
 """Which variant a request gets: ``variant_for(request, "key")``, the exposure being recorded then.
 
-Decision order: a staff member's forced variant (QA, never recorded); the declared winner, for
-everyone, once the experiment is concluded; the control, unrecorded, for visitors who may not be
-tracked (opted out, bots, no consent) and for experiments not running; the unit's recorded variant
-(sticky); targeting and hashing (traffic share, layer, weights) for a unit seen for the first
-time, recorded at once: rendering the variant is the exposure. Units left out by targeting,
-traffic share or layer get the control, unrecorded.
+Decision order: a staff member's forced variant (QA, never recorded); the control, unrecorded, for
+people in the global holdout (``promotions.serving.holdout``: never enrolled, and a concluded
+experiment's winner never reaches them); the declared winner, for everyone else, once the
+experiment is concluded; the control, unrecorded, for visitors who may not be tracked (opted out,
+bots, no consent) and for experiments not running; the unit's recorded variant (sticky); targeting
+and hashing (traffic share, layer, weights) for a unit seen for the first time, recorded at once:
+rendering the variant is the exposure. Units left out by targeting, traffic share or layer get the
+control, unrecorded.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
-import re
+from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from ..conf import app_settings
+from ..serving import segments
+from ..serving.holdout import in_holdout
 from .assignment import LayerSlot, assign
 from .models import Assignment, Experiment, Variant
 
 logger = logging.getLogger(__name__)
-# The "mobile" device class (tablets count as mobile); every other user agent is "desktop".
-MOBILE_AGENT = re.compile(r"mobi|android|iphone|ipad|tablet", re.IGNORECASE)
 
 
 def unit_id(request: HttpRequest) -> str | None:
@@ -55,17 +59,49 @@ def _forced(request: HttpRequest, experiment: Experiment, variants: list[Variant
     return None
 
 
+def visitor_country(request: HttpRequest) -> str | None:
+    """The ISO country code a CDN or proxy put in ``PROMOTIONS["COUNTRY_HEADER"]``, upper case."""
+    value = request.META.get(app_settings.COUNTRY_HEADER, "").strip().upper()
+    return value or None
+
+
+@functools.lru_cache(maxsize=64)
+def _segment_callable(path: str) -> Callable[[HttpRequest], bool]:
+    return import_string(path)
+
+
+def in_segment(request: HttpRequest, name: str) -> bool:
+    """Whether the shop-registered segment ``name`` (``PROMOTIONS["SEGMENTS"]``) holds the visitor.
+
+    An unknown name or a failing callable is logged and answers False: the visitor is simply not
+    targeted, and the page is served.
+    """
+    path = app_settings.SEGMENTS.get(name)
+    try:
+        return bool(_segment_callable(path)(request)) if path else False
+    except Exception:
+        logger.exception("promotions: segment %r (%s) failed; the visitor is not in it", name, path)
+        return False
+
+
 def matches_targeting(request: HttpRequest, targeting: dict) -> bool:
-    """Whether the request fits ``{"signed_in": bool, "device": ["mobile" | "desktop", ...]}``."""
-    if "signed_in" in targeting:
-        user = getattr(request, "user", None)
-        if bool(user is not None and user.is_authenticated) != bool(targeting["signed_in"]):
+    """Whether the request fits every key of the targeting (see ``models.TARGETING_KEYS``).
+
+    ``signed_in`` and ``returning`` are booleans (``"returning": false`` targets new visitors);
+    ``device``, ``country`` and ``segments`` are lists, any one of whose entries is enough. The
+    cheap keys are tested first: ``returning`` may read the database, a segment runs shop code.
+    """
+    if "signed_in" in targeting and segments.signed_in(request) != targeting["signed_in"]:
+        return False
+    if targeting.get("device") and segments.device_class(request) not in targeting["device"]:
+        return False
+    if targeting.get("country"):
+        country = visitor_country(request)
+        if country is None or country not in {code.upper() for code in targeting["country"]}:
             return False
-    if targeting.get("device"):
-        device = "mobile" if MOBILE_AGENT.search(request.headers.get("User-Agent", "")) else "desktop"
-        if device not in targeting["device"]:
-            return False
-    return True
+    if "returning" in targeting and segments.is_returning(request) != targeting["returning"]:
+        return False
+    return not targeting.get("segments") or any(in_segment(request, name) for name in targeting["segments"])
 
 
 def layer_slot(experiment: Experiment) -> LayerSlot | None:
@@ -115,11 +151,13 @@ def _resolve(request: HttpRequest, key: str) -> Variant | None:
     forced = _forced(request, experiment, variants)
     if forced is not None:
         return forced
+    control = _control(variants)
+    if in_holdout(request):
+        return control
     if experiment.status == Experiment.Status.CONCLUDED:
         winner = next((variant for variant in variants if variant.pk == experiment.winner_id), None)
         if winner is not None:
             return winner
-    control = _control(variants)
     state = getattr(request, "promotions", None)
     unit = unit_id(request)
     if experiment.status != Experiment.Status.RUNNING or state is None or not state.allowed or unit is None:

@@ -1,4 +1,4 @@
-"""The Hillstrom e-mail experiment and its frozen reference figures."""
+"""The Hillstrom e-mail experiment and its frozen reference figures; no global holdout by default."""
 
 import json
 from pathlib import Path
@@ -23,3 +23,9 @@ def hillstrom_csv(datasets_dir: Path) -> Path:
 def hillstrom_reference() -> dict:
     """Figures computed independently by make_reference.py with scipy and statsmodels."""
     return json.loads(REFERENCE_FILE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(autouse=True)
+def no_holdout(settings) -> None:
+    """These tests are about enrollment itself: nobody is held out unless a test sets a share."""
+    settings.PROMOTIONS = {**settings.PROMOTIONS, "HOLDOUT_SHARE": 0}
