@@ -86,6 +86,17 @@ DEFAULTS: dict[str, Any] = {
     # Changing the salt reshuffles who is held out; 0 turns the holdout off.
     "HOLDOUT_SHARE": 0.05,
     "HOLDOUT_SALT": "promotions-holdout",
+    # Operations (promotions.ops): besides staff users, who may read /promotions/health/ and
+    # /promotions/metrics/: requests with "Authorization: Bearer <OPS_TOKEN>" ("" turns the token
+    # off) and clients in OPS_ALLOWED_NETWORKS (CIDR strings, e.g. the load balancer's subnet).
+    "OPS_TOKEN": "",
+    "OPS_ALLOWED_NETWORKS": [],
+    # The health check fails when the active model is older than this many seconds (two daily
+    # trainings missed), or when the event buffer holds more events, or its oldest one has waited
+    # longer (seconds), than these limits: the flush task runs every 10 s, so either means it stalls.
+    "OPS_MODEL_MAX_AGE": 2 * 24 * 3600,
+    "OPS_BACKLOG_MAX_EVENTS": 100_000,
+    "OPS_BACKLOG_MAX_AGE": 300,
     # Promotion slots a shop may use in templates ({% personalized_promotions slot="home" %}) and
     # in the admin; add the shop's own.
     "SLOTS": ["home", "category", "product", "cart"],

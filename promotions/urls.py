@@ -3,9 +3,12 @@
 from django.urls import path
 
 from .api.views import EventBeaconView
+from .ops import views as ops_views
 
 app_name = "promotions"
 
 urlpatterns = [
     path("api/events/", EventBeaconView.as_view(), name="events"),
+    path("health/", ops_views.health, name="health"),
+    path("metrics/", ops_views.prometheus_metrics, name="metrics"),
 ]

@@ -9,6 +9,9 @@ each part to a real server:
 ``REDIS_URL``           e.g. ``redis://127.0.0.1:6379/0`` (cache and event buffer)
 ``CELERY_BROKER_URL``   e.g. ``redis://127.0.0.1:6379/1`` (real broker and workers)
 ``DJANGO_SECRET_KEY``, ``DJANGO_DEBUG``, ``DJANGO_ALLOWED_HOSTS``
+``DJANGO_HTTPS``        ``1`` behind HTTPS: secure cookies, redirect, HSTS
+``DJANGO_NUM_PROXIES``  proxies in front of the shop (default 0)
+``PROMOTIONS_OPS_TOKEN`` bearer token for /promotions/health/ and /promotions/metrics/
 ``SHOP_DATASETS_DIR``   folder holding ``online-retail/`` (default ``../shared/datasets``)
 """
 
@@ -31,12 +34,44 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-# The demo runs with DEBUG on and a throw-away key; a production deployment sets both.
-DEBUG = _env_bool("DJANGO_DEBUG", True)
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-if not SECRET_KEY and DEBUG:
-    SECRET_KEY = "insecure-demo-key-only-for-local-development"  # noqa: S105 - DEBUG only
+def _local_secret_key() -> str:
+    """A random key made once per checkout in ``var/secret_key`` (mode 0600), for local runs and tests.
+
+    Its ``django-insecure-`` prefix makes ``manage.py check --deploy`` fail on it: production sets
+    DJANGO_SECRET_KEY, the same on every server. Linked into place, so concurrent first runs agree.
+    """
+    path = VAR_DIR / "secret_key"
+    if not path.exists():
+        from django.core.management.utils import get_random_secret_key
+
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        draft = VAR_DIR / f"secret_key.{os.getpid()}"
+        draft.touch(mode=0o600)
+        draft.write_text("django-insecure-" + get_random_secret_key())
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process was first: use its key
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
+
+
+# DEBUG only when the environment asks for it; the secret key comes from the environment
+# (locally, without it, from var/secret_key). `manage.py check --deploy` fails on unsafe values.
+DEBUG = _env_bool("DJANGO_DEBUG", False)
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "") or _local_secret_key()
 ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+# Behind HTTPS (DJANGO_HTTPS=1): cookies travel only over TLS, plain HTTP is redirected, HSTS for a
+# year. Off by default because the demo serves plain HTTP on 127.0.0.1.
+HTTPS = _env_bool("DJANGO_HTTPS", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = 365 * 24 * 3600 if HTTPS else 0
+# Proxies in front of the shop (a TLS-terminating load balancer: 1). They set X-Forwarded-For and
+# X-Forwarded-Proto; with none, both headers come from the client and are not trusted.
+NUM_PROXIES = int(os.environ.get("DJANGO_NUM_PROXIES", "0"))
+if NUM_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -181,6 +216,9 @@ PROMOTIONS = {
     },
 }
 
+# The health and metrics endpoints (/promotions/health/, /promotions/metrics/): staff, or this token.
+PROMOTIONS["OPS_TOKEN"] = os.environ.get("PROMOTIONS_OPS_TOKEN", "")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -194,4 +232,6 @@ LOGGING = {
 # Per client address, 600 a minute stops a client minting fresh cookies to lift that limit.
 REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"promotions_events": "120/min", "promotions_events_address": "600/min"},
+    # The client address of the per-address throttle: without it DRF trusts X-Forwarded-For as sent.
+    "NUM_PROXIES": NUM_PROXIES,
 }

@@ -93,7 +93,8 @@ class Command(BaseCommand):
             # A plain `kill` ends the demo like Ctrl-C does, so the worker is stopped with it.
             signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
-            call_command("runserver", addrport, use_reloader=False)
+            # DEBUG is off unless the environment turns it on: runserver serves static files anyway.
+            call_command("runserver", addrport, use_reloader=False, insecure_serving=True)
         except KeyboardInterrupt:
             pass
         except Exception as exc:  # a taken port, for example: one readable line
