@@ -258,3 +258,41 @@ class SlotRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.value} @ {self.slot}"
+
+
+class SlotConfig(models.Model):
+    """How a slot decides what it shows: the default ranking, an A/B experiment, or a bandit.
+
+    The decision order is in ``promotions.serving.decide``; a running experiment wins over the
+    bandit. The bandit's traffic shares (``weights``) are re-computed by a periodic task.
+    """
+
+    class Metric(models.TextChoices):
+        CONVERSION = "conversion", _("conversion")
+        REVENUE = "revenue", _("revenue per visitor")
+
+    slot = models.CharField(_("slot"), max_length=64, unique=True)
+    experiment = models.ForeignKey(
+        "promotions.Experiment",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="slot_configs",
+        verbose_name=_("experiment"),
+        help_text=_('While it runs, its variant config decides: {"personalized": false} or {"model": "item_knn"}.'),
+    )
+    bandit = models.BooleanField(_("run as a bandit"), default=False)
+    bandit_metric = models.CharField(
+        _("bandit metric"), max_length=16, choices=Metric.choices, default=Metric.CONVERSION
+    )
+    burn_in = models.PositiveIntegerField(_("burn-in visitors per arm"), default=100)
+    min_share = models.DecimalField(_("minimum share per arm"), max_digits=5, decimal_places=4, default=Decimal("0.05"))
+    weights = models.JSONField(_("bandit shares"), default=dict, blank=True, editable=False)
+    weights_updated_at = models.DateTimeField(_("shares updated"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("slot")
+        verbose_name_plural = _("slots")
+
+    def __str__(self) -> str:
+        return self.slot

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from typing import Any
 
 from django import template
+from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import get_script_prefix, reverse
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 register = template.Library()
+logger = logging.getLogger(__name__)
 
 
 @register.simple_tag(takes_context=True)
@@ -40,3 +44,147 @@ def experiment(context: template.Context, key: str) -> Any:
 
     request = context.get("request")
     return None if request is None else variant_for(request, key)
+
+
+# --- Personalized content -------------------------------------------------------------------
+# Each tag renders an overridable template, or with ``as name`` puts its objects in the context
+# for the shop's own markup; ``async=True`` renders a placeholder that promotions.js fills from
+# the API (for pages behind a full-page cache). A tag never raises into the page.
+
+
+class _ContentNode(template.Node):
+    def __init__(self, function, args: list, kwargs: dict, target: str | None):
+        self.function, self.args, self.kwargs, self.target = function, args, kwargs, target
+
+    def render(self, context: template.Context) -> str:
+        args = [arg.resolve(context) for arg in self.args]
+        kwargs = {name: value.resolve(context) for name, value in self.kwargs.items()}
+        request = context.get("request")
+        if request is None:
+            return ""
+        request.promotions_personalized = True
+        try:
+            value, html = self.function(context, request, *args, as_variable=self.target is not None, **kwargs)
+        except Exception:
+            from ..serving.recommendations import log_fallback
+
+            logger.exception("promotions: a template tag failed")
+            log_fallback("tag_failed", tag=self.function.__name__)
+            value, html = None, ""
+        if self.target is not None:
+            context[self.target] = value
+            return ""
+        return html
+
+
+def _content_tag(function):
+    """Register ``function(context, request, *args, as_variable, **kwargs) -> (value, html)``."""
+
+    def compile_tag(parser: template.base.Parser, token: template.base.Token) -> _ContentNode:
+        bits = token.split_contents()[1:]
+        target = None
+        if len(bits) >= 2 and bits[-2] == "as":
+            target, bits = bits[-1], bits[:-2]
+        args, kwargs = [], {}
+        for bit in bits:
+            found = template.base.token_kwargs([bit], parser)
+            if found:
+                kwargs.update(found)
+            else:
+                args.append(parser.compile_filter(bit))
+        return _ContentNode(function, args, kwargs, target)
+
+    register.tag(function.__name__, compile_tag)
+    return function
+
+
+def _render(name: str, context: template.Context, values: dict) -> str:
+    return render_to_string(name, values, request=context.get("request"))
+
+
+def _placeholder(kind: str, **attributes: Any) -> str:
+    pairs = "".join(format_html(' data-{}="{}"', key.replace("_", "-"), value) for key, value in attributes.items())
+    return format_html('<div class="promotions-async" data-promotions-async="{}"{}></div>', kind, mark_safe(pairs))  # noqa: S308 - every value is escaped by format_html above
+
+
+@_content_tag
+def personalized_promotions(
+    context, request, *, as_variable: bool, limit: int = 3, slot: str = "home", template_name: str = "", **options
+):
+    """``{% personalized_promotions limit=3 slot="home" %}``: the visitor's best promotions."""
+    from ..serving.promotions import personalized_promotions as compute
+
+    if options.get("async"):
+        return None, _placeholder("promotions", slot=slot, limit=int(limit))
+    shown = compute(request, str(slot), int(limit))
+    if as_variable:
+        return shown, ""
+    name = template_name or _variant_template(request, str(slot)) or "promotions/tags/promotions.html"
+    return shown, _render(name, context, {"promotions": shown, "slot": slot})
+
+
+@_content_tag
+def recommended_products(context, request, *, as_variable: bool, limit: int = 8, slot: str = "home", **options):
+    """``{% recommended_products limit=8 %}``: products picked for the visitor."""
+    from ..serving.decide import decide
+    from ..serving.recommendations import recommendations_for
+
+    if options.get("async"):
+        return None, _placeholder("recommendations", slot=slot, limit=int(limit))
+    decision = decide(request, str(slot))
+    picks = recommendations_for(
+        request, int(limit), personalized=decision.personalized, slot=str(slot), model_name=decision.model_name
+    )
+    _count(request, picks)
+    if as_variable:
+        return picks, ""
+    name = options.get("template_name") or decision.template or "promotions/tags/products.html"
+    return picks, _render(name, context, {"picks": picks, "slot": slot, "kind": "recommendation"})
+
+
+@_content_tag
+def similar_products(context, request, product, *, as_variable: bool, limit: int = 6, slot: str = "product", **options):
+    """``{% similar_products product limit=6 %}``: products like this one."""
+    from ..products import get_adapter
+    from ..serving.recommendations import similar_to
+
+    item_id = product if isinstance(product, str) else get_adapter().get_id(product)
+    if options.get("async"):
+        return None, _placeholder("similar", slot=slot, limit=int(limit), product=item_id)
+    picks = similar_to(request, item_id, int(limit), slot=str(slot))
+    _count(request, picks)
+    if as_variable:
+        return picks, ""
+    name = options.get("template_name") or "promotions/tags/products.html"
+    return picks, _render(name, context, {"picks": picks, "slot": slot, "kind": "recommendation"})
+
+
+@_content_tag
+def promotion_for(context, request, product, *, as_variable: bool, slot: str = "product", **options):
+    """``{% promotion_for product %}``: the best promotion that applies to this product."""
+    from ..products import get_adapter
+    from ..serving.cards import cards
+    from ..serving.promotions import promotion_for as compute
+
+    item_id = product if isinstance(product, str) else get_adapter().get_id(product)
+    card = cards([item_id]).get(item_id)
+    shown = compute(request, card, slot=str(slot)) if card is not None else None
+    if as_variable:
+        return shown, ""
+    if shown is None:
+        return None, ""
+    name = options.get("template_name") or "promotions/tags/promotion_for.html"
+    return shown, _render(name, context, {"promotion": shown, "slot": slot})
+
+
+def _variant_template(request, slot: str) -> str | None:
+    from ..serving.decide import decide
+
+    return decide(request, slot).template
+
+
+def _count(request, picks) -> None:
+    from ..tracking.exposures import record_exposure
+
+    for pick in picks:
+        record_exposure(request, "recommendation", pick.card.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import time
@@ -19,6 +20,8 @@ from ..conf import app_settings
 from ..products import get_adapter
 from . import buffer
 from .models import EventType
+
+logger = logging.getLogger(__name__)
 
 #: Types a shop may send besides the built-in ones must be registered here first
 #: (``register_event_type("wishlist")``), so a typo is an error rather than a new metric.
@@ -151,4 +154,11 @@ def write_pending(request: HttpRequest) -> None:
     state: TrackingState | None = getattr(request, "promotions", None)
     if state is not None and state.events:
         buffer.write(state.events)
+        if state.visitor_id:
+            from ..serving.recent import remember
+
+            try:
+                remember(state.visitor_id, state.events)
+            except Exception:  # the events are stored; only the real-time list misses them
+                logger.exception("promotions: could not update the recent items of a visitor")
         state.events = []

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_vary_headers
 
 from ..conf import app_settings
 from . import buffer
@@ -49,6 +50,9 @@ class TrackingMiddleware:
         request.promotions = TrackingState(allowed=allowed, visitor_id=visitor_id)
 
         response = self.get_response(request)
+        if getattr(request, "promotions_personalized", False):
+            # A page that shows personalized content differs per visitor: caches must key on the cookie.
+            patch_vary_headers(response, ("Cookie",))
 
         if allowed:
             try:

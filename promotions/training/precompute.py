@@ -3,11 +3,13 @@
 Every web process reads them from the shared cache under the person's keys
 (``privacy.visitor_cache_key(visitor_id, "recommendations")`` and ``user_cache_key``), which the
 privacy registry erases with the rest of a person's data. Each list is
-``{"version": <model version id>, "items": [{"item_id", "score", "reason"}, ...]}``.
+``{"version": <model version id>, "at": <unix time>, "items": [{"item_id", "score", "reason",
+"reason_item"}, ...]}``.
 """
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from datetime import timedelta
 from typing import Any
@@ -41,6 +43,8 @@ def precompute_recommendations(model: Recommender, version_id: int) -> int:
         users[visitor_id] = user_id if user_id is not None else users.get(visitor_id) or links.get(visitor_id)
     entries: dict[str, Any] = {}
     written = 0
+    # Serving uses a list only if it is newer than the visitor's latest recent item.
+    computed_at = time.time()
     for visitor_id, items in recent.items():
         user_id = users[visitor_id]
         recommendations = model.recommend(
@@ -50,7 +54,11 @@ def precompute_recommendations(model: Recommender, version_id: int) -> int:
         )
         value = {
             "version": version_id,
-            "items": [{"item_id": r.item_id, "score": r.score, "reason": r.reason.text} for r in recommendations],
+            "at": computed_at,
+            "items": [
+                {"item_id": r.item_id, "score": r.score, "reason": r.reason.text, "reason_item": r.reason.item_id}
+                for r in recommendations
+            ],
         }
         entries[visitor_cache_key(visitor_id, RECOMMENDATIONS_CACHE_NAME)] = value
         if user_id is not None:

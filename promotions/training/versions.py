@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -23,6 +24,9 @@ Status = ModelVersion.Status
 # Per process: (active version id, the model serving it). Reloaded when the active id changes.
 _loaded: tuple[int, Recommender] | None = None
 _lock = threading.Lock()
+#: Per process: (monotonic time, active version id) of the last look at the table.
+_checked: tuple[float, int | None] | None = None
+ACTIVE_CHECK_SECONDS = 5.0
 
 
 class ActivationError(ValueError):
@@ -45,12 +49,32 @@ def activate(version_id: int) -> ModelVersion:
         ModelVersion.objects.filter(status=Status.ACTIVE).update(status=Status.RETIRED)
         version.status = Status.ACTIVE
         version.save(update_fields=["status"])
+    forget_active()
     logger.info("Model version %s (%s) is now active", version.pk, version.model_name)
     return version
 
 
 def active_version() -> ModelVersion | None:
     return ModelVersion.objects.filter(status=Status.ACTIVE).first()
+
+
+def active_version_id() -> int | None:
+    """The active version's id, read at most every ``ACTIVE_CHECK_SECONDS`` per process (serving
+    asks on every render; an activation elsewhere is seen within that time, here at once)."""
+    global _checked
+    checked = _checked
+    now = time.monotonic()
+    if checked is not None and now - checked[0] < ACTIVE_CHECK_SECONDS:
+        return checked[1]
+    active_id = ModelVersion.objects.filter(status=Status.ACTIVE).values_list("pk", flat=True).first()
+    _checked = (now, active_id)
+    return active_id
+
+
+def forget_active(*args: object, **kwargs: object) -> None:
+    """Look at the table on the next call (also the receiver of ModelVersion saves)."""
+    global _checked
+    _checked = None
 
 
 def active_model() -> Recommender | None:
@@ -60,7 +84,7 @@ def active_model() -> Recommender | None:
     instead (the database is left as it is: an admin decides what to activate).
     """
     global _loaded
-    active_id = ModelVersion.objects.filter(status=Status.ACTIVE).values_list("pk", flat=True).first()
+    active_id = active_version_id()
     if active_id is None:
         return None
     loaded = _loaded

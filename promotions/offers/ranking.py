@@ -1,0 +1,124 @@
+"""Ranking promotions for one visitor by expected value: pure functions, no Django.
+
+expected value = affinity x conversion rate x margin, where
+
+- affinity is the share of the visitor's recommendation scores (their top-N list from the active
+  recommender) that falls on the promotion's target products, plus a small floor so that a
+  promotion matching nothing the visitor looked at can still be shown;
+- the conversion rate is one Thompson draw from the promotion's posterior in the visitor's
+  segment, whose Beta prior borrows from the promotion's overall rate (``bandits.for_segment``):
+  thin segments follow the overall rate, and a new promotion's wide posterior gets it explored;
+- margin is what an order of the best matching products leaves after the discount: price x
+  (1 - discount share) - cost where the shop reports cost (profit), the discounted price otherwise.
+
+Diversity: promotions are picked greedily, each pick discounting the others by how much of their
+matched interest it already covers, so three promotions on the same candles do not fill a slot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..bandits import Arm, ArmStats, for_segment, posterior_draws
+from .pricing import Target
+
+#: Affinity of a promotion that matches none of the visitor's interests.
+AFFINITY_FLOOR = 0.02
+#: Interests (matching products) kept per promotion, for the margin and for display.
+ITEMS_PER_PROMOTION = 4
+
+
+@dataclass(frozen=True)
+class Interest:
+    """One product the visitor is likely to want, from their recommendations."""
+
+    item_id: str
+    score: float
+    category: str = ""
+    brand: str = ""
+    price: float = 0.0
+    cost: float | None = None
+    reason: str = ""
+    reason_item: str | None = None
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A promotion the visitor is eligible for, with its conversion statistics."""
+
+    promotion_id: int
+    target: Target
+    discount_share: float = 0.0  # expected fraction of the price given away (0.2 for 20% off)
+    overall: ArmStats = ArmStats()
+    segment: ArmStats = ArmStats()
+
+
+@dataclass(frozen=True)
+class Ranked:
+    promotion_id: int
+    expected_value: float
+    affinity: float
+    rate: float
+    margin: float
+    interests: tuple[Interest, ...]
+
+
+def _margin(interests: Sequence[Interest], discount_share: float) -> float:
+    if not interests:
+        return 1.0
+    values = [
+        max(i.price * (1 - discount_share) - (i.cost if i.cost is not None else 0.0), 0.0) or 1e-6 for i in interests
+    ]
+    return float(np.mean(values))
+
+
+def _value(entry: tuple, covered: set[str], diversity: float) -> float:
+    _candidate, rate, affinity, margin, matched, _shown = entry
+    overlap = len(matched & covered) / len(matched) if matched else 0.0
+    return affinity * rate * margin * (1 - diversity * overlap)
+
+
+def rank(
+    candidates: Sequence[Candidate],
+    interests: Sequence[Interest],
+    rng: np.random.Generator,
+    *,
+    limit: int = 3,
+    prior_strength: float = 20.0,
+    diversity: float = 0.5,
+) -> list[Ranked]:
+    """The best ``limit`` candidates for this visitor, best first (random only through the draws)."""
+    if not candidates or limit <= 0:
+        return []
+    total = sum(max(i.score, 0.0) for i in interests) or 1.0
+    arms = [Arm(str(c.promotion_id), c.overall) for c in candidates]
+    segment_arms = for_segment(arms, {str(c.promotion_id): c.segment for c in candidates}, prior_strength)
+    rates = posterior_draws(segment_arms, rng)
+    scored = []
+    for candidate, rate in zip(candidates, rates, strict=True):
+        matched = [i for i in interests if candidate.target.covers(i.item_id, i.category, i.brand)]
+        affinity = sum(max(i.score, 0.0) for i in matched) / total + AFFINITY_FLOOR
+        shown = tuple(matched[:ITEMS_PER_PROMOTION])
+        margin = _margin(shown or interests[:ITEMS_PER_PROMOTION], candidate.discount_share)
+        scored.append((candidate, float(rate), affinity, margin, {i.item_id for i in matched}, shown))
+    chosen: list[Ranked] = []
+    covered: set[str] = set()
+    while scored and len(chosen) < limit:
+        best = max(scored, key=lambda entry: (_value(entry, covered, diversity), -entry[0].promotion_id))
+        scored.remove(best)
+        candidate, rate, affinity, margin, matched, shown = best
+        chosen.append(Ranked(candidate.promotion_id, _value(best, covered, diversity), affinity, rate, margin, shown))
+        covered |= matched
+    return chosen
+
+
+def stats_from(row: Mapping[str, float] | Sequence[float] | None) -> ArmStats:
+    """ArmStats from a stored (visitors, conversions, revenue, revenue squares) row."""
+    if not row:
+        return ArmStats()
+    values = list(row.values()) if isinstance(row, Mapping) else list(row)
+    visitors, conversions = int(values[0]), int(values[1])
+    return ArmStats(visitors, min(conversions, visitors), float(values[2]), float(values[3]))

@@ -1,0 +1,234 @@
+"""The promotions a visitor sees in a slot, and the best promotion for one product.
+
+``decide`` says who decides (consent, holdout, experiment, bandit, default ranking); this module
+carries it out and never raises into a page: a failure anywhere gives the non-personalized list
+(eligible promotions by priority) and a structured log line, and if even that fails, nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from django.core.cache import cache
+from django.http import HttpRequest
+from django.utils.translation import gettext
+
+from ..offers import ranking
+from ..offers.models import Promotion
+from ..offers.service import eligible_promotions
+from ..tracking.exposures import record_exposure
+from . import segments
+from .cards import ProductCard, cards
+from .decide import BANDIT, Decision, decide
+from .recent import recent_items
+from .recommendations import Pick, log_fallback, recommendations_for
+
+logger = logging.getLogger("promotions.serving")
+
+#: Where the periodic statistics task leaves per-promotion, per-segment conversion figures.
+STATS_CACHE_KEY = "promotions:promotion-stats"
+STATS_SECONDS = 60.0
+#: Recommendations the ranking looks at for affinity.
+INTEREST_DEPTH = 50
+PRODUCTS_PER_PROMOTION = 4
+
+
+@dataclass(frozen=True)
+class ShownPromotion:
+    promotion: Promotion
+    message: str
+    reason: str
+    products: tuple[ProductCard, ...]
+    slot: str
+    step: str
+    personalized: bool
+    propensity: float | None = None
+
+    @property
+    def id(self) -> int:
+        return self.promotion.pk
+
+
+_stats: tuple[float, dict[str, Any]] | None = None
+
+
+def promotion_stats() -> dict[str, Any]:
+    """``{promotion id (str): {"overall": [n, conversions, revenue, revenue²], "segments": {...}}}``."""
+    global _stats
+    if _stats is None or time.monotonic() - _stats[0] > STATS_SECONDS:
+        try:
+            value = cache.get(STATS_CACHE_KEY) or {}
+        except Exception:
+            log_fallback("stats_unavailable")
+            value = {}
+        _stats = (time.monotonic(), value)
+    return _stats[1]
+
+
+def forget_stats() -> None:
+    global _stats
+    _stats = None
+
+
+def segment_key(request: HttpRequest, interests: list[Pick]) -> str:
+    """new/returning x device class x the visitor's top category (from their recent items)."""
+    history, _newest = recent_items(request)
+    categories = Counter(card.category for card in cards(history).values() if card.category)
+    top = categories.most_common(1)[0][0] if categories else ""
+    returning = "returning" if segments.is_returning(request) else "new"
+    return f"{returning}|{segments.device_class(request)}|{top}"
+
+
+def _discount_share(promotion: Promotion, price: float) -> float:
+    if promotion.kind == Promotion.Kind.PERCENTAGE:
+        return float(promotion.value) / 100
+    if promotion.kind == Promotion.Kind.FIXED_AMOUNT and price > 0:
+        return min(float(promotion.value) / price, 1.0)
+    if promotion.kind == Promotion.Kind.FIXED_PRICE and price > 0:
+        return max(0.0, 1 - float(promotion.value) / price)
+    if promotion.kind == Promotion.Kind.BUY_X_GET_Y and promotion.buy_quantity:
+        return promotion.get_quantity / (promotion.buy_quantity + promotion.get_quantity)
+    return 0.0
+
+
+def _interest(pick: Pick) -> ranking.Interest:
+    card = pick.card
+    return ranking.Interest(
+        card.id,
+        pick.score,
+        card.category,
+        card.brand,
+        float(card.price),
+        None if card.cost is None else float(card.cost),
+        pick.reason,
+        pick.reason_item,
+    )
+
+
+def _reason(interests: tuple[ranking.Interest, ...]) -> str:
+    return interests[0].reason if interests and interests[0].reason else ""
+
+
+def _matching(promotion: Promotion, picks: list[Pick], limit: int) -> tuple[ProductCard, ...]:
+    target = promotion.target
+    return tuple(p.card for p in picks if target.covers(p.card.id, p.card.category, p.card.brand))[:limit]
+
+
+def _non_personalized(request: HttpRequest, slot: str, limit: int, step: str) -> list[ShownPromotion]:
+    promotions = eligible_promotions(request, slot=slot)[:limit]
+    picks = recommendations_for(request, INTEREST_DEPTH, personalized=False, slot=slot) if promotions else []
+    return [
+        ShownPromotion(p, p.localized_message, "", _matching(p, picks, PRODUCTS_PER_PROMOTION), slot, step, False)
+        for p in promotions
+    ]
+
+
+def _personalized(
+    request: HttpRequest, slot: str, limit: int, decision: Decision, rng: np.random.Generator
+) -> list[ShownPromotion]:
+    eligible = eligible_promotions(request, slot=slot)
+    if not eligible:
+        return []
+    picks = recommendations_for(request, INTEREST_DEPTH, slot=slot, model_name=decision.model_name)
+    interests = [_interest(p) for p in picks]
+    stats = promotion_stats()
+    segment = segment_key(request, picks)
+    typical_price = float(np.median([i.price for i in interests])) if interests else 0.0
+    candidates = []
+    for promotion in eligible:
+        figures = stats.get(str(promotion.pk), {})
+        candidates.append(
+            ranking.Candidate(
+                promotion.pk,
+                promotion.target,
+                _discount_share(promotion, typical_price),
+                ranking.stats_from(figures.get("overall")),
+                ranking.stats_from(figures.get("segments", {}).get(segment)),
+            )
+        )
+    by_id = {p.pk: p for p in eligible}
+    first: list[ShownPromotion] = []
+    if decision.step == BANDIT:
+        chosen, propensity = _bandit_pick(decision, eligible, rng)
+        first = [_shown(by_id[chosen], picks, slot, decision, propensity=propensity)]
+        candidates = [c for c in candidates if c.promotion_id != chosen]
+    ranked = ranking.rank(candidates, interests, rng, limit=limit - len(first))
+    return first + [_shown(by_id[r.promotion_id], picks, slot, decision, reason=_reason(r.interests)) for r in ranked]
+
+
+def _bandit_pick(decision: Decision, eligible: list[Promotion], rng: np.random.Generator) -> tuple[int, float]:
+    """The bandit's arm for this visitor by the stored shares (uniform before the first
+    re-weighting); returns it with the probability it had, for inverse-propensity estimates."""
+    weights = decision.slot_config.weights or {}
+    shares = np.array([float(weights.get(str(p.pk), 0.0)) for p in eligible])
+    if shares.sum() <= 0:
+        shares = np.ones(len(eligible))
+    shares = shares / shares.sum()
+    index = int(rng.choice(len(eligible), p=shares))
+    return eligible[index].pk, float(shares[index])
+
+
+def _shown(
+    promotion: Promotion,
+    picks: list[Pick],
+    slot: str,
+    decision: Decision,
+    *,
+    reason: str = "",
+    propensity: float | None = None,
+) -> ShownPromotion:
+    products = _matching(promotion, picks, PRODUCTS_PER_PROMOTION)
+    return ShownPromotion(
+        promotion, promotion.localized_message, reason, products, slot, decision.step, True, propensity
+    )
+
+
+def personalized_promotions(
+    request: HttpRequest, slot: str = "home", limit: int = 3, *, rng: np.random.Generator | None = None
+) -> list[ShownPromotion]:
+    """What this request's visitor sees in ``slot``; each shown promotion counts as an exposure."""
+    try:
+        decision = decide(request, slot)
+        if decision.personalized:
+            shown = _personalized(request, slot, limit, decision, rng or np.random.default_rng())
+        else:
+            shown = _non_personalized(request, slot, limit, decision.step)
+    except Exception:
+        logger.exception("promotions: personalized promotions failed in slot %s", slot)
+        log_fallback("promotions_failed", slot=slot)
+        try:
+            shown = _non_personalized(request, slot, limit, "fallback")
+        except Exception:
+            log_fallback("promotions_unavailable", slot=slot)
+            return []
+    for item in shown:
+        try:
+            record_exposure(request, "promotion", item.id)
+        except Exception:
+            log_fallback("exposure_not_counted", promotion=item.id)
+    return shown
+
+
+def promotion_for(request: HttpRequest, card: ProductCard, *, slot: str = "product") -> ShownPromotion | None:
+    """The best promotion that applies to this product for this visitor (None if none does)."""
+    try:
+        applicable = [
+            p
+            for p in eligible_promotions(request, slot=slot)
+            if p.kind != Promotion.Kind.BANNER and p.target.covers(card.id, card.category, card.brand)
+        ]
+        if not applicable:
+            return None
+        decision = decide(request, slot)
+        best = max(applicable, key=lambda p: (_discount_share(p, float(card.price)), p.priority, -p.pk))
+        reason = gettext("On %(title)s") % {"title": card.title}
+        return ShownPromotion(best, best.localized_message, reason, (card,), slot, decision.step, decision.personalized)
+    except Exception:
+        logger.exception("promotions: promotion_for failed")
+        log_fallback("promotion_for_failed", product=card.id)
+        return None

@@ -1,0 +1,63 @@
+"""The items a visitor touched lately, kept in the shared cache so recommendations react at once.
+
+Updated when a request's events are written (after the response), read by serving; no database
+read on either side. The list is per visitor, newest last, at most ``RECENT_LENGTH`` items, each
+with the time it was touched, so serving can tell whether a precomputed list predates them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.cache import cache
+from django.http import HttpRequest
+
+from ..tracking.privacy import register_person_cache_key, visitor_cache_key
+
+RECENT_CACHE_NAME = "recent_items"
+RECENT_LENGTH = 20
+RECENT_SECONDS = 30 * 24 * 3600
+#: Event types that say the visitor is interested in the item.
+INTEREST_EVENTS = frozenset({"view", "add_to_cart", "purchase", "rating", "review", "recommendation_click"})
+register_person_cache_key(RECENT_CACHE_NAME)
+
+
+def _merge(current: list[list[Any]], added: Iterable[tuple[str, float]]) -> list[list[Any]]:
+    merged = [entry for entry in current]
+    for item_id, at in added:
+        merged = [entry for entry in merged if entry[0] != item_id]
+        merged.append([item_id, at])
+    return merged[-RECENT_LENGTH:]
+
+
+def remember(visitor_id: str, events: Iterable[dict[str, Any]]) -> None:
+    """Fold the item events of one request into the visitor's recent list."""
+    added = [
+        (event["item_id"], event["occurred_at"].timestamp())
+        for event in events
+        if event.get("item_id") and event.get("event_type") in INTEREST_EVENTS
+    ]
+    if not added:
+        return
+    key = visitor_cache_key(visitor_id, RECENT_CACHE_NAME)
+    cache.set(key, _merge(cache.get(key) or [], added), RECENT_SECONDS)
+
+
+def recent_items(request: HttpRequest) -> tuple[list[str], float]:
+    """The visitor's recent item ids (oldest first), this request's own events included, and the
+    time of the newest (0 when none)."""
+    state = getattr(request, "promotions", None)
+    if state is None or not state.allowed or not state.visitor_id:
+        return [], 0.0
+    memo = request.__dict__
+    if "_promotions_recent" not in memo:
+        memo["_promotions_recent"] = cache.get(visitor_cache_key(state.visitor_id, RECENT_CACHE_NAME)) or []
+    pending = [
+        (event["item_id"], time.time())
+        for event in state.events
+        if event.get("item_id") and event.get("event_type") in INTEREST_EVENTS
+    ]
+    entries = _merge(memo["_promotions_recent"], pending)
+    return [entry[0] for entry in entries], max((entry[1] for entry in entries), default=0.0)

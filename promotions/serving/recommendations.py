@@ -1,0 +1,197 @@
+"""Recommendations for a request: precomputed when fresh, else computed now, else trending.
+
+1. Non-personalized requests (no consent, holdout) get the trending list: the active model's
+   answer for an unknown visitor, the same for everyone.
+2. A precomputed list (written after training) is used when it was computed by the active version
+   and after the visitor's newest recent item.
+3. Otherwise the active model (or the one an experiment variant names) scores the person with the
+   current session's recent items, and the answer is cached for this visitor for a minute.
+4. Without a model, best sellers from the event log.
+Unavailable and banned products are removed and pinned ones come first, in every case. Any
+failure falls back to the next step with a log line; nothing raises into a page.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.db.models import Count
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from ..recommenders import Recommendation
+from ..tracking.models import Event
+from ..tracking.privacy import register_person_cache_key, user_cache_key, visitor_cache_key
+from ..training.models import RECOMMENDATIONS_CACHE_NAME
+from .cards import ProductCard, cards
+from .merchandising import apply_slot_rules
+from .models_cache import model_for_serving
+from .recent import recent_items
+
+logger = logging.getLogger("promotions.serving")
+
+LIVE_CACHE_NAME = "live_recommendations"
+LIVE_CACHE_SECONDS = 60
+TRENDING_SECONDS = 300.0
+#: Items asked of the model beyond ``k``, so that filtering (stock, bans) still leaves ``k``.
+HEADROOM = 20
+register_person_cache_key(LIVE_CACHE_NAME)
+
+
+#: (item id, score, reason text, the item the reason names or None)
+Row = tuple[str, float, str, str | None]
+
+
+@dataclass(frozen=True)
+class Pick:
+    """One recommended product, with why and where it came from."""
+
+    card: ProductCard
+    score: float
+    reason: str
+    reason_item: str | None = None
+    source: str = "model"
+
+
+def log_fallback(reason: str, **context: object) -> None:
+    """One structured line per fallback a page took (``promotions.serving`` logger)."""
+    fields = " ".join(f"{key}={value!r}" for key, value in sorted(context.items()))
+    logger.warning("promotions fallback reason=%s %s", reason, fields)
+
+
+def person_key(request: HttpRequest) -> str | None:
+    """The id the models know this person by (``u:<user id>`` or the visitor id)."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"u:{user.pk}"
+    state = getattr(request, "promotions", None)
+    return state.visitor_id if state is not None else None
+
+
+_trending: dict[str, tuple[float, list[Row]]] = {}
+
+
+def _trending_rows(model_name: str | None) -> list[Row]:
+    key = model_name or ""
+    entry = _trending.get(key)
+    if entry is not None and time.monotonic() - entry[0] < TRENDING_SECONDS:
+        return entry[1]
+    version, model = model_for_serving(model_name)
+    if model is not None:
+        rows = _rows(model.recommend(history=[], k=200))
+    else:
+        rows = _best_sellers()
+    _trending[key] = (time.monotonic(), rows)
+    return rows
+
+
+def _best_sellers(days: int = 30, k: int = 200) -> list[Row]:
+    since = timezone.now() - timedelta(days=days)
+    counts = (
+        Event.objects.filter(event_type="purchase", occurred_at__gte=since)
+        .exclude(item_id="")
+        .values("item_id")
+        .annotate(n=Count("id"))
+        .order_by("-n", "item_id")[:k]
+    )
+    return [(row["item_id"], float(row["n"]), gettext("Popular right now"), None) for row in counts]
+
+
+def _rows(recommendations: Iterable[Recommendation]) -> list[Row]:
+    return [(r.item_id, r.score, r.reason.text, r.reason.item_id) for r in recommendations]
+
+
+def _history_key(items: Sequence[str]) -> str:
+    return hashlib.sha256("\x1f".join(items).encode()).hexdigest()[:16]
+
+
+def _personal_rows(request: HttpRequest, k: int, model_name: str | None) -> list[Row]:
+    state = getattr(request, "promotions", None)
+    visitor_id = state.visitor_id if state is not None else None
+    version, model = model_for_serving(model_name)
+    if model is None or visitor_id is None:
+        return _trending_rows(model_name)
+    history, newest = recent_items(request)
+    user = getattr(request, "user", None)
+    if model_name is None:
+        keys = [visitor_cache_key(visitor_id, RECOMMENDATIONS_CACHE_NAME)]
+        if user is not None and user.is_authenticated:
+            keys.insert(0, user_cache_key(user.pk, RECOMMENDATIONS_CACHE_NAME))
+        for value in cache.get_many(keys).values():
+            if value.get("version") == version and value.get("at", 0) >= newest and len(value["items"]) >= k:
+                return [(row["item_id"], row["score"], row["reason"], row.get("reason_item")) for row in value["items"]]
+    live_key = visitor_cache_key(visitor_id, LIVE_CACHE_NAME)
+    signature = f"{version}:{model_name or ''}:{_history_key(history)}:{k}"
+    cached = cache.get(live_key)
+    if cached is not None and cached.get("signature") == signature:
+        return cached["rows"]
+    rows = [
+        (r.item_id, r.score, r.reason.text, r.reason.item_id)
+        for r in model.recommend(person_key(request), history, k=k)
+    ]
+    if not rows:
+        rows = _trending_rows(model_name)
+    cache.set(live_key, {"signature": signature, "rows": rows}, LIVE_CACHE_SECONDS)
+    return rows
+
+
+def recommendations_for(
+    request: HttpRequest,
+    k: int = 8,
+    *,
+    personalized: bool = True,
+    slot: str = "*",
+    model_name: str | None = None,
+    exclude: Iterable[str] = (),
+) -> list[Pick]:
+    """Up to ``k`` products for this request's visitor, best first; never raises."""
+    excluded = set(exclude)
+    want = k + len(excluded) + HEADROOM
+    try:
+        rows = _personal_rows(request, want, model_name) if personalized else _trending_rows(model_name)
+        source = "model" if personalized else "trending"
+    except Exception:
+        logger.exception("promotions: recommendations failed")
+        log_fallback("recommendations_failed", slot=slot)
+        try:
+            rows, source = _best_sellers(), "best_sellers"
+        except Exception:
+            log_fallback("best_sellers_failed", slot=slot)
+            return []
+    return _to_picks(rows, k, excluded, slot, source)
+
+
+def similar_to(request: HttpRequest, item_id: str, k: int = 6, *, slot: str = "product") -> list[Pick]:
+    """Products like ``item_id`` (the same for every visitor); never raises."""
+    try:
+        _version, model = model_for_serving(None)
+        rows = (
+            []
+            if model is None
+            else [
+                (r.item_id, r.score, r.reason.text, r.reason.item_id)
+                for r in model.similar_items(item_id, k + HEADROOM)
+            ]
+        )
+    except Exception:
+        logger.exception("promotions: similar items failed")
+        log_fallback("similar_items_failed", item=item_id)
+        rows = []
+    return _to_picks(rows, k, {item_id}, slot, "similar")
+
+
+def _to_picks(rows: list[Row], k: int, excluded: set[str], slot: str, source: str) -> list[Pick]:
+    found = cards(row[0] for row in rows if row[0] not in excluded)
+    picks = [
+        Pick(found[item_id], score, reason, reason_item, source)
+        for item_id, score, reason, reason_item in rows
+        if item_id in found and item_id not in excluded and found[item_id].available
+    ]
+    return apply_slot_rules(picks, slot, k)
