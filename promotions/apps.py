@@ -13,15 +13,27 @@ class PromotionsConfig(AppConfig):
 
         from . import checks  # noqa: F401 - registers the system checks
         from .experiments.signals import transfer_assignments
-        from .offers.models import Promotion
+        from .offers.models import Promotion, SlotConfig, SlotRule
         from .offers.service import forget_live_promotions
+        from .ops import checks as ops_checks  # noqa: F401 - registers the deployment checks
         from .products import get_product_model
+        from .serving.cards import forget_cards
+        from .serving.decide import forget_slot_configs
+        from .serving.merchandising import forget_rules
         from .tracking import buffer, signals  # noqa: F401 - connects the receivers
+        from .training.models import ModelVersion
+        from .training.versions import forget_active
 
         # After the tracking receiver (connected on import above), which links the visitor first.
         user_logged_in.connect(transfer_assignments, dispatch_uid="promotions-transfer-assignments")
         post_save.connect(forget_live_promotions, sender=Promotion, dispatch_uid="promotions-forget-live")
         post_delete.connect(forget_live_promotions, sender=Promotion, dispatch_uid="promotions-forget-live")
+        post_save.connect(forget_slot_configs, sender=SlotConfig, dispatch_uid="promotions-forget-slots")
+        post_delete.connect(forget_slot_configs, sender=SlotConfig, dispatch_uid="promotions-forget-slots")
+        post_save.connect(forget_rules, sender=SlotRule, dispatch_uid="promotions-forget-rules")
+        post_delete.connect(forget_rules, sender=SlotRule, dispatch_uid="promotions-forget-rules")
+        post_save.connect(forget_active, sender=ModelVersion, dispatch_uid="promotions-forget-active")
+        post_delete.connect(forget_active, sender=ModelVersion, dispatch_uid="promotions-forget-active")
 
         try:
             product_model = get_product_model()
@@ -29,3 +41,5 @@ class PromotionsConfig(AppConfig):
             return  # misconfigured: the system check promotions.E003 says so
         post_save.connect(buffer.forget_product, sender=product_model, dispatch_uid="promotions-forget-product")
         post_delete.connect(buffer.forget_product, sender=product_model, dispatch_uid="promotions-forget-product")
+        post_save.connect(forget_cards, sender=product_model, dispatch_uid="promotions-forget-cards")
+        post_delete.connect(forget_cards, sender=product_model, dispatch_uid="promotions-forget-cards")
