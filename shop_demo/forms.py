@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 
 from .cart import MAX_QUANTITY
@@ -30,6 +31,14 @@ def luhn_valid(digits: str) -> bool:
             digit = digit * 2 - 9 if digit > 4 else digit * 2
         total += digit
     return total % 10 == 0
+
+
+class CouponForm(forms.Form):
+    """A coupon code typed by the customer; an empty code removes the current one."""
+
+    code = forms.CharField(
+        label=_("Coupon code"), max_length=64, required=False, validators=[RegexValidator(r"^[A-Za-z0-9_-]*$")]
+    )
 
 
 class CheckoutForm(forms.Form):

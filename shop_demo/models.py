@@ -78,6 +78,8 @@ class Order(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PAID)
     email = models.EmailField(_("e-mail"), blank=True)
     shipping_address = models.TextField(_("shipping address"), blank=True)
+    shipping = models.DecimalField(_("shipping"), max_digits=10, decimal_places=2, default=Decimal("0.00"))
+    discount = models.DecimalField(_("discount"), max_digits=10, decimal_places=2, default=Decimal("0.00"))
 
     class Meta:
         ordering = ["-created_at"]
@@ -88,8 +90,12 @@ class Order(models.Model):
         return _("Order %(id)s") % {"id": self.pk}
 
     @property
-    def total(self) -> Decimal:
+    def subtotal(self) -> Decimal:
         return sum((line.line_total for line in self.lines.all()), Decimal("0"))
+
+    @property
+    def total(self) -> Decimal:
+        return self.subtotal + self.shipping - self.discount
 
 
 class OrderLine(models.Model):

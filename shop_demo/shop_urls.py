@@ -15,6 +15,7 @@ urlpatterns = [
     path("cart/add/<str:stock_code>/", views.cart_add, name="cart_add"),
     path("cart/update/<str:stock_code>/", views.cart_update, name="cart_update"),
     path("cart/remove/<str:stock_code>/", views.cart_remove, name="cart_remove"),
+    path("cart/coupon/", views.cart_coupon, name="cart_coupon"),
     path("checkout/", views.checkout, name="checkout"),
     path("orders/", views.order_list, name="orders"),
     path("orders/<int:pk>/", views.order_detail, name="order"),

@@ -14,12 +14,22 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from promotions.offers.service import valid_codes
 from promotions.tracking import set_search_results, track
 from promotions.tracking.signals import order_placed, product_added_to_cart, product_removed_from_cart
 
-from .cart import Cart, EmptyCart, OutOfStock, PaymentDeclined, cart_total, out_of_stock, place_order
+from .cart import (
+    Cart,
+    EmptyCart,
+    OutOfStock,
+    PaymentDeclined,
+    PromotionUnavailable,
+    out_of_stock,
+    place_order,
+    price_lines,
+)
 from .consent import ACCEPTED, DECLINED, remember_answer
-from .forms import AddToCartForm, CartQuantityForm, CheckoutForm, ReviewForm, SignUpForm
+from .forms import AddToCartForm, CartQuantityForm, CheckoutForm, CouponForm, ReviewForm, SignUpForm
 from .models import Category, Order, Product, Review
 
 PAGE_SIZE = 24
@@ -112,12 +122,36 @@ def review(request: HttpRequest, stock_code: str) -> HttpResponse:
 
 @require_safe
 def cart_detail(request: HttpRequest) -> HttpResponse:
-    return render(request, "shop/cart.html", _cart_context(Cart(request)))
+    return render(request, "shop/cart.html", _cart_context(request, Cart(request)))
 
 
-def _cart_context(cart: Cart) -> dict:
+def _cart_context(request: HttpRequest, cart: Cart) -> dict:
     lines = cart.lines()
-    return {"lines": lines, "total": cart_total(lines), "out_of_stock": out_of_stock(lines)}
+    pricing = price_lines(request, cart, lines)
+    return {
+        "lines": lines,
+        "priced": pricing.priced,
+        "applied_promotions": pricing.applied,
+        "total": pricing.total,
+        "coupon_code": cart.coupon_code,
+        "out_of_stock": out_of_stock(lines),
+    }
+
+
+@require_POST
+def cart_coupon(request: HttpRequest) -> HttpResponse:
+    form = CouponForm(request.POST)
+    cart = Cart(request)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("code", [])))
+        return redirect("shop:cart")
+    code = form.cleaned_data["code"]
+    cart.set_coupon_code(code)
+    if code and not valid_codes([code]):
+        messages.error(request, _("The code %(code)s is not valid.") % {"code": code.upper()})
+    elif code:
+        messages.success(request, _("The code %(code)s was applied.") % {"code": code.upper()})
+    return redirect("shop:cart")
 
 
 @require_POST
@@ -173,7 +207,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            order = place_order(cart, user=request.user, **form.cleaned_data)
+            order = place_order(request, cart, **form.cleaned_data)
         except EmptyCart:
             messages.info(request, _("Your cart is empty."))
             return redirect("shop:cart")
@@ -182,6 +216,9 @@ def checkout(request: HttpRequest) -> HttpResponse:
             form.add_error(None, _("Out of stock: %(titles)s. Please remove it from your cart.") % {"titles": titles})
         except PaymentDeclined:
             form.add_error("card_number", _("Your card was declined. Please use another card."))
+        except PromotionUnavailable as error:
+            messages.error(request, str(error))
+            return redirect("shop:cart")
         else:
             lines = [(line.product, line.quantity, line.unit_price) for line in order.lines.select_related("product")]
             order_placed.send(Order, request=request, lines=lines, order_id=order.pk)
@@ -189,7 +226,7 @@ def checkout(request: HttpRequest) -> HttpResponse:
             request.session[PLACED_ORDERS_KEY] = placed[-MAX_PLACED_ORDERS:]
             messages.success(request, _("Thank you! Your payment was accepted and your order is on its way."))
             return redirect("shop:order", order.pk)
-    return render(request, "shop/checkout.html", {"form": form, **_cart_context(cart)})
+    return render(request, "shop/checkout.html", {"form": form, **_cart_context(request, cart)})
 
 
 @require_safe

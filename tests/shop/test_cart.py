@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from shop_demo.cart import MAX_QUANTITY, Cart, cart_total
+from shop_demo.cart import MAX_QUANTITY, SHIPPING_FEE, Cart, cart_total
 
 from .conftest import cart_of, put_in_cart
 
@@ -109,14 +109,16 @@ def test_remove_view(client, mug, teapot):
     assert cart_of(client) == {"TEA1": 2}
 
 
-def test_cart_page_shows_line_totals_and_total(client, mug, teapot):
+def test_cart_page_shows_line_totals_subtotal_shipping_and_total(client, mug, teapot):
     put_in_cart(client, {"MUG1": 3, "TEA1": 2})
     response = client.get(reverse("shop:cart"))
     assert response.status_code == 200
-    assert response.context["total"] == Decimal("35.00")
+    assert response.context["priced"].subtotal == Decimal("35.00")
+    assert response.context["total"] == Decimal("35.00") + SHIPPING_FEE
     assert "10.50 GBP" in response.text
     assert "24.50 GBP" in response.text
     assert "35.00 GBP" in response.text
+    assert f"{Decimal('35.00') + SHIPPING_FEE} GBP" in response.text
 
 
 def test_empty_cart_page(client, db):

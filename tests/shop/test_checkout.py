@@ -3,6 +3,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from shop_demo.cart import SHIPPING_FEE
 from shop_demo.forms import CheckoutForm, luhn_valid
 from shop_demo.models import Order, OrderLine
 
@@ -48,7 +49,9 @@ def test_checkout_creates_a_paid_order_at_current_prices_and_empties_the_cart(cl
     assert order.shipping_address == "1 High Street\nLondon"
     lines = {line.product.stock_code: (line.quantity, line.unit_price) for line in order.lines.all()}
     assert lines == {"MUG1": (3, Decimal("4.00")), "TEA1": (1, Decimal("12.25"))}
-    assert order.total == Decimal("24.25")
+    assert order.subtotal == Decimal("24.25")
+    assert order.shipping == SHIPPING_FEE
+    assert order.total == Decimal("24.25") + SHIPPING_FEE
     assert cart_of(client) == {}
 
 
@@ -135,7 +138,7 @@ def test_order_history_lists_own_orders(customer_client, customer, mug, teapot, 
     response = customer_client.get(reverse("shop:orders"))
     assert response.status_code == 200
     assert [order.user for order in response.context["page"]] == [customer]
-    assert "24.50 GBP" in response.text
+    assert f"{Decimal('24.50') + SHIPPING_FEE} GBP" in response.text
 
 
 def test_order_history_needs_sign_in(client, db):
