@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from .api.content import PromotionsView, RecommendationsView
 from .api.views import EventBeaconView
 from .ops import views as ops_views
 
@@ -9,6 +10,8 @@ app_name = "promotions"
 
 urlpatterns = [
     path("api/events/", EventBeaconView.as_view(), name="events"),
+    path("api/promotions/", PromotionsView.as_view(), name="promotions"),
+    path("api/recommendations/", RecommendationsView.as_view(), name="recommendations"),
     path("health/", ops_views.health, name="health"),
     path("metrics/", ops_views.prometheus_metrics, name="metrics"),
 ]

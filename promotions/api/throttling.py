@@ -10,7 +10,11 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 #: Used when ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` names no rate for the scope.
-DEFAULT_RATES = {"promotions_events": "120/min", "promotions_events_address": "600/min"}
+DEFAULT_RATES = {
+    "promotions_events": "120/min",
+    "promotions_events_address": "600/min",
+    "promotions_content": "600/min",
+}
 
 
 class VisitorRateThrottle(SimpleRateThrottle):
@@ -41,3 +45,9 @@ class AddressRateThrottle(VisitorRateThrottle):
     def get_cache_key(self, request: Request, view: APIView) -> str:
         digest = hashlib.sha256(self.get_ident(request).encode()).hexdigest()[:24]
         return self.cache_format % {"scope": self.scope, "ident": digest}
+
+
+class ContentRateThrottle(AddressRateThrottle):
+    """Limits the read endpoints (promotions, recommendations) per client address."""
+
+    scope = "promotions_content"

@@ -21,12 +21,13 @@ from django.utils.translation import gettext
 from ..offers import ranking
 from ..offers.models import Promotion
 from ..offers.service import eligible_promotions
+from ..ops.fallbacks import log_fallback
 from ..tracking.exposures import record_exposure
 from . import segments
 from .cards import ProductCard, cards
 from .decide import BANDIT, Decision, decide
 from .recent import recent_items
-from .recommendations import Pick, log_fallback, recommendations_for
+from .recommendations import Pick, recommendations_for
 
 logger = logging.getLogger("promotions.serving")
 

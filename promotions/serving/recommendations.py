@@ -26,6 +26,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from ..ops.fallbacks import log_fallback
 from ..recommenders import Recommendation
 from ..tracking.models import Event
 from ..tracking.privacy import register_person_cache_key, user_cache_key, visitor_cache_key
@@ -58,12 +59,6 @@ class Pick:
     reason: str
     reason_item: str | None = None
     source: str = "model"
-
-
-def log_fallback(reason: str, **context: object) -> None:
-    """One structured line per fallback a page took (``promotions.serving`` logger)."""
-    fields = " ".join(f"{key}={value!r}" for key, value in sorted(context.items()))
-    logger.warning("promotions fallback reason=%s %s", reason, fields)
 
 
 def person_key(request: HttpRequest) -> str | None:

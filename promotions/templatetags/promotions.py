@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 from typing import Any
+from urllib.parse import urlencode
 
 from django import template
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import get_script_prefix, reverse
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 
 register = template.Library()
 logger = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ class _ContentNode(template.Node):
         try:
             value, html = self.function(context, request, *args, as_variable=self.target is not None, **kwargs)
         except Exception:
-            from ..serving.recommendations import log_fallback
+            from ..ops.fallbacks import log_fallback
 
             logger.exception("promotions: a template tag failed")
             log_fallback("tag_failed", tag=self.function.__name__)
@@ -102,9 +102,23 @@ def _render(name: str, context: template.Context, values: dict) -> str:
     return render_to_string(name, values, request=context.get("request"))
 
 
-def _placeholder(kind: str, **attributes: Any) -> str:
-    pairs = "".join(format_html(' data-{}="{}"', key.replace("_", "-"), value) for key, value in attributes.items())
-    return format_html('<div class="promotions-async" data-promotions-async="{}"{}></div>', kind, mark_safe(pairs))  # noqa: S308 - every value is escaped by format_html above
+ASYNC_ENDPOINTS = {"promotions": "promotions:promotions", "recommendations": "promotions:recommendations"}
+
+
+def _placeholder(request, kind: str, **query: Any) -> str:
+    """An empty element that ``async.js`` replaces with the API's answer; the script is added once per page."""
+    endpoint = ASYNC_ENDPOINTS["promotions" if kind == "promotions" else "recommendations"]
+    url = f"{reverse(endpoint)}?{urlencode(query)}"
+    html = format_html(
+        '<div class="promotions-async" data-promotions-async="{}" data-slot="{}" data-url="{}"></div>',
+        kind,
+        query.get("slot", ""),
+        url,
+    )
+    if not getattr(request, "_promotions_async_script", False):
+        request._promotions_async_script = True
+        html += format_html('<script src="{}" defer></script>', static("promotions/async.js"))
+    return html
 
 
 @_content_tag
@@ -115,7 +129,7 @@ def personalized_promotions(
     from ..serving.promotions import personalized_promotions as compute
 
     if options.get("async"):
-        return None, _placeholder("promotions", slot=slot, limit=int(limit))
+        return None, _placeholder(request, "promotions", slot=slot, limit=int(limit))
     shown = compute(request, str(slot), int(limit))
     if as_variable:
         return shown, ""
@@ -130,7 +144,7 @@ def recommended_products(context, request, *, as_variable: bool, limit: int = 8,
     from ..serving.recommendations import recommendations_for
 
     if options.get("async"):
-        return None, _placeholder("recommendations", slot=slot, limit=int(limit))
+        return None, _placeholder(request, "recommendations", slot=slot, limit=int(limit))
     decision = decide(request, str(slot))
     picks = recommendations_for(
         request, int(limit), personalized=decision.personalized, slot=str(slot), model_name=decision.model_name
@@ -150,7 +164,7 @@ def similar_products(context, request, product, *, as_variable: bool, limit: int
 
     item_id = product if isinstance(product, str) else get_adapter().get_id(product)
     if options.get("async"):
-        return None, _placeholder("similar", slot=slot, limit=int(limit), product=item_id)
+        return None, _placeholder(request, "similar", slot=slot, limit=int(limit), product=item_id)
     picks = similar_to(request, item_id, int(limit), slot=str(slot))
     _count(request, picks)
     if as_variable:

@@ -1,0 +1,116 @@
+"""Read endpoints for headless shops and for the tags' asynchronous mode: the same promotions and
+recommendations the template tags render, as JSON. Query parameters are validated by serializers
+(an unknown slot or a limit out of range is a 400 with field errors)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from ..conf import app_settings
+from ..serving.cards import ProductCard, cards
+from ..serving.decide import decide
+from ..serving.promotions import ShownPromotion, personalized_promotions
+from ..serving.recommendations import Pick, recommendations_for, similar_to
+from ..tracking.exposures import record_exposure
+from .authentication import ShopSessionUser
+from .throttling import ContentRateThrottle
+
+MAX_LIMIT = 24
+
+
+class SlotField(serializers.CharField):
+    def to_internal_value(self, data: Any) -> str:
+        value = super().to_internal_value(data)
+        if value not in app_settings.SLOTS:
+            raise serializers.ValidationError(
+                _("Unknown slot %(slot)s; known slots: %(known)s.")
+                % {"slot": value, "known": ", ".join(app_settings.SLOTS)}
+            )
+        return value
+
+
+class ContentQuerySerializer(serializers.Serializer):
+    slot = SlotField(required=False, default="home", max_length=64)
+    limit = serializers.IntegerField(required=False, default=3, min_value=1, max_value=MAX_LIMIT)
+    product = serializers.CharField(required=False, max_length=64)
+
+
+def card_data(card: ProductCard) -> dict[str, Any]:
+    return {"id": card.id, "title": card.title, "url": card.url, "price": str(card.price), "category": card.category}
+
+
+def pick_data(pick: Pick) -> dict[str, Any]:
+    return {**card_data(pick.card), "reason": pick.reason}
+
+
+def promotion_data(shown: ShownPromotion) -> dict[str, Any]:
+    promotion = shown.promotion
+    return {
+        "id": promotion.pk,
+        "message": shown.message,
+        "kind": promotion.kind,
+        "value": str(promotion.value),
+        "coupon_required": promotion.coupon_required,
+        "reason": shown.reason,
+        "personalized": shown.personalized,
+        "products": [card_data(card) for card in shown.products],
+    }
+
+
+class _ContentView(GenericAPIView):
+    serializer_class = ContentQuerySerializer
+    authentication_classes = [ShopSessionUser]
+    permission_classes: list = []
+    throttle_classes = [ContentRateThrottle]
+
+    def query(self, request: Request) -> dict[str, Any]:
+        serializer = self.get_serializer(data=request.query_params)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        patch_vary_headers(response, ("Cookie",))  # personalized: a shared cache must not mix visitors
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class PromotionsView(_ContentView):
+    """``GET /promotions/api/promotions/?slot=home&limit=3``: the visitor's promotions for a slot."""
+
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        query = self.query(request)
+        shown = personalized_promotions(request._request, query["slot"], query["limit"])
+        return Response({"slot": query["slot"], "results": [promotion_data(item) for item in shown]})
+
+
+class RecommendationsView(_ContentView):
+    """``GET /promotions/api/recommendations/?limit=8[&product=<id>]``: products for the visitor, or
+    products similar to ``product``."""
+
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        query = self.query(request)
+        django_request = request._request
+        if query.get("product"):
+            if not cards([query["product"]]):
+                raise serializers.ValidationError({"product": [_("No such product.")]})
+            picks = similar_to(django_request, query["product"], query["limit"], slot=query["slot"])
+        else:
+            decision = decide(django_request, query["slot"])
+            picks = recommendations_for(
+                django_request,
+                query["limit"],
+                personalized=decision.personalized,
+                slot=query["slot"],
+                model_name=decision.model_name,
+            )
+        for pick in picks:
+            record_exposure(django_request, "recommendation", pick.card.id)
+        return Response({"slot": query["slot"], "results": [pick_data(pick) for pick in picks]})

@@ -1,0 +1,103 @@
+"""Schedule, status, audience, sign-in, cart value, frequency cap, slots, shop rules, budget."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core.cache import cache
+from django.test import override_settings
+from django.utils import timezone
+
+from promotions.offers.models import Promotion
+from promotions.offers.service import Shopper, eligible_promotions, is_eligible
+from promotions.tracking.exposures import record_exposure
+from promotions.tracking.models import Event
+
+from .conftest import make_promotion, visitor_request
+
+pytestmark = pytest.mark.django_db
+
+
+def shopper(returning=False, user_id=None, visitor_id="v" * 32):
+    return Shopper(visitor_id=visitor_id, user_id=user_id, returning=returning, tracked=True)
+
+
+def test_schedule_and_status():
+    now = timezone.now()
+    live = make_promotion(starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=1))
+    future = make_promotion(starts_at=now + timedelta(hours=1))
+    over = make_promotion(ends_at=now - timedelta(seconds=1))
+    paused = make_promotion(status=Promotion.Status.PAUSED)
+    draft = make_promotion(status=Promotion.Status.DRAFT)
+    shown = {p.pk for p in eligible_promotions(visitor_request())}
+    assert shown == {live.pk}
+    assert not {future.pk, over.pk, paused.pk, draft.pk} & shown
+
+
+def test_audience_new_or_returning_and_signed_in_only():
+    new_only = make_promotion(audience=Promotion.Audience.NEW)
+    returning_only = make_promotion(audience=Promotion.Audience.RETURNING)
+    members = make_promotion(signed_in_only=True)
+    assert is_eligible(new_only, shopper(returning=False)) and not is_eligible(new_only, shopper(returning=True))
+    assert is_eligible(returning_only, shopper(returning=True)) and not is_eligible(returning_only, shopper())
+    assert not is_eligible(members, shopper()) and is_eligible(members, shopper(user_id=7))
+
+
+def test_returning_is_read_from_an_earlier_visit():
+    request = visitor_request(visitor_id="b" * 32)
+    assert Shopper.from_request(request).returning is False
+    Event.objects.create(
+        event_type="view", visitor_id="b" * 32, occurred_at=timezone.now() - timedelta(hours=2), idempotency_key="k1"
+    )
+    assert Shopper.from_request(visitor_request(visitor_id="b" * 32)).returning is True
+
+
+def test_minimum_cart_value_is_checked_against_the_cart():
+    promotion = make_promotion(min_cart_value=Decimal("50.00"))
+    assert not is_eligible(promotion, shopper(), cart_value=Decimal("49.99"))
+    assert is_eligible(promotion, shopper(), cart_value=Decimal("50.00"))
+    assert is_eligible(promotion, shopper())  # shown outside the cart, as an incentive
+
+
+def test_frequency_cap_hides_after_n_exposures_today_but_still_applies_at_checkout():
+    cache.clear()
+    promotion = make_promotion(frequency_cap=2)
+    request = visitor_request(visitor_id="c" * 32)
+    for _ in range(2):
+        assert is_eligible(promotion, shopper(visitor_id="c" * 32))
+        record_exposure(request, "promotion", promotion.pk)
+    assert not is_eligible(promotion, shopper(visitor_id="c" * 32))
+    assert is_eligible(promotion, shopper(visitor_id="c" * 32), for_display=False)
+
+
+def test_slots_limit_where_a_promotion_appears():
+    cart_only = make_promotion(slots=["cart"])
+    anywhere = make_promotion()
+    assert {p.pk for p in eligible_promotions(visitor_request(), slot="home")} == {anywhere.pk}
+    assert {p.pk for p in eligible_promotions(visitor_request(), slot="cart")} == {cart_only.pk, anywhere.pk}
+
+
+def weekend_only(request, promotion):
+    return request.GET.get("weekend") == "1"
+
+
+@override_settings(PROMOTIONS={"ELIGIBILITY_RULES": {"weekend": "tests.offers.test_eligibility.weekend_only"}})
+def test_shop_registered_rules_and_unknown_rule_names():
+    ruled = make_promotion(rules=["weekend"])
+    unknown = make_promotion(rules=["removed-rule"])
+    request = visitor_request()
+    assert not is_eligible(ruled, shopper(), request)
+    request.GET = request.GET.copy()
+    request.GET["weekend"] = "1"
+    assert is_eligible(ruled, shopper(), request)
+    assert not is_eligible(unknown, shopper(), request)
+
+
+def test_a_spent_budget_or_redemption_limit_makes_a_promotion_ineligible():
+    spent = make_promotion(max_discount_total=Decimal("10.00"))
+    Promotion.objects.filter(pk=spent.pk).update(discount_spent=Decimal("10.00"))
+    used_up = make_promotion(max_redemptions=3)
+    Promotion.objects.filter(pk=used_up.pk).update(redemptions_count=3)
+    spent.refresh_from_db()
+    used_up.refresh_from_db()
+    assert not is_eligible(spent, shopper()) and not is_eligible(used_up, shopper())
