@@ -30,21 +30,39 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ..conf import app_settings
+from ..experiments.factorial import FactorialDesign, factorial_design, parse_factors
 from ..experiments.models import Experiment, Variant, validate_variants
 from ..experiments.results import (
     ExperimentResults,
+    LiftPoint,
     VariantResult,
+    cumulative_lift,
     experiment_results,
     guardrail_results,
     plan,
 )
 
 HUNDRED = Decimal(100)
+# The change form's field for a multivariate design; when filled, it replaces the variants.
+FACTORS_FIELD = "factors"
+# Weight changes below this (a share) are float noise, not rounding worth telling.
+ROUNDING_NOTICE = 1e-9
 # The rate chart: a row per variant, its label, then the bar scaled to the widest interval.
 CRITICAL_95 = 1.959963984540054
 CHART_ROW_HEIGHT = 24
 CHART_LABEL_WIDTH = 120
 CHART_BAR_WIDTH = 300
+# The cumulative lift chart: plot area, margins for the axis labels and the legend, and the lift
+# range shown (early intervals can be very wide; they are clipped to it, not rescaled for).
+LIFT_PLOT_WIDTH = 480
+LIFT_PLOT_HEIGHT = 200
+LIFT_MARGIN_LEFT = 60
+LIFT_MARGIN_TOP = 10
+LIFT_MARGIN_BOTTOM = 30
+LIFT_LEGEND_WIDTH = 140
+LIFT_CLIP = (-1.0, 3.0)
+# Colour-blind-safe (Okabe-Ito) colours, one per treatment variant, repeating.
+LIFT_COLOURS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#d55e00", "#56b4e9")
 
 # Inline so the app ships no extra template for one table.
 RESULTS_TEMPLATE = """{% extends "admin/base_site.html" %}{% load i18n %}
@@ -67,6 +85,11 @@ found.{% endblocktranslate %}</p>{% endif %}
 <input type="submit" class="button" value="{% translate 'Declare winner' %}"></form>{% endif %}</td>{% endif %}
 </tr>{% endfor %}</tbody></table>
 {{ chart }}
+{% if lift_chart %}<h2>{% translate "Cumulative lift over time" %}</h2>
+<p>{% blocktranslate %}Each day's point is the lift of the primary metric from the start to the end of that day,
+with its 95% interval{% endblocktranslate %}{% if experiment.analysis_method == "sequential" %}
+{% translate "(a confidence sequence: valid however often it is looked at)" %}{% endif %}.</p>
+{{ lift_chart }}{% endif %}
 {% if plan %}<p class="planner">{% blocktranslate with mde=mde per_arm=plan.sample_size_per_arm days=plan.days %}
 Planner: to detect a {{ mde }} relative lift (5% significance, 80% power) the experiment needs
 {{ per_arm }} visitors per variant, about {{ days }} days at its traffic so far.{% endblocktranslate %}</p>{% endif %}
@@ -124,11 +147,16 @@ class VariantForm(forms.ModelForm):
         return super().save(commit)
 
 
+def factors_posted(data: Any) -> bool:
+    """Whether the change form was sent with a factorial design (which replaces the variants)."""
+    return bool(data and str(data.get(FACTORS_FIELD, "")).strip())
+
+
 class VariantFormSet(forms.BaseInlineFormSet):
     def clean(self) -> None:
         super().clean()
-        if any(self.errors):
-            return  # each form says what is wrong with it first
+        if any(self.errors) or factors_posted(self.data):
+            return  # each form says what is wrong with it first; generated variants replace these
         kept = [form.cleaned_data for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
         try:
             validate_variants(((row["percent"], row.get("is_control", False)) for row in kept), scale=100)
@@ -147,6 +175,64 @@ class VariantInline(admin.TabularInline):
     formset = VariantFormSet
     extra = 0
     min_num = 2
+
+    def get_min_num(self, request: HttpRequest, obj: Experiment | None = None, **kwargs: Any) -> int:
+        # A factorial design generates the variants: the rows below may then be left blank.
+        return 0 if request.method == "POST" and factors_posted(request.POST) else self.min_num
+
+
+class ExperimentForm(forms.ModelForm):
+    """The experiment, plus an optional multivariate design that generates its variants."""
+
+    factors = forms.CharField(
+        label=gettext_lazy("factorial design"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60, "placeholder": "model: item_knn=50, hybrid=50"}),
+        help_text=gettext_lazy(
+            "Optional: one factor per line, its levels with weights in percent that need not be whole numbers, "
+            "e.g. <code>template: cards=33.3, list=66.7</code> (no weights: an equal split). Saving generates every "
+            "combination as a variant (weight: the product of its levels' weights; configuration: each factor's "
+            "level; control: every factor's first level) and replaces the variants below. Drafts only."
+        ),
+    )
+
+    class Meta:
+        model = Experiment
+        fields = (
+            "key",
+            "name",
+            "hypothesis",
+            "traffic_share",
+            "layer",
+            "salt",
+            "primary_metric",
+            "guardrail_metrics",
+            "analysis_method",
+            "pause_on_guardrail_harm",
+            "targeting",
+        )
+        help_texts = {
+            "targeting": gettext_lazy(
+                'For example {"returning": false, "device": ["mobile"], "country": ["GB", "IE"], "segments": '
+                '["vip"]}. Keys: signed_in and returning (true or false), device (mobile, desktop), country (ISO '
+                "codes from the COUNTRY_HEADER setting), segments (names of the SEGMENTS setting). A visitor must "
+                "fit every key, and one entry of a list. Empty targets everyone."
+            )
+        }
+
+    def clean_factors(self) -> FactorialDesign | None:
+        text = self.cleaned_data["factors"]
+        if not text.strip():
+            return None
+        experiment = self.instance
+        if experiment.pk is not None and (
+            experiment.status != Experiment.Status.DRAFT or experiment.assignments.exists()
+        ):
+            raise ValidationError(_("Variants can be generated for a draft experiment nobody has seen, only."))
+        try:
+            return factorial_design(parse_factors(text))
+        except ValueError as error:
+            raise ValidationError(str(error)) from None
 
 
 def _results(obj: Experiment) -> ExperimentResults:
@@ -176,6 +262,7 @@ class ExperimentAdmin(admin.ModelAdmin):
     list_filter = ("status", "layer")
     search_fields = ("key", "name", "hypothesis")
     readonly_fields = ("status", "started_at", "ended_at", "winner", "created_at", "results_link")
+    form = ExperimentForm
     inlines = (VariantInline,)
     actions = ("start_experiments", "pause_experiments", "stop_experiments")
 
@@ -263,6 +350,32 @@ class ExperimentAdmin(admin.ModelAdmin):
         allowed = {Experiment.Status.RUNNING, Experiment.Status.PAUSED}
         self._set_status(request, queryset, Experiment.Status.STOPPED, allowed)
 
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        design = form.cleaned_data.get(FACTORS_FIELD)
+        if design is None:
+            return
+        experiment = form.instance
+        # Checked by the form: a draft with no assignment, so nothing recorded is deleted here.
+        experiment.variants.all().delete()
+        Variant.objects.bulk_create(
+            Variant(
+                experiment=experiment,
+                key=variant.key,
+                name=variant.name,
+                weight=variant.weight,
+                is_control=variant.is_control,
+                config=variant.levels,
+            )
+            for variant in design.variants
+        )
+        message = _("%(count)d variants generated from the factorial design.") % {"count": len(design.variants)}
+        if design.rounding > ROUNDING_NOTICE:
+            message += " " + _(
+                "Weights are stored to 0.01%%: some were rounded, by at most %(change).4f percentage points."
+            ) % {"change": 100 * design.rounding}
+        self.message_user(request, message, messages.SUCCESS)
+
     def get_urls(self) -> list:
         results = self.admin_site.admin_view(self.results_view)
         declare = self.admin_site.admin_view(require_POST(self.declare_winner_view))
@@ -303,6 +416,7 @@ class ExperimentAdmin(admin.ModelAdmin):
             "srm_p": f"{float(results.srm.p_value):.2g}" if results.srm is not None else "",
             "rows": [_row(result) for result in results.variants],
             "chart": rate_chart(results),
+            "lift_chart": lift_chart(cumulative_lift(experiment)),
             "guardrails": [
                 {"title": Experiment.Metric(guardrail.metric).label, "rows": [_row(row) for row in guardrail.variants]}
                 for guardrail in guardrail_results(experiment)
@@ -360,6 +474,109 @@ def rate_chart(results: ExperimentResults) -> str:
         CHART_LABEL_WIDTH + CHART_BAR_WIDTH + 10,
         len(arms) * CHART_ROW_HEIGHT,
         bars,
+    )
+
+
+def lift_chart(series: dict[str, list[LiftPoint]]) -> str:
+    """Each variant's cumulative lift per day with its 95% interval band, as inline SVG."""
+    points = [point for variant_points in series.values() for point in variant_points]
+    if not points:
+        return ""
+    first, last = min(point.day for point in points), max(point.day for point in points)
+    span = max((last - first).days, 1)
+    low = max(min(0.0, *(point.rel_ci_low for point in points)), LIFT_CLIP[0])
+    high = min(max(0.0, *(point.rel_ci_high for point in points)), LIFT_CLIP[1])
+    high = high if high > low else low + 0.01
+
+    def x(point: LiftPoint) -> str:
+        return f"{LIFT_MARGIN_LEFT + LIFT_PLOT_WIDTH * (point.day - first).days / span:.1f}"
+
+    def y(value: float) -> str:
+        clipped = min(max(value, low), high)
+        return f"{LIFT_MARGIN_TOP + LIFT_PLOT_HEIGHT * (high - clipped) / (high - low):.1f}"
+
+    parts = []
+    for index, (key, variant_points) in enumerate(series.items()):
+        if not variant_points:
+            continue
+        colour = LIFT_COLOURS[index % len(LIFT_COLOURS)]
+        upper = [f"{x(point)},{y(point.rel_ci_high)}" for point in variant_points]
+        lower = [f"{x(point)},{y(point.rel_ci_low)}" for point in reversed(variant_points)]
+        parts.append(
+            format_html(
+                '<g class="lift-variant" data-variant="{}"><path class="lift-band" d="M{}Z" fill="{}" '
+                'fill-opacity="0.15"></path><polyline class="lift-line" points="{}" fill="none" stroke="{}" '
+                'stroke-width="2"></polyline>{}</g>',
+                key,
+                " L".join(upper + lower),
+                colour,
+                " ".join(f"{x(point)},{y(point.rel_lift)}" for point in variant_points),
+                colour,
+                format_html_join(
+                    "",
+                    '<circle class="lift-point" cx="{}" cy="{}" r="3" fill="{}" data-day="{}" data-lift="{}" '
+                    'data-ci-low="{}" data-ci-high="{}"><title>{} {}: {} [{}, {}]</title></circle>',
+                    (
+                        (
+                            x(point),
+                            y(point.rel_lift),
+                            colour,
+                            point.day.isoformat(),
+                            f"{point.rel_lift:.6f}",
+                            f"{point.rel_ci_low:.6f}",
+                            f"{point.rel_ci_high:.6f}",
+                            key,
+                            point.day.isoformat(),
+                            _percent(point.rel_lift, 2),
+                            _percent(point.rel_ci_low, 2),
+                            _percent(point.rel_ci_high, 2),
+                        )
+                        for point in variant_points
+                    ),
+                ),
+            )
+        )
+        parts.append(
+            format_html(
+                '<text class="lift-legend" x="{}" y="{}" fill="{}">{}</text>',
+                LIFT_MARGIN_LEFT + LIFT_PLOT_WIDTH + 10,
+                LIFT_MARGIN_TOP + 14 * (index + 1),
+                colour,
+                key,
+            )
+        )
+    right = LIFT_MARGIN_LEFT + LIFT_PLOT_WIDTH
+    bottom = LIFT_MARGIN_TOP + LIFT_PLOT_HEIGHT
+    axes = format_html(
+        '<line class="lift-zero" x1="{left}" x2="{right}" y1="{zero}" y2="{zero}" stroke="#999" '
+        'stroke-dasharray="4 3"></line>'
+        '<line x1="{left}" x2="{left}" y1="{top}" y2="{bottom}" stroke="#333"></line>'
+        '<text x="{label}" y="{top_label}" text-anchor="end">{high}</text>'
+        '<text x="{label}" y="{zero_label}" text-anchor="end">0%</text>'
+        '<text x="{label}" y="{bottom}" text-anchor="end">{low}</text>'
+        '<text x="{left}" y="{day_label}">{first}</text>'
+        '<text x="{right}" y="{day_label}" text-anchor="end">{last}</text>',
+        left=LIFT_MARGIN_LEFT,
+        right=right,
+        top=LIFT_MARGIN_TOP,
+        bottom=bottom,
+        zero=y(0.0),
+        label=LIFT_MARGIN_LEFT - 6,
+        top_label=LIFT_MARGIN_TOP + 10,
+        zero_label=f"{float(y(0.0)) + 4:.1f}",
+        high=_percent(high, 0),
+        low=_percent(low, 0),
+        day_label=bottom + 20,
+        first=first.isoformat(),
+        last=last.isoformat() if last != first else "",
+    )
+    return format_html(
+        '<svg class="lift-chart" role="img" aria-label="{}" width="{}" height="{}">{}{}</svg>',
+        _("Cumulative lift per variant with 95% interval, by day"),
+        right + LIFT_LEGEND_WIDTH,
+        bottom + LIFT_MARGIN_BOTTOM,
+        axes,
+        format_html_join("", "{}", ((part,) for part in parts)),
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import (
     BigIntegerField,
@@ -47,6 +48,9 @@ METRIC_EVENTS = {
 }
 # Welch needs a variance in both arms.
 MIN_UNITS_TO_COMPARE = 2
+#: The cumulative lift chart's most points per variant: longer experiments are sampled evenly
+#: (first and last day kept), as each point is one aggregate query.
+MAX_LIFT_POINTS = 60
 
 
 @dataclass(frozen=True)
@@ -105,29 +109,35 @@ def counted_assignments(experiment: Experiment) -> QuerySet:
     )
 
 
-def unit_events(event_type: str) -> QuerySet:
-    """Events of one type by the outer assignment's unit, at or after its first exposure."""
+def unit_events(event_type: str, until: datetime | None = None) -> QuerySet:
+    """Events of one type by the outer assignment's unit, at or after its first exposure (before ``until``)."""
     linked = Visitor.objects.filter(user_id=OuterRef(OuterRef("unit_user"))).values("key")
-    return Event.objects.filter(
+    events = Event.objects.filter(
         Q(visitor_id=OuterRef("unit_visitor")) | Q(user_id=OuterRef("unit_user")) | Q(visitor_id__in=linked),
         event_type=event_type,
         occurred_at__gte=OuterRef("first_exposed_at"),
     )
+    return events if until is None else events.filter(occurred_at__lt=until)
 
 
-def variant_counts(experiment: Experiment, metric: str) -> dict[int, dict[str, float]]:
-    """Per variant id: units, conversions (units with the metric's event) and revenue sums."""
+def variant_counts(experiment: Experiment, metric: str, until: datetime | None = None) -> dict[int, dict[str, float]]:
+    """Per variant id: units, conversions (units with the metric's event) and revenue sums.
+
+    With ``until``, as they stood then: units exposed and events that happened before it.
+    """
+    assignments = counted_assignments(experiment)
+    if until is not None:
+        assignments = assignments.filter(first_exposed_at__lt=until)
     revenue = (
-        unit_events(EventType.PURCHASE)
+        unit_events(EventType.PURCHASE, until)
         .order_by()
         .values("event_type")
         .annotate(total=Sum(F("quantity") * F("unit_price"), output_field=FloatField()))
         .values("total")
     )
     rows = (
-        counted_assignments(experiment)
-        .annotate(
-            converted=Exists(unit_events(METRIC_EVENTS[metric])),
+        assignments.annotate(
+            converted=Exists(unit_events(METRIC_EVENTS[metric], until)),
             revenue=Coalesce(Subquery(revenue, output_field=FloatField()), Value(0.0)),
         )
         .order_by()
@@ -165,16 +175,16 @@ def _comparable(metric: str, control: VariantResult, treatment: VariantResult) -
 
 
 def experiment_results(
-    experiment: Experiment, metric: str | None = None, method: str | None = None
+    experiment: Experiment, metric: str | None = None, method: str | None = None, until: datetime | None = None
 ) -> ExperimentResults:
     """Counts, comparisons of each variant with the control (Holm-adjusted) and the SRM check.
 
     ``metric`` defaults to the primary metric (guardrails are the same call with theirs) and
-    ``method`` to the experiment's analysis method.
+    ``method`` to the experiment's analysis method; ``until`` gives the results as they stood then.
     """
     metric = metric or experiment.primary_metric
     method = method or experiment.analysis_method
-    counts = variant_counts(experiment, metric)
+    counts = variant_counts(experiment, metric, until)
     results = []
     for variant in experiment.variants.all():
         row = counts.get(variant.pk, {})
@@ -267,3 +277,50 @@ def _srm(results: list[VariantResult]) -> stats.SampleRatioMismatch | None:
     return stats.sample_ratio_mismatch(
         [result.units for result in designed], [float(result.variant.weight) for result in designed]
     )
+
+
+@dataclass(frozen=True)
+class LiftPoint:
+    """A variant's relative lift over the control with its interval, from the start to the end of ``day``."""
+
+    day: date
+    rel_lift: float
+    rel_ci_low: float
+    rel_ci_high: float
+
+
+def lift_days(experiment: Experiment, max_points: int = MAX_LIFT_POINTS) -> list[date]:
+    """The local days the experiment ran, from its start to its end (or today), at most ``max_points``."""
+    if experiment.started_at is None:
+        return []
+    first = timezone.localdate(experiment.started_at)
+    last = timezone.localdate(experiment.ended_at or timezone.now())
+    count = (last - first).days + 1
+    if count <= max_points:
+        return [first + timedelta(days=offset) for offset in range(count)]
+    step = (count - 1) / (max_points - 1)
+    return [first + timedelta(days=round(index * step)) for index in range(max_points)]
+
+
+def cumulative_lift(experiment: Experiment, max_points: int = MAX_LIFT_POINTS) -> dict[str, list[LiftPoint]]:
+    """Per non-control variant key, its cumulative primary-metric lift at the end of each day run.
+
+    Each point is ``experiment_results`` as it stood at the day's end (local time) with the
+    experiment's method: with the sequential method the intervals are its confidence sequence,
+    valid however often they are looked at. Days on which a variant cannot be compared yet (no
+    conversion in the control...) have no point.
+    """
+    series: dict[str, list[LiftPoint]] = {}
+    for day in lift_days(experiment, max_points):
+        end = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+        for result in experiment_results(experiment, until=end).variants:
+            comparison = result.comparison
+            if result.variant.is_control:
+                continue
+            points = series.setdefault(result.variant.key, [])
+            if comparison is None:
+                continue
+            figures = (float(comparison.rel_lift), float(comparison.rel_ci_low), float(comparison.rel_ci_high))
+            if all(math.isfinite(value) for value in figures):
+                points.append(LiftPoint(day, *figures))
+    return series

@@ -15,6 +15,7 @@ from promotions.experiments.models import Assignment, Experiment, targeting_erro
 from promotions.serving.holdout import in_holdout
 from promotions.tracking.models import Event
 from tests.experiments.factories import make_experiment, make_request
+from tests.experiments.test_admin import ADD_URL, form_data
 
 pytestmark = pytest.mark.django_db
 VISITORS = [f"{index:032x}" for index in range(400)]
@@ -147,3 +148,15 @@ def test_system_check_reports_unusable_segment_paths(settings):
         "PROMOTIONS['SEGMENTS']['gone']",
         "PROMOTIONS['SEGMENTS']['plain']",
     ]
+
+
+def test_the_admin_form_names_unknown_targeting_keys_and_segments(admin_client, segments):
+    variants = (("control", "50", True), ("b", "50", False))
+    page = admin_client.post(ADD_URL, form_data(*variants) | {"targeting": '{"colour": "red"}'}).content.decode()
+    assert "Unknown targeting key(s): colour." in page and "errorlist" in page
+    page = admin_client.post(ADD_URL, form_data(*variants) | {"targeting": '{"segments": ["gold"]}'}).content.decode()
+    assert "Unknown segment(s): gold. PROMOTIONS[&quot;SEGMENTS&quot;] defines: broken, vip." in page
+    assert not Experiment.objects.exists()
+    good = '{"segments": ["vip"], "country": ["GB"], "returning": false}'
+    assert admin_client.post(ADD_URL, form_data(*variants) | {"targeting": good}).status_code == 302
+    assert Experiment.objects.get().targeting == {"segments": ["vip"], "country": ["GB"], "returning": False}
