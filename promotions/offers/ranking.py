@@ -87,7 +87,7 @@ def rank(
     rng: np.random.Generator,
     *,
     limit: int = 3,
-    prior_strength: float = 20.0,
+    prior_strength: float = 100.0,
     diversity: float = 0.5,
 ) -> list[Ranked]:
     """The best ``limit`` candidates for this visitor, best first (random only through the draws)."""

@@ -8,6 +8,7 @@ never over-spend a budget.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -19,11 +20,13 @@ from django.http import HttpRequest
 from django.utils.module_loading import import_string
 
 from ..conf import app_settings
+from ..ops.fallbacks import log_fallback
 from ..serving import segments
 from ..tracking.exposures import exposure_count
 from . import pricing
 from .models import CouponCode, Promotion
 
+logger = logging.getLogger(__name__)
 LIVE_CACHE_SECONDS = 10.0
 EligibilityRule = Callable[[HttpRequest, Promotion], bool]
 
@@ -116,7 +119,12 @@ def is_eligible(
     if cart_value is not None and promotion.min_cart_value is not None and cart_value < promotion.min_cart_value:
         return False
     if for_display and promotion.frequency_cap and shopper.visitor_id and shopper.tracked:
-        if exposure_count(shopper.visitor_id, "promotion", promotion.pk) >= promotion.frequency_cap:
+        try:
+            seen = exposure_count(shopper.visitor_id, "promotion", promotion.pk)
+        except Exception:  # the cache is down: today's count is unknown, the promotion may be shown
+            log_fallback("frequency_cap_unknown", promotion=promotion.pk)
+            seen = 0
+        if seen >= promotion.frequency_cap:
             return False
     rules = app_settings.ELIGIBILITY_RULES
     for name in promotion.rules or ():
@@ -131,7 +139,15 @@ def eligible_promotions(request: HttpRequest, *, slot: str | None = None) -> lis
     """The live promotions this request's shopper may see in ``slot`` (coupon-only ones included:
     their message invites the code)."""
     shopper = Shopper.from_request(request)
-    return [p for p in live_promotions() if is_eligible(p, shopper, request, slot=slot)]
+    eligible = []
+    for promotion in live_promotions():
+        try:
+            if is_eligible(promotion, shopper, request, slot=slot):
+                eligible.append(promotion)
+        except Exception:  # one bad row (a rule that raises, malformed JSON) must not hide the others
+            logger.exception("promotions: promotion %s could not be checked; it is not shown", promotion.pk)
+            log_fallback("promotion_skipped", promotion=promotion.pk)
+    return eligible
 
 
 @dataclass(frozen=True)

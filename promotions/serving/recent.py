@@ -14,6 +14,7 @@ from typing import Any
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from ..ops.fallbacks import log_fallback
 from ..tracking.privacy import register_person_cache_key, visitor_cache_key
 
 RECENT_CACHE_NAME = "recent_items"
@@ -53,7 +54,11 @@ def recent_items(request: HttpRequest) -> tuple[list[str], float]:
         return [], 0.0
     memo = request.__dict__
     if "_promotions_recent" not in memo:
-        memo["_promotions_recent"] = cache.get(visitor_cache_key(state.visitor_id, RECENT_CACHE_NAME)) or []
+        try:
+            memo["_promotions_recent"] = cache.get(visitor_cache_key(state.visitor_id, RECENT_CACHE_NAME)) or []
+        except Exception:  # the cache is down: this request's own items still count
+            log_fallback("recent_items_unavailable")
+            memo["_promotions_recent"] = []
     pending = [
         (event["item_id"], time.time())
         for event in state.events

@@ -79,9 +79,8 @@ def _trending_rows(model_name: str | None) -> list[Row]:
     if entry is not None and time.monotonic() - entry[0] < TRENDING_SECONDS:
         return entry[1]
     version, model = model_for_serving(model_name)
-    if model is not None:
-        rows = _rows(model.recommend(history=[], k=200))
-    else:
+    rows = _rows(model.recommend(history=[], k=200)) if model is not None else []
+    if not rows:  # no model, or one that cannot rank without a history (item-kNN)
         rows = _best_sellers()
     _trending[key] = (time.monotonic(), rows)
     return rows
@@ -97,6 +96,15 @@ def _best_sellers(days: int = 30, k: int = 200) -> list[Row]:
         .order_by("-n", "item_id")[:k]
     )
     return [(row["item_id"], float(row["n"]), gettext("Popular right now"), None) for row in counts]
+
+
+def _safe(operation, *args, default=None):
+    """A cache operation that cannot fail the page: with the cache down, lists are computed now."""
+    try:
+        return operation(*args)
+    except Exception:
+        log_fallback("cache_unavailable", operation=operation.__name__)
+        return default
 
 
 def _rows(recommendations: Iterable[Recommendation]) -> list[Row]:
@@ -119,12 +127,12 @@ def _personal_rows(request: HttpRequest, k: int, model_name: str | None) -> list
         keys = [visitor_cache_key(visitor_id, RECOMMENDATIONS_CACHE_NAME)]
         if user is not None and user.is_authenticated:
             keys.insert(0, user_cache_key(user.pk, RECOMMENDATIONS_CACHE_NAME))
-        for value in cache.get_many(keys).values():
+        for value in _safe(cache.get_many, keys, default={}).values():
             if value.get("version") == version and value.get("at", 0) >= newest and len(value["items"]) >= k:
                 return [(row["item_id"], row["score"], row["reason"], row.get("reason_item")) for row in value["items"]]
     live_key = visitor_cache_key(visitor_id, LIVE_CACHE_NAME)
     signature = f"{version}:{model_name or ''}:{_history_key(history)}:{k}"
-    cached = cache.get(live_key)
+    cached = _safe(cache.get, live_key)
     if cached is not None and cached.get("signature") == signature:
         return cached["rows"]
     rows = [
@@ -133,7 +141,7 @@ def _personal_rows(request: HttpRequest, k: int, model_name: str | None) -> list
     ]
     if not rows:
         rows = _trending_rows(model_name)
-    cache.set(live_key, {"signature": signature, "rows": rows}, LIVE_CACHE_SECONDS)
+    _safe(cache.set, live_key, {"signature": signature, "rows": rows}, LIVE_CACHE_SECONDS)
     return rows
 
 

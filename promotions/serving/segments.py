@@ -53,9 +53,12 @@ def _returning(request: HttpRequest) -> bool:
     if not visitor_id:
         return False
     key = visitor_cache_key(visitor_id, RETURNING_CACHE_NAME)
-    if cache.get(key):
-        return True
+    try:
+        if cache.get(key):
+            return True
+    except Exception:  # the cache is down: ask the database
+        key = None
     returning = Event.objects.filter(visitor_id=visitor_id, occurred_at__lt=before).exists()
-    if returning:
+    if returning and key is not None:
         cache.set(key, True, None)
     return returning

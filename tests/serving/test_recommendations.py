@@ -1,0 +1,103 @@
+"""Serving recommendations: session reaction, precomputed lists, trending, merchandising, fallbacks."""
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.test import override_settings
+from django.utils import timezone
+
+from promotions.offers.models import SlotRule
+from promotions.serving import recent
+from promotions.serving.recommendations import recommendations_for, similar_to
+from promotions.tracking.capture import make_event
+from promotions.tracking.models import Event
+from promotions.tracking.privacy import visitor_cache_key
+from promotions.training.models import RECOMMENDATIONS_CACHE_NAME
+from shop_demo.models import Product
+from tests.offers.conftest import visitor_request
+
+pytestmark = pytest.mark.django_db
+
+
+def viewing(visitor_id: str, *items: str):
+    """A request of this visitor whose page views of ``items`` are pending, as on a product page."""
+    request = visitor_request(visitor_id=visitor_id)
+    for item in items:
+        request.promotions.events.append(make_event(request, "view", item_id=item))
+    return request
+
+
+def ids(picks):
+    return [pick.card.id for pick in picks]
+
+
+def test_recommendations_react_to_the_current_session_without_retraining(active_model):
+    on_lanterns = recommendations_for(viewing("a" * 32, "L1"), 3)
+    assert set(ids(on_lanterns)) <= {"L2", "L3", "L4"} and on_lanterns
+    assert "L1" in on_lanterns[0].reason
+    # The visitor moves on to candles: once those views are written, the next page follows them.
+    recent.remember("a" * 32, viewing("a" * 32, "C1", "C2").promotions.events)
+    next_page = recommendations_for(visitor_request(visitor_id="a" * 32), 3)
+    assert ids(next_page)[0].startswith("C")
+
+
+def test_a_visitor_without_history_gets_trending_items(active_model):
+    picks = recommendations_for(visitor_request(visitor_id="b" * 32), 4)
+    assert ids(picks)[:4] and all(item.startswith("L") for item in ids(picks)[:2])  # lanterns are most popular
+    assert ids(recommendations_for(visitor_request(allowed=False), 4)) == ids(picks)
+
+
+def test_a_fresh_precomputed_list_is_used_and_a_stale_one_is_not(active_model):
+    key = visitor_cache_key("c" * 32, RECOMMENDATIONS_CACHE_NAME)
+    listed = [{"item_id": "M4", "score": 9.0, "reason": "precomputed", "reason_item": None}] * 1 + [
+        {"item_id": code, "score": 1.0, "reason": "precomputed", "reason_item": None} for code in ("M1", "M2", "M3")
+    ]
+    cache.set(key, {"version": active_model.pk, "at": time.time(), "items": listed * 8})
+    assert recommendations_for(visitor_request(visitor_id="c" * 32), 2)[0].reason == "precomputed"
+    # A view newer than the list: it is computed again from the session.
+    picks = recommendations_for(viewing("c" * 32, "L1"), 2)
+    assert picks[0].reason != "precomputed" and ids(picks)[0].startswith("L")
+    # A list from another model version is never served.
+    cache.set(key, {"version": active_model.pk + 1, "at": time.time() + 60, "items": listed * 8})
+    assert recommendations_for(visitor_request(visitor_id="c" * 32), 2)[0].reason != "precomputed"
+
+
+def test_unavailable_and_banned_products_are_never_shown_and_pins_come_first(active_model):
+    Product.objects.filter(stock_code="L2").update(in_stock=False)
+    SlotRule.objects.create(slot="*", action=SlotRule.Action.BAN, scope=SlotRule.Scope.PRODUCT, value="L3")
+    SlotRule.objects.create(slot="home", action=SlotRule.Action.PIN, scope=SlotRule.Scope.PRODUCT, value="M4")
+    SlotRule.objects.create(slot="cart", action=SlotRule.Action.BAN, scope=SlotRule.Scope.CATEGORY, value="Lanterns")
+    home = ids(recommendations_for(viewing("d" * 32, "L1"), 6, slot="home"))
+    assert home[0] == "M4" and "L2" not in home and "L3" not in home and "L4" in home
+    cart = ids(recommendations_for(viewing("d" * 32, "L1"), 6, slot="cart"))
+    assert not [item for item in cart if item.startswith("L")] and "M4" not in cart
+    assert "L3" not in ids(similar_to(visitor_request(), "L1", 6))
+
+
+def test_without_a_model_best_sellers_are_served(catalogue):
+    for n, item in enumerate(["M1", "M1", "M1", "C2", "C2", "L4"]):
+        Event.objects.create(
+            event_type="purchase",
+            visitor_id=f"x{n}",
+            item_id=item,
+            occurred_at=timezone.now() - timedelta(days=1),
+            idempotency_key=f"k{n}",
+        )
+    assert ids(recommendations_for(viewing("e" * 32, "L1"), 3)) == ["M1", "C2", "L4"]
+
+
+CACHE_DOWN = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.2, "SOCKET_TIMEOUT": 0.2},
+    }
+}
+
+
+def test_with_the_cache_down_recommendations_are_computed_and_served(active_model):
+    with override_settings(CACHES=CACHE_DOWN):
+        picks = recommendations_for(viewing("f" * 32, "L1"), 3)
+    assert picks and ids(picks)[0] in {"L2", "L3", "L4"}
