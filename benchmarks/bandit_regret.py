@@ -10,8 +10,6 @@ Rewards: visit, then conversion. Every policy of a run meets the same reward str
 """
 
 import argparse
-import csv
-import gzip
 import sys
 import time
 from pathlib import Path
@@ -22,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from promotions.bandits import Arm, ArmStats, EpsilonGreedy, FixedSplit, ThompsonSampling, ipw_estimates  # noqa: E402
 from promotions.bandits.simulation import simulate  # noqa: E402
+from promotions.experiments import offline  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 ARMS = ("Mens E-Mail", "Womens E-Mail", "No E-Mail")
@@ -29,17 +28,10 @@ REWARDS = ("visit", "conversion")
 REWEIGHT_EVERY = 1_000
 
 
-def load_rewards(folder: Path) -> dict[str, dict[str, np.ndarray]]:
-    """reward name -> arm -> one 0/1 outcome per customer of that arm."""
-    path = folder / "hillstrom.csv.gz"
-    if not path.is_file():
-        raise SystemExit(f"error: {path} not found (pass --data DIR, the folder holding hillstrom.csv.gz)")
-    with gzip.open(path, "rt", encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    return {
-        reward: {arm: np.array([float(row[reward]) for row in rows if row["segment"] == arm]) for arm in ARMS}
-        for reward in REWARDS
-    }
+def load_rewards(folder: Path, reward: str) -> dict[str, np.ndarray]:
+    """Arm -> one 0/1 outcome per customer of that arm, read and checked by the A/B-test reader."""
+    data = offline.load_experiment(folder / "hillstrom.csv.gz", group_col="segment", metric_col=reward)
+    return {arm: data.metric[data.groups == arm] for arm in ARMS}
 
 
 def policies(metric: str) -> dict[str, tuple[object, int | None]]:
@@ -149,7 +141,11 @@ def main() -> None:
     if args.runs < 2 or args.visitors < 1 or not set(chosen) <= set(REWARDS):
         print("error: --runs must be at least 2, --visitors positive, --rewards among visit,conversion")
         sys.exit(2)
-    rewards = load_rewards(args.data)
+    try:
+        rewards = {reward: load_rewards(args.data, reward) for reward in chosen}
+    except offline.InputError as error:
+        print(f"error: {error}")
+        sys.exit(2)
     print("Per-call cost with 10 arms:")
     sample_cost(args.seed)
     for reward in chosen:

@@ -92,22 +92,26 @@ class FixedSplit:
     weights: Mapping[str, float] = field(default_factory=dict)
     min_share: float = 0.0
 
-    def _shares(self, arms: Sequence[Arm]) -> tuple[list[Arm], np.ndarray]:
+    def _weights(self, arms: Sequence[Arm]) -> tuple[list[Arm], list[float]]:
+        # Plain Python lists: this runs for every visitor and numpy's calls cost more on a few arms.
         active = active_arms(arms, self.min_share)
-        weights = np.array([self.weights.get(arm.key, 1.0) for arm in active])
-        if (weights < 0).any() or weights.sum() <= 0:
+        weights = [float(self.weights.get(arm.key, 1.0)) for arm in active]
+        if min(weights) < 0 or sum(weights) <= 0:
             raise ValueError("split weights must be non-negative with a positive total")
-        return active, floor_shares(weights / weights.sum(), self.min_share)
+        if self.min_share > 0:
+            weights = floor_shares(np.array(weights) / sum(weights), self.min_share).tolist()
+        return active, weights
 
     def sample(self, arms: Sequence[Arm], rng: np.random.Generator) -> Arm:
-        active, shares = self._shares(arms)
-        left = rng.random()
-        for arm, share in zip(active, shares.tolist(), strict=True):
-            left -= share
+        active, weights = self._weights(arms)
+        left = rng.random() * sum(weights)
+        for arm, weight in zip(active, weights, strict=True):
+            left -= weight
             if left < 0:
                 return arm
-        return active[-1]  # rounding left a sliver above the shares' sum
+        return active[-1]  # rounding left a sliver above the weights' sum
 
     def allocation(self, arms: Sequence[Arm], rng: np.random.Generator) -> dict[str, float]:
-        active, shares = self._shares(arms)
-        return spread(arms, active, shares)
+        active, weights = self._weights(arms)
+        total = sum(weights)
+        return spread(arms, active, [weight / total for weight in weights])
