@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.test import override_settings
 from django.utils import timezone
@@ -81,7 +82,9 @@ def weekend_only(request, promotion):
     return request.GET.get("weekend") == "1"
 
 
-@override_settings(PROMOTIONS={"ELIGIBILITY_RULES": {"weekend": "tests.offers.test_eligibility.weekend_only"}})
+@override_settings(
+    PROMOTIONS={**settings.PROMOTIONS, "ELIGIBILITY_RULES": {"weekend": "tests.offers.test_eligibility.weekend_only"}}
+)
 def test_shop_registered_rules_and_unknown_rule_names():
     ruled = make_promotion(rules=["weekend"])
     unknown = make_promotion(rules=["removed-rule"])
