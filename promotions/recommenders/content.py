@@ -13,7 +13,17 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
-from .base import History, ItemInfo, ItemToItemRecommender, Reason, pack_csr, unpack_csr
+from .base import (
+    DEFAULT_MAX_HISTORY,
+    History,
+    ItemInfo,
+    ItemToItemRecommender,
+    Reason,
+    csr_entries,
+    csr_weighted_rows,
+    pack_csr,
+    unpack_csr,
+)
 from .matrix import Interactions
 
 
@@ -51,9 +61,10 @@ class ContentRecommender(ItemToItemRecommender):
         brand_weight: float = 0.5,
         price_weight: float = 0.2,
         price_bands: int = 5,
+        max_history: int | None = DEFAULT_MAX_HISTORY,
         random_state: int = 0,
     ):
-        super().__init__(random_state)
+        super().__init__(random_state, max_history)
         self.text_weight = text_weight
         self.category_weight = category_weight
         self.brand_weight = brand_weight
@@ -84,12 +95,19 @@ class ContentRecommender(ItemToItemRecommender):
 
     def _item_scores(self, visitor: History) -> np.ndarray:
         # Through the (unnormalised) profile: one sparse product instead of items x items.
-        profile = self.features[visitor.indices].T @ visitor.weights
+        profile = csr_weighted_rows(self.features, visitor.indices, visitor.weights)
         return np.asarray(self.features @ profile).ravel()
 
     def _contributions(self, visitor: History, chosen: np.ndarray) -> np.ndarray:
-        block = (self.features[visitor.indices] @ self.features[chosen].T).toarray()
-        return block * visitor.weights[:, None]
+        # Dense feature rows of the few chosen items, dotted with the history's stored entries.
+        dense = np.zeros((len(chosen), self.features.shape[1]))
+        rows, columns, values = csr_entries(self.features, chosen)
+        dense[rows, columns] = values
+        rows, columns, values = csr_entries(self.features, visitor.indices)
+        history = len(visitor.indices)
+        keys = (np.arange(len(chosen))[:, None] * history + rows[None, :]).ravel()
+        block = np.bincount(keys, weights=(dense[:, columns] * values).ravel(), minlength=len(chosen) * history)
+        return block.reshape(len(chosen), history).T * visitor.weights[:, None]
 
     def _reason(self, source: int) -> Reason:
         name = self.item_name(source)

@@ -14,7 +14,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-from .base import History, ItemInfo, ItemToItemRecommender
+from .base import DEFAULT_MAX_HISTORY, History, ItemInfo, ItemToItemRecommender
 from .matrix import Interactions
 
 
@@ -35,9 +35,10 @@ class EASERecommender(ItemToItemRecommender):
         max_items: int = 10000,
         prune: bool = True,
         half_life_days: float | None = None,
+        max_history: int | None = DEFAULT_MAX_HISTORY,
         random_state: int = 0,
     ):
-        super().__init__(random_state)
+        super().__init__(random_state, max_history)
         self.l2 = l2
         self.binary = binary
         self.max_items = max_items

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .base import Explainer, History, ItemInfo, ItemToItemRecommender, Reason, Recommender
+from .base import DEFAULT_MAX_HISTORY, Explainer, History, ItemInfo, ItemToItemRecommender, Reason, Recommender
 from .content import ContentRecommender
 from .ease import EASERecommender
 from .item_knn import ItemKNNRecommender
@@ -41,9 +41,10 @@ class HybridRecommender(Recommender):
         freshness: float = 1.0,
         few_events: int = 3,
         trending_half_life_days: float = 14.0,
+        max_history: int | None = DEFAULT_MAX_HISTORY,
         random_state: int = 0,
     ):
-        super().__init__(random_state)
+        super().__init__(random_state, max_history)
         self.item_knn_weight = item_knn_weight
         self.ease_weight = ease_weight
         self.content_weight = content_weight

@@ -10,7 +10,16 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .base import History, ItemInfo, ItemToItemRecommender, pack_csr, unpack_csr
+from .base import (
+    DEFAULT_MAX_HISTORY,
+    History,
+    ItemInfo,
+    ItemToItemRecommender,
+    csr_block,
+    csr_weighted_rows,
+    pack_csr,
+    unpack_csr,
+)
 from .matrix import Interactions
 
 #: Dense work per block of item rows stays around this many floats.
@@ -89,9 +98,10 @@ class ItemKNNRecommender(ItemToItemRecommender):
         bm25_k1: float = 1.2,
         bm25_b: float = 0.75,
         half_life_days: float | None = None,
+        max_history: int | None = DEFAULT_MAX_HISTORY,
         random_state: int = 0,
     ):
-        super().__init__(random_state)
+        super().__init__(random_state, max_history)
         self.neighbours = neighbours
         self.shrinkage = shrinkage
         self.weighting = weighting
@@ -104,18 +114,18 @@ class ItemKNNRecommender(ItemToItemRecommender):
         weighted = weight_users(matrix, self.weighting, self.bm25_k1, self.bm25_b)
         self.user_items = sp.csr_matrix(matrix)  # histories decay like the fit's data
         self.similarity = cosine_neighbours(sp.csr_matrix(weighted.T), self.neighbours, self.shrinkage)
-        self.similarity_t = sp.csr_matrix(self.similarity.T)
 
     def _rows(self, indices: np.ndarray) -> sp.csr_matrix:
         return self.similarity[indices]
 
+    def _item_scores(self, visitor: History) -> np.ndarray:
+        return csr_weighted_rows(self.similarity, visitor.indices, visitor.weights)
+
     def _contributions(self, visitor: History, chosen: np.ndarray) -> np.ndarray:
-        # Rows of the transpose are the chosen items' columns: cheap to slice, unlike columns.
-        return self.similarity_t[chosen].toarray()[:, visitor.indices].T * visitor.weights[:, None]
+        return csr_block(self.similarity, visitor.indices, chosen) * visitor.weights[:, None]
 
     def _state(self) -> dict[str, np.ndarray]:
         return pack_csr("similarity", self.similarity)
 
     def _set_state(self, arrays: dict[str, np.ndarray]) -> None:
         self.similarity = unpack_csr("similarity", arrays)
-        self.similarity_t = sp.csr_matrix(self.similarity.T)

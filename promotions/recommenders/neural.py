@@ -60,14 +60,13 @@ class NeuralRecommender(ItemToItemRecommender):
         verbose: bool = True,
         random_state: int = 0,
     ):
-        super().__init__(random_state)
+        super().__init__(random_state, max_history)  # the same cap in training and in serving
         self.dims = dims
         self.hidden = hidden
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.temperature = temperature
-        self.max_history = max_history
         self.id_l2 = id_l2
         self.popularity_correction = popularity_correction
         self.verbose = verbose

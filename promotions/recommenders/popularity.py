@@ -13,6 +13,10 @@ class PopularityRecommender(Recommender):
 
     name = "popularity"
 
+    def __init__(self, random_state: int = 0):
+        # The history only says what to skip, so there is nothing to cap.
+        super().__init__(random_state, max_history=None)
+
     def _fit(self, interactions: Interactions, infos: dict[str, ItemInfo]) -> None:
         matrix = interactions.matrix
         self.item_scores = np.bincount(matrix.indices, minlength=matrix.shape[1]).astype(np.float64)

@@ -46,7 +46,8 @@ class SequentialRecommender(Recommender):
         verbose: bool = True,
         random_state: int = 0,
     ):
-        super().__init__(random_state)
+        # ``max_length`` bounds what the model reads; the history only says what to skip.
+        super().__init__(random_state, max_history=None)
         self.dims = dims
         self.max_length = max_length
         self.epochs = epochs
@@ -67,6 +68,11 @@ class SequentialRecommender(Recommender):
             tail = items[max(start, end + 1 - self.max_length) : end + 1]
             self.sequences[users[start], self.max_length - len(tail) :] = tail
         self.weights = self._train()
+        self._prepare()
+
+    def _prepare(self) -> None:
+        # Converted once, not per request (the embedding table is items x dims).
+        self.serving_weights = {name: self.weights[name].astype(np.float64) for name in WEIGHTS}
 
     def _train(self) -> dict[str, np.ndarray]:
         import tensorflow as tf  # lazy: only training pays for TensorFlow
@@ -144,7 +150,7 @@ class SequentialRecommender(Recommender):
 
     def _forward(self, sequence: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Next-item probabilities (items, no pad) and the last position's attention over the sequence."""
-        w = {name: self.weights[name].astype(np.float64) for name in WEIGHTS}
+        w = self.serving_weights
         x = w["embedding"][sequence] + w["position"][self.max_length - len(sequence) :]
         h = layer_norm(x)
         scores = (h[-1] @ w["w_query"]) @ (h @ w["w_key"]).T / np.sqrt(self.dims)
@@ -168,7 +174,7 @@ class SequentialRecommender(Recommender):
         if not len(sequence):
             return []
         scores, attention = self._forward(sequence)
-        seen = self.history(user_id, history).indices
+        seen = self.history(user_id, history).touched
         blocked = np.r_[seen, [self.item_index[i] for i in exclude if i in self.item_index]].astype(np.int64)
         source = int(sequence[int(np.argmax(attention))]) - 1
         reason = Reason("next_in_session", f"Often chosen after {self.item_name(source)}", str(self.item_ids[source]))
@@ -180,3 +186,4 @@ class SequentialRecommender(Recommender):
     def _set_state(self, arrays: dict[str, np.ndarray]) -> None:
         self.sequences = arrays.pop("sequences")
         self.weights = {name: arrays.pop(f"weights.{name}") for name in WEIGHTS}
+        self._prepare()

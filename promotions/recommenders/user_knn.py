@@ -6,7 +6,17 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.preprocessing import normalize
 
-from .base import Explainer, History, ItemInfo, Reason, Recommender, pack_csr, unpack_csr
+from .base import (
+    DEFAULT_MAX_HISTORY,
+    Explainer,
+    History,
+    ItemInfo,
+    Reason,
+    Recommender,
+    csr_weighted_rows,
+    pack_csr,
+    unpack_csr,
+)
 from .matrix import Interactions
 
 
@@ -19,8 +29,14 @@ class UserKNNRecommender(Recommender):
 
     name = "user_knn"
 
-    def __init__(self, neighbours: int = 50, half_life_days: float | None = None, random_state: int = 0):
-        super().__init__(random_state)
+    def __init__(
+        self,
+        neighbours: int = 50,
+        half_life_days: float | None = None,
+        max_history: int | None = DEFAULT_MAX_HISTORY,
+        random_state: int = 0,
+    ):
+        super().__init__(random_state, max_history)
         self.neighbours = neighbours
         self.half_life_days = half_life_days
 
@@ -40,13 +56,13 @@ class UserKNNRecommender(Recommender):
         if not len(visitor.indices):
             return np.zeros(len(self.item_ids)), lambda chosen: []
         query = visitor.weights / np.linalg.norm(visitor.weights)
-        similarity = np.asarray(self.item_users[visitor.indices].T @ query).ravel()
+        similarity = csr_weighted_rows(self.item_users, visitor.indices, query)
         if visitor.user is not None:
             similarity[visitor.user] = 0.0  # a user is not their own neighbour
         keep = min(self.neighbours, len(similarity))
         neighbours = np.argpartition(-similarity, keep - 1)[:keep] if keep else np.zeros(0, dtype=np.int64)
         neighbours = neighbours[similarity[neighbours] > 0]
-        scores = np.asarray(self.chosen[neighbours].T @ similarity[neighbours]).ravel()
+        scores = csr_weighted_rows(self.chosen, neighbours, similarity[neighbours])
         return scores, lambda chosen: [reason] * len(chosen)
 
     def _state(self) -> dict[str, np.ndarray]:
