@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from promotions.recommenders import MODELS, ItemInfo
+from promotions.recommenders import MODELS, ItemInfo, Recommender
 
 from .protocol import evaluate
 from .split import Split
@@ -66,6 +66,27 @@ def choose(per_user: Sequence[np.ndarray]) -> int:
     return best
 
 
+def search(
+    make: Callable[..., Recommender],
+    grid: Sequence[dict[str, Any]],
+    windows: Sequence[Split],
+    items: Sequence[ItemInfo] = (),
+    k: int = 10,
+    progress: Callable[[str], None] | None = None,
+    label: str = "",
+) -> TuningResult:
+    """Score ``make(**params)`` for each candidate of ``grid`` on the validation ``windows`` and
+    pick one with ``choose`` (any ``Recommender``: ours, or a peer library behind an adapter)."""
+    per_user = []
+    for params in grid:
+        results = [evaluate(make(**params), window, items, k) for window in windows]
+        per_user.append(np.concatenate([result.user_ndcg for result in results]))
+        if progress is not None:
+            progress(f"{label} {params or 'defaults'}: validation NDCG@{k} {per_user[-1].mean():.4f}")
+    chosen = grid[choose(per_user)]
+    return TuningResult(chosen, [(params, float(values.mean())) for params, values in zip(grid, per_user, strict=True)])
+
+
 def tune(
     name: str,
     windows: Sequence[Split],
@@ -74,12 +95,4 @@ def tune(
     progress: Callable[[str], None] | None = None,
 ) -> TuningResult:
     """Score the model's grid on the validation ``windows`` and pick its parameters."""
-    grid = GRIDS.get(name, [{}])
-    per_user = []
-    for params in grid:
-        results = [evaluate(MODELS[name](**params), window, items, k) for window in windows]
-        per_user.append(np.concatenate([result.user_ndcg for result in results]))
-        if progress is not None:
-            progress(f"{name} {params or 'defaults'}: validation NDCG@{k} {per_user[-1].mean():.4f}")
-    chosen = grid[choose(per_user)]
-    return TuningResult(chosen, [(params, float(values.mean())) for params, values in zip(grid, per_user, strict=True)])
+    return search(MODELS[name], GRIDS.get(name, [{}]), windows, items, k, progress, label=name)

@@ -17,6 +17,7 @@ from promotions.evaluation import (
     DataFormatError,
     SplitError,
     evaluate,
+    paired_bootstrap,
     read_interactions,
     read_items,
     temporal_split,
@@ -37,11 +38,23 @@ class Command(BaseCommand):
         parser.add_argument("--models", default="all", help=f"comma-separated, or all: {', '.join(MODELS)}")
         parser.add_argument("--tune", action="store_true", help="tune each model on validation windows first")
         parser.add_argument("--json", dest="json_path", help="also write the results as JSON to this file")
+        parser.add_argument(
+            "--compare",
+            metavar="A,B",
+            help="offline A/B: paired bootstrap of B's per-user NDCG against A's on the test users "
+            "(both are evaluated even if --models leaves them out)",
+        )
+        parser.add_argument("--resamples", type=int, default=10_000, help="bootstrap resamples for --compare")
 
     def handle(self, *args: Any, **options: Any) -> None:
         names = self._models(options["models"])
         if options["k"] < 1:
             raise CommandError("--k must be at least 1", returncode=2)
+        pair = self._pair(options["compare"]) if options["compare"] is not None else None
+        if pair is not None:
+            names = list(dict.fromkeys([*names, *pair]))
+        if options["resamples"] < 1:
+            raise CommandError("--resamples must be at least 1", returncode=2)
         try:
             split = temporal_split(read_interactions(options["file"]))
             items = read_items(options["items"]) if options["items"] else []
@@ -56,8 +69,20 @@ class Command(BaseCommand):
             self._note(f"{name}: fitting and scoring {len(split.truth)} users")
             results.append(evaluate(MODELS[name](**params), split, items, options["k"], progress=self._progress))
         self.stdout.write(table(results, options["k"]))
+        comparison = None
+        if pair is not None:
+            by_name = {result.name: result for result in results}
+            try:
+                comparison = paired_bootstrap(
+                    by_name[pair[0]].user_ndcg, by_name[pair[1]].user_ndcg, pair, options["resamples"]
+                )
+            except ValueError as error:  # e.g. a single evaluated user
+                raise CommandError(f"--compare: {error}", returncode=2) from error
+            self.stdout.write(comparison.summary(f"NDCG@{options['k']}"))
         if options["json_path"]:
             document = as_json(split, results, options["k"])
+            if comparison is not None:
+                document["comparison"] = comparison.as_json()
             Path(options["json_path"]).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 
     def _models(self, value: str) -> list[str]:
@@ -69,6 +94,17 @@ class Command(BaseCommand):
                 returncode=2,
             )
         return names
+
+    def _pair(self, value: str) -> tuple[str, str]:
+        names = [name.strip() for name in value.split(",")]
+        if len(names) != 2 or names[0] == names[1] or not all(names):
+            raise CommandError("--compare takes two different model names: A,B", returncode=2)
+        unknown = [name for name in names if name not in MODELS]
+        if unknown:
+            raise CommandError(
+                f"--compare: unknown model(s) {', '.join(unknown)}; choose from {', '.join(MODELS)}", returncode=2
+            )
+        return names[0], names[1]
 
     def _note(self, message: str) -> None:
         self.stderr.write(message)
