@@ -71,6 +71,9 @@ DEFAULTS: dict[str, Any] = {
     # promotions.recommenders.MODELS; the deep models join by name when they land). Popularity is
     # always scored as the baseline, so a model that loses to it is never chosen.
     "TRAINING_MODELS": ["popularity", "trending", "item_knn", "ease", "hybrid"],
+    # A folder for the deep models' TensorBoard logs (one sub-folder per model version, written
+    # while training runs); "" writes none. The per-epoch loss is kept with the version anyway.
+    "TRAINING_LOG_DIR": "",
     # The event types training learns from and what each counts for (purchases say more than views).
     "TRAINING_EVENT_WEIGHTS": {"view": 1.0, "add_to_cart": 3.0, "purchase": 5.0, "rating": 2.0},
     # Top-N lists are precomputed after each training for visitors active in the last this-many days.
@@ -103,6 +106,10 @@ DEFAULTS: dict[str, Any] = {
     # Extra eligibility rules promotions can name: rule name -> dotted path of a
     # callable(request, promotion) -> bool.
     "ELIGIBILITY_RULES": {},
+    # Last-touch attribution of purchases to promotions and recommendations: a click within this
+    # many days, else an exposure within this many days.
+    "ATTRIBUTION_CLICK_DAYS": 7,
+    "ATTRIBUTION_EXPOSURE_DAYS": 1,
     # Experiment targeting by country: the request.META key of the header in which a CDN or proxy
     # puts the visitor's ISO 3166-1 alpha-2 country code (Cloudflare's CF-IPCountry by default;
     # the app never looks addresses up itself). A visitor without the header matches no country.

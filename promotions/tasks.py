@@ -57,3 +57,20 @@ def check_experiment_guardrails() -> list[str]:
     from .experiments.results import pause_harmed_experiments
 
     return pause_harmed_experiments()
+
+
+@shared_task(name="promotions.update_promotion_stats", ignore_result=True)
+def update_promotion_stats() -> int:
+    """Recompute the promotions' per-segment conversion statistics (the ranking's Thompson draws
+    read them) and re-weight every slot that runs as a bandit; returns the promotions covered."""
+    import numpy as np
+
+    from .offers.figures import update_promotion_stats as compute
+    from .offers.models import SlotConfig
+    from .serving.bandit import reweight
+
+    stats = compute()
+    rng = np.random.default_rng()
+    for config in SlotConfig.objects.filter(bandit=True):
+        reweight(config, stats, rng)
+    return len(stats)

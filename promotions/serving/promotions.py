@@ -19,6 +19,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext
 
 from ..offers import ranking
+from ..offers.figures import STATS_CACHE_KEY
 from ..offers.models import Promotion
 from ..offers.service import eligible_promotions
 from ..ops.fallbacks import log_fallback
@@ -31,8 +32,6 @@ from .recommendations import Pick, recommendations_for
 
 logger = logging.getLogger("promotions.serving")
 
-#: Where the periodic statistics task leaves per-promotion, per-segment conversion figures.
-STATS_CACHE_KEY = "promotions:promotion-stats"
 STATS_SECONDS = 60.0
 #: Recommendations the ranking looks at for affinity.
 INTEREST_DEPTH = 50
