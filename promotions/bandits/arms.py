@@ -141,14 +141,30 @@ class RevenuePosterior:
     mean: float
     unit_variance: float
 
+    @staticmethod
+    def pooled_sums(stats: ArmStats, prior: Prior) -> tuple[float, float, float]:
+        """(n', sum', sum of squares'): the arm's own sums plus the prior's pseudo-visitors."""
+        weight = prior.revenue_weight
+        return (
+            weight + stats.visitors,
+            weight * prior.revenue_mean + stats.revenue,
+            weight * (prior.revenue_variance + prior.revenue_mean**2) + stats.revenue_squares,
+        )
+
+    @staticmethod
+    def moments(weight: float, total: float, squares: float) -> tuple[float, float, float]:
+        """Mean, unit variance and standard error of the mean from pooled sums (plain floats: fast)."""
+        if weight < 2:
+            return (total / weight if weight else 0.0), 0.0, math.inf
+        mean = total / weight
+        # max(): rounding can make a zero spread very slightly negative.
+        variance = max(squares - total * mean, 0.0) / (weight - 1)
+        return mean, variance, math.sqrt(variance / weight)
+
     @classmethod
     def of(cls, stats: ArmStats, prior: Prior) -> RevenuePosterior:
-        weight = prior.revenue_weight + stats.visitors
-        total = prior.revenue_weight * prior.revenue_mean + stats.revenue
-        squares = prior.revenue_weight * (prior.revenue_variance + prior.revenue_mean**2) + stats.revenue_squares
-        mean = total / weight if weight else 0.0
-        # max(): rounding can make a zero spread very slightly negative.
-        variance = max(squares - total * mean, 0.0) / (weight - 1) if weight > 1 else 0.0
+        weight, total, squares = cls.pooled_sums(stats, prior)
+        mean, variance, _ = cls.moments(weight, total, squares)
         return cls(weight, mean, variance)
 
     @property
