@@ -82,6 +82,12 @@ def test_bad_input_exits_with_code_2_and_one_line(experiment_csv, tmp_path, caps
     assert not output.exists()
 
 
+def test_unwritable_json_path_fails_before_training(experiment_csv, tmp_path, capsys):
+    target = tmp_path / "missing" / "report.json"
+    code, error = _run([experiment_csv, "--treatment-col", "arm", "--outcome-col", "bought", "--json", target], capsys)
+    assert code == 2 and "does not exist" in error
+
+
 def test_single_treatment_value(tmp_path, capsys):
     path = write_csv(tmp_path / "one.csv", ["arm", "x", "y"], [("control", i, i % 2) for i in range(20)])
     code, error = _run([path, "--treatment-col", "arm", "--outcome-col", "y"], capsys)

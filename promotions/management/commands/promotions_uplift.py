@@ -43,7 +43,11 @@ class Command(BaseCommand):
         parser.add_argument("--json", dest="json_path", help="also write the report as JSON to this file")
 
     def handle(self, *args, **options):
+        json_path = Path(options["json_path"]) if options["json_path"] else None
         try:
+            # Checked first: minutes of training should not end in a failed write.
+            if json_path is not None and not json_path.parent.is_dir():
+                raise data.InputError(f"cannot write {json_path}: folder {json_path.parent} does not exist")
             experiment = data.load_experiment(
                 options["file"],
                 treatment_col=options["treatment_col"],
@@ -59,5 +63,8 @@ class Command(BaseCommand):
         except data.InputError as error:
             raise CommandError(str(error), returncode=INPUT_ERROR_EXIT_CODE) from error
         self.stdout.write(evaluate.format_report(report))
-        if options["json_path"]:
-            Path(options["json_path"]).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+        if json_path is not None:
+            try:
+                json_path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+            except OSError as error:
+                raise CommandError(f"cannot write {json_path}: {error}", returncode=INPUT_ERROR_EXIT_CODE) from error
