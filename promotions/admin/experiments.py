@@ -61,6 +61,7 @@ LIFT_MARGIN_TOP = 10
 LIFT_MARGIN_BOTTOM = 30
 LIFT_LEGEND_WIDTH = 140
 LIFT_CLIP = (-1.0, 3.0)
+LIFT_LABEL_GAP = 16
 # Colour-blind-safe (Okabe-Ito) colours, one per treatment variant, repeating.
 LIFT_COLOURS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#d55e00", "#56b4e9")
 
@@ -553,7 +554,7 @@ def lift_chart(series: dict[str, list[LiftPoint]]) -> str:
         '<line x1="{left}" x2="{left}" y1="{top}" y2="{bottom}" stroke="#333"></line>'
         '<text x="{label}" y="{top_label}" text-anchor="end">{high}</text>'
         '<text x="{label}" y="{zero_label}" text-anchor="end">0%</text>'
-        '<text x="{label}" y="{bottom}" text-anchor="end">{low}</text>'
+        '<text x="{label}" y="{bottom_label}" text-anchor="end">{low}</text>'
         '<text x="{left}" y="{day_label}">{first}</text>'
         '<text x="{right}" y="{day_label}" text-anchor="end">{last}</text>',
         left=LIFT_MARGIN_LEFT,
@@ -564,8 +565,10 @@ def lift_chart(series: dict[str, list[LiftPoint]]) -> str:
         label=LIFT_MARGIN_LEFT - 6,
         top_label=LIFT_MARGIN_TOP + 10,
         zero_label=f"{float(y(0.0)) + 4:.1f}",
-        high=_percent(high, 0),
-        low=_percent(low, 0),
+        # An end of the axis close to 0% is left unlabelled rather than printed over it.
+        high=_percent(high, 0) if float(y(0.0)) - LIFT_MARGIN_TOP > LIFT_LABEL_GAP else "",
+        low=_percent(low, 0) if bottom - float(y(0.0)) > LIFT_LABEL_GAP else "",
+        bottom_label=bottom + 4,
         day_label=bottom + 20,
         first=first.isoformat(),
         last=last.isoformat() if last != first else "",
