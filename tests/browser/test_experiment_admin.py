@@ -179,3 +179,38 @@ def test_admin_flow_create_start_results_declare_winner(live_server, page, djang
     experiment.refresh_from_db()
     assert experiment.status == Experiment.Status.CONCLUDED and experiment.winner.key == "treatment"
     assert "winner" in cells(page, "treatment")[-1]
+
+
+def test_admin_factorial_design(live_server, page, django_user_model):
+    django_user_model.objects.create_superuser("boss", "boss@example.com", PASSWORD)
+    page.goto(f"{live_server.url}/admin/login/?next=/admin/promotions/experiment/add/")
+    page.fill("#id_username", "boss")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_selector("#id_factors")
+    page.fill("#id_key", "cards-by-model")
+    page.fill("#id_name", "Cards by model")
+    # The blank variant rows the add page shows are left as they are: the design replaces them.
+    page.fill("#id_factors", "model: item_knn=50, hybrid=40\ntemplate: cards, list, grid")
+    page.click("input[name=_save]")
+    page.wait_for_selector(".errornote")
+    assert "Line 1: the weights of 'model' sum to 90%, not 100%." in page.locator(".errorlist").all_inner_texts()
+    page.fill("#id_factors", "model: item_knn=50, hybrid=50\ntemplate: cards, list, grid")
+    page.click("input[name=_continue]")
+    page.wait_for_selector(".messagelist .success")
+    messages = page.locator(".messagelist").inner_text()
+    assert "6 variants generated from the factorial design." in messages
+    # 50% x 1/3 = 16.6667%: stored as 16.67% or 16.66%, summing to exactly 100%.
+    assert "rounded, by at most 0.0067 percentage points" in messages
+    experiment = Experiment.objects.get(key="cards-by-model")
+    saved = sorted(experiment.variants.values_list("key", "weight", "is_control", "config"))
+    assert {weight for _key, weight, _control, _config in saved} == {Decimal("0.1666"), Decimal("0.1667")}
+    assert len(saved) == 6 and sum(weight for _key, weight, _control, _config in saved) == 1
+    assert [(key, control, config) for key, _weight, control, config in saved if control] == [
+        ("model-item_knn--template-cards", True, {"model": "item_knn", "template": "cards"})
+    ]
+    # The generated variants are ordinary ones: the change form shows them and saves them unchanged.
+    assert page.locator("input[name$='-key'][value='model-item_knn--template-cards']").count() == 1
+    page.click("input[name=_save]")
+    page.wait_for_selector(".messagelist .success")
+    assert sorted(experiment.variants.values_list("key", "weight", "is_control", "config")) == saved
