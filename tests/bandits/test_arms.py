@@ -1,6 +1,9 @@
 """Arm statistics merge like daily aggregates; posteriors equal hand-computed parameters."""
 
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,6 +11,8 @@ import pytest
 from promotions.bandits import Arm, ArmStats, Prior, for_segment
 from promotions.bandits.arms import RevenuePosterior
 from promotions.bandits.thompson import conversion_posterior, pooled_revenue_prior, revenue_posterior
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_daily_aggregates_merge_into_the_statistics_of_all_rows():
@@ -114,3 +119,13 @@ def test_segment_arms_take_the_segment_statistics_and_borrow_from_the_overall_po
     assert segment[0].prior.alpha == pytest.approx(100 * overall_rate)
     # The segment without data has exactly the overall posterior mean.
     assert conversion_posterior(segment[1]).mean == pytest.approx(101 / 2002)
+
+
+def test_package_imports_without_django():
+    # Blocking django makes any import of it fail: the bandits must stay pure numpy/scipy.
+    code = (
+        "import sys; sys.modules['django'] = None\n"
+        "import promotions.bandits, promotions.bandits.simulation\n"
+        "assert not any(name.split('.')[0] == 'django' for name in sys.modules if sys.modules[name])"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=60, cwd=ROOT)

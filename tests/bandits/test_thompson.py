@@ -5,7 +5,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from promotions.bandits import Arm, ArmStats, NoActiveArmError, allocation, posterior_draws, sample
+from promotions.bandits import Arm, ArmStats, NoActiveArmError, allocation, for_segment, posterior_draws, sample
 from promotions.bandits.shares import floor_shares
 from promotions.bandits.thompson import win_probabilities
 from promotions.experiments.stats import BetaPosterior, chance_to_beat_integrated
@@ -154,3 +154,15 @@ def test_floor_shares(shares, floor, expected):
     result = floor_shares(np.array(shares), floor)
     assert result == pytest.approx(expected)
     assert result.min() >= floor - 1e-12
+
+
+def test_contextual_thin_segment_follows_the_overall_posterior_until_its_own_data_say_otherwise():
+    overall = [Arm("a", ArmStats(10_000, 1_000)), Arm("b", ArmStats(10_000, 500))]
+    thin = for_segment(overall, {"a": ArmStats(20, 1), "b": ArmStats(20, 3)}, prior_strength=200)
+    assert allocation(thin, 20_000, np.random.default_rng(0))["a"] > 0.9
+    # Without the borrowed prior, the same 20 visitors per arm would favour b.
+    assert (
+        allocation([Arm("a", ArmStats(20, 1)), Arm("b", ArmStats(20, 3))], 20_000, np.random.default_rng(0))["b"] > 0.7
+    )
+    measured = for_segment(overall, {"a": ArmStats(2_000, 100), "b": ArmStats(2_000, 300)}, prior_strength=200)
+    assert allocation(measured, 20_000, np.random.default_rng(0))["b"] > 0.95
