@@ -1,7 +1,8 @@
 """Model versions in the admin: their validation figures side by side, rollback, and "Train now".
 
-Versions are read-only. "Activate this version" makes one earlier ready (or retired) version the
-active one, atomically, after checking that its artifact loads. "Train now" never trains inside
+Versions are read-only; a deep model's page draws its training curve (loss per epoch, SVG).
+"Activate this version" makes one earlier ready (or retired) version the active one, atomically,
+after checking that its artifact loads. "Train now" never trains inside
 the web process: with a real broker (Celery not in eager mode) it enqueues the task
 ``promotions.train_models``; otherwise it starts ``manage.py promotions_train`` as a separate
 process whose output goes to the server's log.
@@ -22,6 +23,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template import engines
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -84,7 +86,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
         "duration_seconds",
     )
     list_filter = ("status", "model_name")
-    readonly_fields = [field.name for field in ModelVersion._meta.fields]
+    readonly_fields = [*(field.name for field in ModelVersion._meta.fields), "training_curve"]
     actions = ("activate_version",)
 
     @property
@@ -120,6 +122,20 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def fit_seconds(self, obj: ModelVersion) -> str:
         value = obj.metrics.get("fit_seconds")
         return "-" if value is None else f"{value:.2f}"
+
+    @admin.display(description=gettext_lazy("training curve"))
+    def training_curve(self, obj: ModelVersion) -> str:
+        """The deep models' per-epoch loss as an SVG line chart; a dash for the other models."""
+        curve = obj.metrics.get("loss_curve") or []
+        if not curve:
+            return "-"
+        context = {
+            "series": [(str(epoch), round(loss, 4)) for epoch, loss in enumerate(curve, start=1)],
+            "first": f"{curve[0]:.4f}",
+            "last": f"{curve[-1]:.4f}",
+            "log_dir": obj.metrics.get("log_dir", ""),
+        }
+        return render_to_string("admin/promotions/modelversion/training_curve.html", context)
 
     @admin.action(permissions=["activate"], description=gettext_lazy("Activate this version"))
     def activate_version(self, request: HttpRequest, queryset: QuerySet) -> None:

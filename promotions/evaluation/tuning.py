@@ -3,11 +3,13 @@
 Each model has a small grid: its defaults first, then one change at a time, simplest first.
 Candidates are scored over several time windows (cuts at the 60th, 70th and 80th percentile of
 the train rows), so one unrepresentative period cannot decide alone; among candidates within
-one standard error of the best (paired per-user NDCG differences) the earliest is kept.
+one standard error of the best (paired per-user NDCG differences) the earliest is kept. The deep
+models' grids are smaller and bounded in time (``BUDGETS``).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -44,7 +46,14 @@ GRIDS: dict[str, list[dict[str, Any]]] = {
         {"ease_weight": 0.5},
         {"freshness": 2.0},
     ],
+    # The deep models: a few minutes per fit on two cores, so three candidates and a time budget.
+    "neural": [{}, {"epochs": 6}, {"temperature": 0.05}],
+    "sequential": [{}, {"epochs": 20}, {"max_length": 20}],
 }
+
+#: Seconds after which no further candidate is tried (the defaults always are). Reaching it makes
+#: the choice depend on the machine's speed, so it is set well above the grid's normal time.
+BUDGETS: dict[str, float] = {"neural": 1800.0, "sequential": 1800.0}
 
 
 @dataclass(frozen=True)
@@ -74,11 +83,19 @@ def search(
     k: int = 10,
     progress: Callable[[str], None] | None = None,
     label: str = "",
+    budget_seconds: float | None = None,
 ) -> TuningResult:
     """Score ``make(**params)`` for each candidate of ``grid`` on the validation ``windows`` and
-    pick one with ``choose`` (any ``Recommender``: ours, or a peer library behind an adapter)."""
+    pick one with ``choose`` (any ``Recommender``: ours, or a peer library behind an adapter).
+    Once ``budget_seconds`` have passed, the remaining candidates are skipped."""
     per_user = []
-    for params in grid:
+    started = time.monotonic()
+    for number, params in enumerate(grid):
+        if number and budget_seconds is not None and time.monotonic() - started > budget_seconds:
+            if progress is not None:
+                progress(f"{label}: time budget of {budget_seconds:.0f} s spent, {len(grid) - number} left untried")
+            grid = grid[:number]
+            break
         results = [evaluate(make(**params), window, items, k) for window in windows]
         per_user.append(np.concatenate([result.user_ndcg for result in results]))
         if progress is not None:
@@ -95,4 +112,5 @@ def tune(
     progress: Callable[[str], None] | None = None,
 ) -> TuningResult:
     """Score the model's grid on the validation ``windows`` and pick its parameters."""
-    return search(MODELS[name], GRIDS.get(name, [{}]), windows, items, k, progress, label=name)
+    grid = GRIDS.get(name, [{}])
+    return search(MODELS[name], grid, windows, items, k, progress, label=name, budget_seconds=BUDGETS.get(name))

@@ -362,13 +362,14 @@ def csr_weighted_rows(matrix: sp.csr_matrix, rows: np.ndarray, weights: np.ndarr
 
 
 def csr_block(matrix: sp.csr_matrix, rows: np.ndarray, columns: np.ndarray) -> np.ndarray:
-    """``matrix[rows][:, columns]`` as a dense array (``columns`` distinct)."""
+    """``matrix[rows][:, columns]`` as a dense array (``columns`` distinct; ``matrix`` canonical,
+    i.e. no column twice in a row, as scipy leaves every matrix built from (data, (i, j)))."""
     positions, stored, values = csr_entries(matrix, rows)
     where = np.full(matrix.shape[1], -1, dtype=np.int64)
     where[columns] = np.arange(len(columns))
     hit = where[stored] >= 0
     block = np.zeros((len(rows), len(columns)))
-    np.add.at(block, (positions[hit], where[stored[hit]]), values[hit])
+    block[positions[hit], where[stored[hit]]] = values[hit]
     return block
 
 

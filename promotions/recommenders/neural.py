@@ -24,7 +24,9 @@ contribution per history item and the reason names the largest.
 carry less popularity and rarely bought items can rank. On the shared online-retail file it is a
 steep trade: c = 0 gives NDCG@10 0.083 and cold-item HR@10 0; c = 0.75 gives 0.062 and 0.005;
 c = 1 gives 0.048 and 0.027. Hence the default 0. Training prints one progress bar per epoch on
-stderr (``verbose``) and takes about 100 s on two cores there (3 epochs over 222k pairs).
+stderr (``verbose``) and takes about 100 s on two cores there (3 epochs over 222k pairs). Each
+epoch's mean loss is kept in ``loss_curve`` (saved with the model; the admin draws it) and, given a
+``log_dir``, written to TensorBoard as training goes.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ import scipy.sparse as sp
 
 from .base import History, ItemInfo, ItemToItemRecommender, Reason
 from .content import ContentRecommender
+from .deep import EpochLog
 from .matrix import Interactions
 
 
@@ -58,6 +61,7 @@ class NeuralRecommender(ItemToItemRecommender):
         id_l2: float = 1e-4,
         popularity_correction: float = 0.0,
         verbose: bool = True,
+        log_dir: str | None = None,
         random_state: int = 0,
     ):
         super().__init__(random_state, max_history)  # the same cap in training and in serving
@@ -70,6 +74,7 @@ class NeuralRecommender(ItemToItemRecommender):
         self.id_l2 = id_l2
         self.popularity_correction = popularity_correction
         self.verbose = verbose
+        self.log_dir = log_dir
 
     def _fit(self, interactions: Interactions, infos: dict[str, ItemInfo]) -> None:
         # The content model's features, built for the same item ids (both score catalogue items).
@@ -158,6 +163,7 @@ class NeuralRecommender(ItemToItemRecommender):
             return loss
 
         steps = max(1, -(-len(users) // self.batch_size))
+        log = EpochLog(tf, self.log_dir)
         for epoch in range(1, self.epochs + 1):
             started, order, losses = time.perf_counter(), rng.permutation(len(users)), []
             histories, history_weights = self._histories(rng)
@@ -169,6 +175,8 @@ class NeuralRecommender(ItemToItemRecommender):
                 history = np.where(weight > 0, history, -1)
                 losses.append(float(step(history, weight, targets[batch])))
                 self._progress(epoch, number, steps, float(np.mean(losses)), time.perf_counter() - started)
+            log.epoch(epoch, float(np.mean(losses)) if losses else 0.0, time.perf_counter() - started)
+        self.loss_curve = log.curve()
         query, candidate = towers()
         return query.numpy(), candidate.numpy()
 
@@ -205,8 +213,9 @@ class NeuralRecommender(ItemToItemRecommender):
         return Reason("similar_taste", f"Because you chose {name}", str(self.item_ids[source]))
 
     def _state(self) -> dict[str, np.ndarray]:
-        return {"query": self.query, "candidate": self.candidate}
+        return {"query": self.query, "candidate": self.candidate, "loss_curve": self.loss_curve}
 
     def _set_state(self, arrays: dict[str, np.ndarray]) -> None:
         self.query = arrays.pop("query")
         self.candidate = arrays.pop("candidate")
+        self.loss_curve = arrays.pop("loss_curve", np.zeros(0))  # absent from older artifacts

@@ -10,6 +10,8 @@ A known user's sequence is their last ``max_length`` training items; recent ``hi
 appended in the order given, so the list follows the session without refitting. Scores are the
 softmax probabilities of the next item. The model is not additive, so the reason names the history
 item the last position attends to most (the one whose content weighs most in the prediction).
+Each epoch's mean loss is kept in ``loss_curve`` (saved with the model) and, given a ``log_dir``,
+written to TensorBoard as training goes.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from .base import ItemInfo, Reason, Recommendation, Recommender, top_k
+from .deep import EpochLog
 from .matrix import Interactions
 
 WEIGHTS = ("embedding", "position", "w_query", "w_key", "w_value", "w_hidden", "b_hidden", "w_out", "b_out")
@@ -44,6 +47,7 @@ class SequentialRecommender(Recommender):
         batch_size: int = 128,
         learning_rate: float = 0.003,
         verbose: bool = True,
+        log_dir: str | None = None,
         random_state: int = 0,
     ):
         # ``max_length`` bounds what the model reads; the history only says what to skip.
@@ -54,6 +58,7 @@ class SequentialRecommender(Recommender):
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.verbose = verbose
+        self.log_dir = log_dir
 
     def _fit(self, interactions: Interactions, infos: dict[str, ItemInfo]) -> None:
         # Items are shifted by one: 0 pads a sequence (on the left, so the last item is at the end).
@@ -127,6 +132,7 @@ class SequentialRecommender(Recommender):
         inputs = np.c_[np.zeros((len(usable), 1), dtype=np.int64), usable[:, :-1]]
         targets = np.where(inputs > 0, usable, 0)
         steps = max(1, -(-len(usable) // self.batch_size))
+        log = EpochLog(tf, self.log_dir)
         for epoch in range(1, self.epochs + 1):
             started, order, losses = time.perf_counter(), rng.permutation(len(usable)), []
             for number, start in enumerate(range(0, len(usable), self.batch_size), start=1):
@@ -137,6 +143,8 @@ class SequentialRecommender(Recommender):
                         f"sequential epoch {epoch}/{self.epochs} loss {np.mean(losses):.4f} "
                         f"{time.perf_counter() - started:.1f}s\n"
                     )
+            log.epoch(epoch, float(np.mean(losses)) if losses else 0.0, time.perf_counter() - started)
+        self.loss_curve = log.curve()
         return {name: weights[name].numpy() for name in WEIGHTS}
 
     # -- serving (numpy only) -------------------------------------------------------------------
@@ -181,9 +189,14 @@ class SequentialRecommender(Recommender):
         return [Recommendation(str(self.item_ids[i]), float(scores[i]), reason) for i in top_k(scores, k, blocked)]
 
     def _state(self) -> dict[str, np.ndarray]:
-        return {"sequences": self.sequences, **{f"weights.{name}": self.weights[name] for name in WEIGHTS}}
+        return {
+            "sequences": self.sequences,
+            "loss_curve": self.loss_curve,
+            **{f"weights.{name}": self.weights[name] for name in WEIGHTS},
+        }
 
     def _set_state(self, arrays: dict[str, np.ndarray]) -> None:
         self.sequences = arrays.pop("sequences")
+        self.loss_curve = arrays.pop("loss_curve", np.zeros(0))  # absent from older artifacts
         self.weights = {name: arrays.pop(f"weights.{name}") for name in WEIGHTS}
         self._prepare()

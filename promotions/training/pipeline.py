@@ -3,10 +3,12 @@
 Steps: build the interaction log and the catalogue; score every enabled model (and popularity, the
 baseline, always) with the evaluation protocol on recent-time validation windows (the 60th, 70th
 and 80th percentile cuts, so one unrepresentative period cannot decide alone); pick the best
-validation NDCG@10 (ties go to the simpler model, listed first); refit it on all the data; write
-its artifact through Django's storage; then activate it, unless the current active model,
-re-scored on the same windows, does better. A run that fails is recorded as failed and changes
-nothing else. Finally the active model's top-N lists are precomputed for recently active visitors.
+validation NDCG@10 (ties go to the simpler model, listed first); refit it on all the data (a deep
+model keeps its per-epoch loss in the version's metrics, ``loss_curve``, and writes TensorBoard
+logs under ``TRAINING_LOG_DIR`` when that is set); write its artifact through Django's storage;
+then activate it, unless the current active model, re-scored on the same windows, does better. A
+run that fails is recorded as failed and changes nothing else. Finally the active model's top-N
+lists are precomputed for recently active visitors.
 
 The deep models (TensorFlow) plug in through ``promotions.recommenders.MODELS`` and the
 ``TRAINING_MODELS`` setting: nothing here depends on which models exist.
@@ -19,6 +21,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -27,7 +30,7 @@ from django.utils.translation import gettext as _
 
 from ..conf import app_settings
 from ..evaluation import WINDOWS, InteractionLog, Split, SplitError, evaluate, temporal_split
-from ..recommenders import MODELS, CatalogueTooLargeError, ItemInfo, Weighting
+from ..recommenders import MODELS, CatalogueTooLargeError, ItemInfo, Recommender, Weighting
 from . import data
 from .models import ModelVersion
 from .precompute import precompute_recommendations
@@ -160,14 +163,19 @@ def _fit_best(version: ModelVersion, names: list[str], log: InteractionLog, prog
     current = _rescore_current(candidates, windows, items, weighting)
     progress(total - 1, total)
     model = MODELS[best]()
+    log_dir = _log_dir(model, version)
     fit_started = time.perf_counter()
     model.fit(log.to_interactions(weighting), items)
     fit_seconds = time.perf_counter() - fit_started
     # The file is complete in storage before any row points at it as ready.
     version.artifact.save(f"{best}-{version.pk}.npz", ContentFile(model.save()), save=False)
     version.model_name = best
-    version.parameters = json.loads(json.dumps(model.get_params()))
+    # Where the logs went is not a hyper-parameter: kept beside the figures, not re-used when re-scoring.
+    version.parameters = json.loads(json.dumps({k: v for k, v in model.get_params().items() if k != "log_dir"}))
+    curve = getattr(model, "loss_curve", None)
     version.metrics = {
+        **({"loss_curve": [float(loss) for loss in curve]} if curve is not None and len(curve) else {}),
+        **({"log_dir": log_dir} if log_dir else {}),
         **{metric: candidates[best][metric] for metric in METRICS},
         "fit_seconds": fit_seconds,
         "validation_users": candidates[best]["users"],
@@ -177,6 +185,16 @@ def _fit_best(version: ModelVersion, names: list[str], log: InteractionLog, prog
     }
     progress(total, total)
     return current is None or candidates[best]["ndcg"] >= current["ndcg"]
+
+
+def _log_dir(model: Recommender, version: ModelVersion) -> str | None:
+    """With ``TRAINING_LOG_DIR`` set, a model that writes TensorBoard logs gets its own folder there."""
+    root = app_settings.TRAINING_LOG_DIR
+    if not root or "log_dir" not in model.get_params():
+        return None
+    path = str(Path(root) / f"version-{version.pk}-{model.name}")
+    model.set_params(log_dir=path)
+    return path
 
 
 def _rescore_current(

@@ -166,3 +166,29 @@ def test_sequential_round_trip_serves_without_tensorflow(sequential, tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["f"]
+
+
+# --- training curves -----------------------------------------------------------------------------
+
+
+def test_loss_curves_fall_and_survive_save_load(neural, sequential):
+    for model, epochs in ((neural, PARAMS["epochs"]), (sequential, 40)):
+        curve = model.loss_curve
+        assert len(curve) == epochs and np.all(np.isfinite(curve))
+        assert curve[-1] < curve[0]  # both learn their toy data
+        np.testing.assert_array_equal(Recommender.load(model.save()).loss_curve, curve)
+
+
+def test_tensorboard_logs_hold_one_loss_per_epoch(tmp_path):
+    import tensorflow as tf
+
+    log_dir = tmp_path / "tb"
+    model = NeuralRecommender(**{**PARAMS, "epochs": 3}, log_dir=str(log_dir)).fit(Interactions.from_rows(ROWS), ITEMS)
+    losses = {}
+    for path in log_dir.iterdir():
+        for record in tf.compat.v1.train.summary_iterator(str(path)):
+            for value in record.summary.value:
+                if value.tag == "loss":
+                    losses[record.step] = float(tf.make_ndarray(value.tensor))
+    assert sorted(losses) == [1, 2, 3]
+    np.testing.assert_allclose([losses[step] for step in (1, 2, 3)], model.loss_curve, rtol=1e-6)

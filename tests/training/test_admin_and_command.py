@@ -78,3 +78,31 @@ def test_the_task_skips_while_another_run_is_in_progress(shop):
     ModelVersion.objects.create(status=ModelVersion.Status.TRAINING)
     assert tasks.train_models() is None
     assert ModelVersion.objects.count() == 1
+
+
+def test_a_deep_version_keeps_its_loss_curve_and_tensorboard_logs(shop, settings, tmp_path, monkeypatch):
+    from .test_pipeline import fake_scores
+
+    settings.PROMOTIONS = {**getattr(settings, "PROMOTIONS", {}), "TRAINING_LOG_DIR": str(tmp_path / "tb")}
+    monkeypatch.setattr(pipeline, "score", fake_scores({"popularity": 0.1, "sequential": 0.5}))
+    version = pipeline.train(["sequential"])
+    assert version.model_name == "sequential"
+    curve = version.metrics["loss_curve"]
+    assert len(curve) == version.parameters["epochs"] and all(loss > 0 for loss in curve)
+    assert "log_dir" not in version.parameters
+    log_dir = tmp_path / "tb" / f"version-{version.pk}-sequential"
+    assert version.metrics["log_dir"] == str(log_dir) and any(log_dir.iterdir())
+    assert list(version.load_model().loss_curve) == curve
+
+
+def test_the_change_page_draws_the_training_curve(db, admin_client):
+    deep = ModelVersion.objects.create(
+        model_name="neural", status=ModelVersion.Status.READY, metrics={"loss_curve": [7.5, 6.25, 5.0]}
+    )
+    page = admin_client.get(reverse("admin:promotions_modelversion_change", args=[deep.pk])).content.decode()
+    assert "promotions-chart-line" in page and "Training loss per epoch" in page
+    assert "3 epochs, loss 7.5000 to 5.0000" in page
+    assert page.count('class="point"') == 3 and "<polyline" in page
+    plain = ModelVersion.objects.create(model_name="ease", status=ModelVersion.Status.READY, metrics={"ndcg": 0.1})
+    page = admin_client.get(reverse("admin:promotions_modelversion_change", args=[plain.pk])).content.decode()
+    assert "promotions-chart" not in page and "training curve" in page.lower()
