@@ -38,9 +38,12 @@ class ModelResult:
     ms_per_user: float
     #: NDCG@K of each evaluated user, in user id order (for paired comparisons when tuning).
     user_ndcg: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0))
+    #: Next-item figures within sessions (``session.next_item``), when they were measured.
+    sessions: dict[str, Any] | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
+            **({"sessions": self.sessions} if self.sessions is not None else {}),
             **self.metrics,
             "cold_users": self.cold_users,
             "cold_items": self.cold_items,

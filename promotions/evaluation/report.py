@@ -69,3 +69,21 @@ def table(results: Sequence[ModelResult], k: int) -> str:
         for row in [headers, *rows]
     ]
     return "\n".join(lines)
+
+
+def session_table(results: Sequence[ModelResult], k: int) -> str:
+    """Next-item prediction within sessions: from the session alone, and with the stored history."""
+    measured = [result for result in results if result.sessions is not None]
+    if not measured:
+        return ""
+    points = measured[0].sessions["session_only"]["points"]
+    lines = [
+        f"Next item within a session ({points} points): session alone | with the user's stored history",
+        f"{'model':<12} {f'HR@{k}':>8} {f'MRR@{k}':>8} | {f'HR@{k}':>8} {f'MRR@{k}':>8}",
+    ]
+    for result in measured:
+        alone, known = result.sessions["session_only"], result.sessions["with_user"]
+        lines.append(
+            f"{result.name:<12} {alone['hr']:8.4f} {alone['mrr']:8.4f} | {known['hr']:8.4f} {known['mrr']:8.4f}"
+        )
+    return "\n".join(lines)

@@ -24,7 +24,8 @@ from promotions.evaluation import (
     tune,
     validation_splits,
 )
-from promotions.evaluation.report import as_json, table
+from promotions.evaluation.report import as_json, session_table, table
+from promotions.evaluation.session import next_item, session_points
 from promotions.recommenders import MODELS
 
 
@@ -45,6 +46,12 @@ class Command(BaseCommand):
             "(both are evaluated even if --models leaves them out)",
         )
         parser.add_argument("--resamples", type=int, default=10_000, help="bootstrap resamples for --compare")
+        parser.add_argument(
+            "--sessions",
+            action="store_true",
+            help="also measure next-item prediction within the test part's sessions (HR@K, MRR@K), "
+            "from the session alone and with the user's stored history",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         names = self._models(options["models"])
@@ -61,14 +68,24 @@ class Command(BaseCommand):
             windows = validation_splits(split, WINDOWS) if options["tune"] else []
         except (DataFormatError, SplitError) as error:
             raise CommandError(str(error), returncode=2) from error
+        points = session_points(split) if options["sessions"] else []
         results = []
         for name in names:
             params = {}
             if options["tune"]:
                 params = tune(name, windows, items, options["k"], progress=self._note).params
             self._note(f"{name}: fitting and scoring {len(split.truth)} users")
-            results.append(evaluate(MODELS[name](**params), split, items, options["k"], progress=self._progress))
+            model = MODELS[name](**params)
+            results.append(evaluate(model, split, items, options["k"], progress=self._progress))
+            if options["sessions"]:
+                self._note(f"{name}: next item at {len(points)} points within sessions")
+                results[-1].sessions = {
+                    "session_only": next_item(model, points, options["k"]).as_json(),
+                    "with_user": next_item(model, points, options["k"], with_user=True).as_json(),
+                }
         self.stdout.write(table(results, options["k"]))
+        if options["sessions"]:
+            self.stdout.write(session_table(results, options["k"]))
         comparison = None
         if pair is not None:
             by_name = {result.name: result for result in results}
