@@ -2,9 +2,12 @@
 
 expected value = affinity x conversion rate x margin, where
 
-- affinity is the share of the visitor's recommendation scores (their top-N list from the active
-  recommender) that falls on the promotion's target products, plus a small floor so that a
-  promotion matching nothing the visitor looked at can still be shown;
+- affinity is the share of the visitor's interest (their recent items and their top-N list from the
+  active recommender) that falls on the promotion's target products, plus a small floor so that a
+  promotion matching nothing the visitor looked at can still be shown, divided by the same share
+  for the average visitor (``baseline_affinity``, from the non-personalized list; 1 for a
+  promotion on every product). The conversion rate below is measured on average visitors, so
+  this ratio says how much more (or less) this visitor is drawn to the target than they were;
 - the conversion rate is one Thompson draw from the promotion's posterior in the visitor's
   segment, whose Beta prior borrows from the promotion's overall rate (``bandits.for_segment``):
   thin segments follow the overall rate, and a new promotion's wide posterior gets it explored;
@@ -54,6 +57,8 @@ class Candidate:
     discount_share: float = 0.0  # expected fraction of the price given away (0.2 for 20% off)
     overall: ArmStats = ArmStats()
     segment: ArmStats = ArmStats()
+    #: The average visitor's affinity to the target (see the module's docstring); 1 means "everyone".
+    baseline_affinity: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -100,7 +105,7 @@ def rank(
     scored = []
     for candidate, rate in zip(candidates, rates, strict=True):
         matched = [i for i in interests if candidate.target.covers(i.item_id, i.category, i.brand)]
-        affinity = sum(max(i.score, 0.0) for i in matched) / total + AFFINITY_FLOOR
+        affinity = (sum(max(i.score, 0.0) for i in matched) / total + AFFINITY_FLOOR) / candidate.baseline_affinity
         shown = tuple(matched[:ITEMS_PER_PROMOTION])
         margin = _margin(shown or interests[:ITEMS_PER_PROMOTION], candidate.discount_share)
         scored.append((candidate, float(rate), affinity, margin, {i.item_id for i in matched}, shown))
@@ -113,6 +118,16 @@ def rank(
         chosen.append(Ranked(candidate.promotion_id, _value(best, covered, diversity), affinity, rate, margin, shown))
         covered |= matched
     return chosen
+
+
+def baseline_affinity(target: Target, typical: Sequence[Interest]) -> float:
+    """The average visitor's affinity to ``target``: the share of the non-personalized list's scores
+    on it, plus the floor; exactly 1 for a promotion on every product."""
+    if target.kind == "all":
+        return 1.0
+    total = sum(max(i.score, 0.0) for i in typical) or 1.0
+    covered = sum(max(i.score, 0.0) for i in typical if target.covers(i.item_id, i.category, i.brand))
+    return min(covered / total + AFFINITY_FLOOR, 1.0)
 
 
 def stats_from(row: Mapping[str, float] | Sequence[float] | None) -> ArmStats:

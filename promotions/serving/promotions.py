@@ -110,6 +110,33 @@ def _interest(pick: Pick) -> ranking.Interest:
     )
 
 
+#: Recent items folded into the visitor's interests, newest first, each worth this much less than the next.
+RECENT_INTERESTS = 10
+RECENT_DECAY = 0.8
+
+
+def _recent_interests(request: HttpRequest, picks: list[Pick]) -> list[ranking.Interest]:
+    """What the visitor just looked at is the surest sign of interest (models leave those items out
+    of recommendations): newest first, weighted like the best recommendation and decaying."""
+    history, _newest = recent_items(request)
+    recent = list(reversed(history[-RECENT_INTERESTS:]))
+    found = cards(recent)
+    top = max((p.score for p in picks), default=1.0) or 1.0
+    return [
+        ranking.Interest(
+            card.id,
+            top * RECENT_DECAY**rank,
+            card.category,
+            card.brand,
+            float(card.price),
+            None if card.cost is None else float(card.cost),
+            gettext("Because you viewed %(title)s") % {"title": card.title},
+            card.id,
+        )
+        for rank, card in enumerate(found[item] for item in recent if item in found)
+    ]
+
+
 def _reason(interests: tuple[ranking.Interest, ...]) -> str:
     return interests[0].reason if interests and interests[0].reason else ""
 
@@ -135,7 +162,8 @@ def _personalized(
     if not eligible:
         return []
     picks = recommendations_for(request, INTEREST_DEPTH, slot=slot, model_name=decision.model_name)
-    interests = [_interest(p) for p in picks]
+    interests = _recent_interests(request, picks) + [_interest(p) for p in picks]
+    typical = [_interest(p) for p in recommendations_for(request, INTEREST_DEPTH, personalized=False, slot=slot)]
     stats = promotion_stats()
     segment = segment_key(request, picks)
     typical_price = float(np.median([i.price for i in interests])) if interests else 0.0
@@ -149,6 +177,7 @@ def _personalized(
                 _discount_share(promotion, typical_price),
                 ranking.stats_from(figures.get("overall")),
                 ranking.stats_from(figures.get("segments", {}).get(segment)),
+                ranking.baseline_affinity(promotion.target, typical),
             )
         )
     by_id = {p.pk: p for p in eligible}

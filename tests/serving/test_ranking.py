@@ -4,7 +4,7 @@ import numpy as np
 
 from promotions.bandits import ArmStats
 from promotions.offers.pricing import Target
-from promotions.offers.ranking import Candidate, Interest, rank
+from promotions.offers.ranking import Candidate, Interest, baseline_affinity, rank
 
 LANTERNS = [
     Interest(f"L{i}", 1.0 - i * 0.1, category="Lanterns", price=20.0, reason="Because you viewed L0") for i in range(4)
@@ -85,3 +85,18 @@ def test_deterministic_under_a_seed():
     first = [r.promotion_id for _ in range(20) for r in rank(*args, np.random.default_rng(9), limit=2)]
     again = [r.promotion_id for _ in range(20) for r in rank(*args, np.random.default_rng(9), limit=2)]
     assert first == again
+
+
+def test_a_promotion_on_every_product_does_not_outrank_one_on_what_the_visitor_loves():
+    # Against the average visitor (a quarter of whose interest is in lanterns), this visitor's
+    # all-lantern interest is a fourfold affinity; a site-wide promotion stays at one.
+    rng = np.random.default_rng(6)
+    typical = [Interest("L0", 1.0, category="Lanterns"), Interest("M1", 3.0, category="Mugs")]
+    lanterns = candidate(1, "Lanterns")
+    lanterns = Candidate(
+        1, lanterns.target, 0.2, WELL_MEASURED, ArmStats(), baseline_affinity(lanterns.target, typical)
+    )
+    everything = Candidate(2, Target(), 0.2, WELL_MEASURED, ArmStats(), baseline_affinity(Target(), typical))
+    assert everything.baseline_affinity == 1.0 and lanterns.baseline_affinity == 0.25 + 0.02
+    firsts = [rank([everything, lanterns], LANTERNS, rng, limit=1)[0].promotion_id for _ in range(200)]
+    assert firsts.count(1) > 180

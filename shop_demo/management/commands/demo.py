@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from promotions.management.progress import ProgressBar
 from shop_demo.catalog.loading import INTERACTIONS_FILE, SAMPLE_HISTORY, dataset_file, load_catalogue, load_history
+from shop_demo.catalog.promotions import create_example_promotions
 from shop_demo.embedded import start_embedded_worker, uses_embedded_broker
 
 STAFF_USERNAME = "admin"
@@ -78,6 +79,9 @@ class Command(BaseCommand):
         self.step("Importing the history as behavior events")
         history = dataset_file(datasets, INTERACTIONS_FILE, SAMPLE_HISTORY)
         call_command("promotions_import_events", str(history), shift_to=yesterday, stdout=self.stdout)
+
+        self.step("Creating example promotions")
+        self.stdout.write(f"  {create_example_promotions()} promotions created")
 
         self.step("Training the recommendation models")
         call_command("promotions_train", stdout=self.stdout)
