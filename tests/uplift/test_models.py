@@ -53,3 +53,11 @@ def test_models_refuse_one_group_only_and_class_transformation_a_continuous_outc
         models.TLearner(models.default_classifier()).fit(features, np.ones(200), outcome)
     with pytest.raises(ValueError, match="binary"):
         models.ClassTransformation(models.default_classifier()).fit(features, treatment, outcome * 3.5)
+
+
+def test_class_transformation_near_50_50_is_the_plain_transformation():
+    features, _, outcome, _ = synthetic_experiment(n=2000, seed=6)
+    treatment = np.arange(2000) % 2
+    model = models.ClassTransformation(models.default_classifier()).fit(features, treatment, outcome)
+    plain = models.default_classifier()().fit(features, (treatment == outcome).astype(int))
+    assert np.allclose(model.predict_uplift(features), 2 * plain.predict_proba(features)[:, 1] - 1)
