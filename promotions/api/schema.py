@@ -24,6 +24,12 @@ class BeaconSchema(AutoSchema):
                 schema["minItems"] = 1
         return schema
 
+    def map_field_validators(self, field: serializers.Field, schema: dict[str, Any]) -> None:
+        super().map_field_validators(field, schema)
+        # JSON Schema patterns are ECMA-262, which has no \z: its $ (no multiline flag) means the same.
+        if "pattern" in schema:
+            schema["pattern"] = schema["pattern"].replace("\\z", "$")
+
     def get_responses(self, path: str, method: str) -> dict[str, Any]:
         accepted = {"type": "object", "properties": {"accepted": {"type": "integer", "minimum": 1}}}
         return {

@@ -43,7 +43,8 @@ class AddressRateThrottle(VisitorRateThrottle):
     scope = "promotions_events_address"
 
     def get_cache_key(self, request: Request, view: APIView) -> str:
-        digest = hashlib.sha256(self.get_ident(request).encode()).hexdigest()[:24]
+        # No address at all (an ASGI server on a Unix socket sends none) is one shared bucket, not a crash.
+        digest = hashlib.sha256((self.get_ident(request) or "").encode()).hexdigest()[:24]
         return self.cache_format % {"scope": self.scope, "ident": digest}
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 from rest_framework import status
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, ParseError
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
@@ -26,7 +26,17 @@ class PayloadTooLarge(APIException):
     default_code = "payload_too_large"
 
 
-class PlainTextJSONParser(JSONParser):
+class BoundedJSONParser(JSONParser):
+    """JSON nested deeper than Python's parser recurses (``[[[[...``) is a 400, not a crash."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict | None = None) -> Any:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError(_("JSON parse error - the document is nested too deeply.")) from None
+
+
+class PlainTextJSONParser(BoundedJSONParser):
     """JSON sent as text/plain: sendBeacon's Blob of that type needs no CORS preflight."""
 
     media_type = "text/plain"
@@ -45,7 +55,7 @@ class EventBeaconView(GenericAPIView):
 
     serializer_class = BeaconBatchSerializer
     schema = BeaconSchema()
-    parser_classes = [JSONParser, PlainTextJSONParser]
+    parser_classes = [BoundedJSONParser, PlainTextJSONParser]
     # CSRF-exempt, as every APIView without SessionAuthentication: sendBeacon cannot send a token.
     # The permissions, the throttle and the size limits defend the endpoint instead.
     authentication_classes = [ShopSessionUser]
