@@ -43,6 +43,10 @@ class SameOrigin(BasePermission):
         host = urlsplit(source).netloc
         if not host:  # neither header, or Origin "null" (sandboxed frames, privacy-stripped requests)
             return False
+        # Browsers never send user info or backslashes here; parsers disagree on where such a host
+        # ends (http://evil.example\@shop is evil.example to a browser, shop to urlsplit).
+        if "@" in host or "\\" in host:
+            return False
         if host == request.get_host():
             return True
         # The shop's other host names; a "*" wildcard would let any site in, so it does not count here.

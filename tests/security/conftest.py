@@ -7,6 +7,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.test import override_settings
 
+from tests.api.conftest import beacon, visitor_id  # noqa: F401 - the beacon tests' fixtures, shared
+
 
 def rest_framework_with(**rates: str) -> dict:
     """The project's REST_FRAMEWORK settings (NUM_PROXIES included) with these throttle rates."""
