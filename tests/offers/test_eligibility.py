@@ -104,3 +104,16 @@ def test_a_spent_budget_or_redemption_limit_makes_a_promotion_ineligible():
     spent.refresh_from_db()
     used_up.refresh_from_db()
     assert not is_eligible(spent, shopper()) and not is_eligible(used_up, shopper())
+
+
+def test_the_message_follows_the_page_language():
+    from django.utils import translation
+
+    promotion = make_promotion(message="20% off candles", message_zh_hans="蜡烛八折")
+    with translation.override("zh-hans"):
+        assert promotion.localized_message == "蜡烛八折"
+    with translation.override("en"):
+        assert promotion.localized_message == "20% off candles"
+    promotion.message_zh_hans = ""
+    with translation.override("zh-hans"):
+        assert promotion.localized_message == "20% off candles"
