@@ -6,7 +6,8 @@ Run from the repository root:
 
 Three arms, Mens E-Mail, Womens E-Mail and No E-Mail; each simulated visitor sent to an arm gets
 the outcome of a customer drawn at random from that arm's rows of the randomized experiment.
-Rewards: visit, then conversion. Every policy of a run meets the same reward streams.
+Rewards: visit, then conversion (and spend, with Thompson sampling on revenue per visitor, when
+``--rewards`` names it). Every policy of a run meets the same reward streams.
 """
 
 import argparse
@@ -24,12 +25,14 @@ from promotions.experiments import offline  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 ARMS = ("Mens E-Mail", "Womens E-Mail", "No E-Mail")
-REWARDS = ("visit", "conversion")
+# Reward column -> the metric the policies optimise: 0/1 outcomes are conversions, spend is revenue.
+REWARDS = {"visit": "conversion", "conversion": "conversion", "spend": "revenue"}
+DEFAULT_REWARDS = "visit,conversion"
 REWEIGHT_EVERY = 1_000
 
 
 def load_rewards(folder: Path, reward: str) -> dict[str, np.ndarray]:
-    """Arm -> one 0/1 outcome per customer of that arm, read and checked by the A/B-test reader."""
+    """Arm -> one outcome per customer of that arm, read and checked by the A/B-test reader."""
     data = offline.load_experiment(folder / "hillstrom.csv.gz", group_col="segment", metric_col=reward)
     return {arm: data.metric[data.groups == arm] for arm in ARMS}
 
@@ -50,13 +53,13 @@ def policies(metric: str) -> dict[str, tuple[object, int | None]]:
     }
 
 
-def regret_table(rewards: dict[str, np.ndarray], runs: int, visitors: int, seed: int) -> None:
+def regret_table(rewards: dict[str, np.ndarray], metric: str, runs: int, visitors: int, seed: int) -> None:
     means = {arm: values.mean() for arm, values in rewards.items()}
     print("  true means: " + ", ".join(f"{arm} {mean:.4f}" for arm, mean in means.items()))
     print(f"  {'policy':<48} {'regret mean':>12} {'sd':>8} {'best-arm share':>15} {'s/run':>7}")
     baseline = None
     ipw_runs = []
-    for label, (policy, reweight_every) in policies("conversion").items():
+    for label, (policy, reweight_every) in policies(metric).items():
         regrets, shares, started = [], [], time.perf_counter()
         for run in range(runs):
             # Same reward streams for every policy of a run; the policy's randomness apart.
@@ -135,11 +138,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--visitors", type=int, default=64_000)
     parser.add_argument("--seed", type=int, default=20080320)
-    parser.add_argument("--rewards", default=",".join(REWARDS), help="comma-separated: visit, conversion")
+    parser.add_argument("--rewards", default=DEFAULT_REWARDS, help="comma-separated: visit, conversion, spend")
     args = parser.parse_args()
     chosen = [name.strip() for name in args.rewards.split(",")]
     if args.runs < 2 or args.visitors < 1 or not set(chosen) <= set(REWARDS):
-        print("error: --runs must be at least 2, --visitors positive, --rewards among visit,conversion")
+        print("error: --runs must be at least 2, --visitors positive, --rewards among visit,conversion,spend")
         sys.exit(2)
     try:
         rewards = {reward: load_rewards(args.data, reward) for reward in chosen}
@@ -150,7 +153,7 @@ def main() -> None:
     sample_cost(args.seed)
     for reward in chosen:
         print(f"\nReward = {reward}: cumulative regret over {args.visitors:,} visitors, {args.runs} runs")
-        regret_table(rewards[reward], args.runs, args.visitors, args.seed)
+        regret_table(rewards[reward], REWARDS[reward], args.runs, args.visitors, args.seed)
 
 
 if __name__ == "__main__":
