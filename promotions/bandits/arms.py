@@ -99,7 +99,7 @@ class Prior:
             alpha=weight * rate,
             beta=weight * (1 - rate),
             revenue_weight=min(strength, revenue.weight),
-            revenue_mean=revenue.mean if revenue.weight else 0.0,
+            revenue_mean=revenue.mean,
             revenue_variance=revenue.unit_variance,
         )
 
@@ -119,7 +119,7 @@ class Arm:
     prior: Prior | None = None
 
     def __add__(self, other: ArmStats | Arm) -> Arm:
-        """More statistics for this arm; adding another ``Arm`` requires the same key."""
+        """More statistics for this arm, which keeps its switch and prior; another ``Arm`` needs the same key."""
         if isinstance(other, Arm):
             if other.key != self.key:
                 raise ValueError(f"cannot merge arm {other.key!r} into arm {self.key!r}")
