@@ -94,11 +94,12 @@ class ImplicitRecommender(Recommender):
         from threadpoolctl import threadpool_limits
 
         module, name = self.peer
-        self.model = getattr(importlib.import_module(module), name)(**self.fixed, **self.params)
         self.matrix = sp.csr_matrix(self.user_items, dtype=np.float32)
         # implicit asks for single-threaded BLAS (its own threads do the work).
         with threadpool_limits(1, "blas"), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+            # Its check reads OpenBLAS's configured threads, not the limit in force here.
+            warnings.filterwarnings("ignore", message="OpenBLAS is configured", category=RuntimeWarning)
+            self.model = getattr(importlib.import_module(module), name)(**self.fixed, **self.params)
             self.model.fit(self.matrix, show_progress=False)
 
     def recommend(
