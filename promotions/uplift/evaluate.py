@@ -171,10 +171,19 @@ def _number(value: float | None, sd: float | None = None) -> str:
 def format_report(report: dict[str, Any]) -> str:
     """A plain-text table: one line per treatment and model, the chosen model marked with *."""
     split = report["split"]
+    spread = split["repeats"] > 1  # a single split has no standard deviation to show
+
+    def cell(figures: dict[str, Any], name: str, key: str | None = None) -> str:
+        value, sd = (
+            (figures[name], figures[f"{name}_sd"]) if key is None else (figures[name][key], figures[f"{name}_sd"][key])
+        )
+        return _number(value, sd if spread else None)
+
     keys = list(next(iter(report["treatments"].values()))["uplift_at"]) if report["treatments"] else []
     lines = [
         f"Uplift on {report['outcome']} ({report['outcome_kind']}) vs {report['control']!r}: "
-        f"test share {split['test']}, seed {split['seed']}, {split['repeats']} repeat(s); mean ± sd",
+        f"test share {split['test']}, seed {split['seed']}"
+        + (f", {split['repeats']} seeds: mean ± sd" if spread else ""),
         "  ".join([f"{'treatment':<22}", f"{'model':<22}", f"{'qini':>17}", f"{'auuc':>17}"])
         + "".join(f"  {'uplift@' + key + '%':>17}" for key in keys),
     ]
@@ -182,15 +191,13 @@ def format_report(report: dict[str, Any]) -> str:
         for model, figures in result["models"].items():
             mark = "*" if model == result["model"] else " "
             cells = [f"{name[:22]:<22}", f"{mark}{model:<21}"]
-            cells += [f"{_number(figures['qini'], figures['qini_sd']):>17}"]
-            cells += [f"{_number(figures['auuc'], figures['auuc_sd']):>17}"]
-            cells += [f"{_number(figures['uplift_at'][k], figures['uplift_at_sd'][k]):>17}" for k in keys]
+            cells += [f"{cell(figures, 'qini'):>17}", f"{cell(figures, 'auuc'):>17}"]
+            cells += [f"{cell(figures, 'uplift_at', k):>17}" for k in keys]
             lines.append("  ".join(cells))
         chosen = ", ".join(f"{model} {count}x" for model, count in result["chosen"].items() if count)
         lines.append(
-            f"{'':<22}  {'chosen on validation':<22}  {_number(result['qini'], result['qini_sd']):>17}  "
-            f"{_number(result['auuc'], result['auuc_sd']):>17}"
-            + "".join(f"  {_number(result['uplift_at'][k], result['uplift_at_sd'][k]):>17}" for k in keys)
+            f"{'':<22}  {'chosen on validation':<22}  {cell(result, 'qini'):>17}  {cell(result, 'auuc'):>17}"
+            + "".join(f"  {cell(result, 'uplift_at', k):>17}" for k in keys)
             + f"  ({chosen})"
         )
     return "\n".join(lines)

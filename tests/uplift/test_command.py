@@ -40,6 +40,7 @@ def test_json_report(experiment_csv, tmp_path):
     assert result["models"][result["model"]]["qini"] == result["qini"] > 0.1
     assert list(result["uplift_at"]) == ["10", "20", "30"]
     assert "promo" in out.getvalue() and "x_learner" in out.getvalue()
+    assert "±" not in out.getvalue()  # one split: no standard deviation to show
 
 
 def test_spend_with_repeats(experiment_csv, tmp_path):

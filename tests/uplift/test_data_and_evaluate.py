@@ -122,7 +122,7 @@ def test_evaluate_reports_every_model_and_the_choice_made_on_validation():
         assert figures["qini"] > 0.1 and figures["uplift_at"]["10"] > figures["uplift_at"]["30"] > 0
         assert set(figures["uplift_at_sd"]) == {"10", "20", "30"} and figures["qini_sd"] >= 0
     text = format_report(report)
-    assert "*" + result["model"] in text and "promo" in text
+    assert "*" + result["model"] in text and "promo" in text and "2 seeds: mean ± sd" in text
 
 
 def test_the_test_rows_never_influence_the_choice():
