@@ -18,7 +18,6 @@ from ..serving.cards import ProductCard, cards
 from ..serving.decide import decide
 from ..serving.promotions import ShownPromotion, personalized_promotions
 from ..serving.recommendations import Pick, recommendations_for, similar_to
-from ..tracking.exposures import record_exposure
 from .authentication import ShopSessionUser
 from .throttling import ContentRateThrottle
 
@@ -111,6 +110,4 @@ class RecommendationsView(_ContentView):
                 slot=query["slot"],
                 model_name=decision.model_name,
             )
-        for pick in picks:
-            record_exposure(django_request, "recommendation", pick.card.id)
         return Response({"slot": query["slot"], "results": [pick_data(pick) for pick in picks]})

@@ -24,9 +24,12 @@ from ..offers.models import Promotion
 from ..offers.service import eligible_promotions
 from ..ops.fallbacks import log_fallback
 from ..tracking.exposures import record_exposure
+from ..tracking.privacy import register_person_cache_key, visitor_cache_key
+from ..training.versions import active_version_id
 from . import segments
 from .cards import ProductCard, cards
 from .decide import BANDIT, Decision, decide
+from .prefetch import visitor_values
 from .recent import recent_items
 from .recommendations import Pick, recommendations_for
 
@@ -220,10 +223,15 @@ def _shown(
 def personalized_promotions(
     request: HttpRequest, slot: str = "home", limit: int = 3, *, rng: np.random.Generator | None = None
 ) -> list[ShownPromotion]:
-    """What this request's visitor sees in ``slot``; each shown promotion counts as an exposure."""
+    """What this request's visitor sees in ``slot``; a shown promotion with a frequency cap counts
+    as an exposure (the beacon logs what was really seen)."""
     try:
         decision = decide(request, slot)
-        if decision.personalized:
+        if decision.personalized and decision.step != BANDIT:
+            # A bandit draws on every page (its propensities must stay true); the ranking's answer
+            # is kept for a minute, until the visitor's session or the model changes.
+            shown = _cached_or_ranked(request, slot, limit, decision, rng)
+        elif decision.personalized:
             shown = _personalized(request, slot, limit, decision, rng or np.random.default_rng())
         else:
             shown = _non_personalized(request, slot, limit, decision.step)
@@ -236,10 +244,44 @@ def personalized_promotions(
             log_fallback("promotions_unavailable", slot=slot)
             return []
     for item in shown:
+        if not item.promotion.frequency_cap:
+            continue  # only frequency caps read the count: no round trip for the others
         try:
             record_exposure(request, "promotion", item.id)
         except Exception:
             log_fallback("exposure_not_counted", promotion=item.id)
+    return shown
+
+
+SHOWN_SECONDS = 60
+
+
+def _cached_or_ranked(
+    request: HttpRequest, slot: str, limit: int, decision: Decision, rng: np.random.Generator | None
+) -> list[ShownPromotion]:
+    name = f"shown:{slot}:{limit}"
+    register_person_cache_key(name, SHOWN_SECONDS)
+    _history, newest = recent_items(request)
+    variant = getattr(decision.variant, "pk", "")
+    signature = f"{active_version_id()}:{newest}:{decision.step}:{variant}"
+    cached = visitor_values(request, [name])[name]
+    if cached is not None and cached.get("signature") == signature:
+        eligible = {p.pk: p for p in eligible_promotions(request, slot=slot)}
+        if all(row[0] in eligible for row in cached["rows"]):
+            found = cards(item for row in cached["rows"] for item in row[2])
+            return [
+                ShownPromotion(
+                    eligible[pk], eligible[pk].localized_message, reason,
+                    tuple(found[i] for i in items if i in found), slot, decision.step, True,
+                )
+                for pk, reason, items in cached["rows"]
+            ]  # fmt: skip
+    shown = _personalized(request, slot, limit, decision, rng or np.random.default_rng())
+    value = {"signature": signature, "rows": [(s.id, s.reason, [c.id for c in s.products]) for s in shown]}
+    try:
+        cache.set(visitor_cache_key(request.promotions.visitor_id, name), value, SHOWN_SECONDS)
+    except Exception:
+        log_fallback("cache_unavailable", operation="set")
     return shown
 
 

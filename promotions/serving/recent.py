@@ -14,8 +14,8 @@ from typing import Any
 from django.core.cache import cache
 from django.http import HttpRequest
 
-from ..ops.fallbacks import log_fallback
 from ..tracking.privacy import register_person_cache_key, visitor_cache_key
+from .prefetch import STANDARD_NAMES, visitor_values
 
 RECENT_CACHE_NAME = "recent_items"
 RECENT_LENGTH = 20
@@ -23,6 +23,7 @@ RECENT_SECONDS = 30 * 24 * 3600
 #: Event types that say the visitor is interested in the item.
 INTEREST_EVENTS = frozenset({"view", "add_to_cart", "purchase", "rating", "review", "recommendation_click"})
 register_person_cache_key(RECENT_CACHE_NAME)
+STANDARD_NAMES.append(RECENT_CACHE_NAME)
 
 
 def _merge(current: list[list[Any]], added: Iterable[tuple[str, float]]) -> list[list[Any]]:
@@ -52,17 +53,11 @@ def recent_items(request: HttpRequest) -> tuple[list[str], float]:
     state = getattr(request, "promotions", None)
     if state is None or not state.allowed or not state.visitor_id:
         return [], 0.0
-    memo = request.__dict__
-    if "_promotions_recent" not in memo:
-        try:
-            memo["_promotions_recent"] = cache.get(visitor_cache_key(state.visitor_id, RECENT_CACHE_NAME)) or []
-        except Exception:  # the cache is down: this request's own items still count
-            log_fallback("recent_items_unavailable")
-            memo["_promotions_recent"] = []
+    stored = visitor_values(request, [RECENT_CACHE_NAME])[RECENT_CACHE_NAME] or []
     pending = [
         (event["item_id"], time.time())
         for event in state.events
         if event.get("item_id") and event.get("event_type") in INTEREST_EVENTS
     ]
-    entries = _merge(memo["_promotions_recent"], pending)
+    entries = _merge(stored, pending)
     return [entry[0] for entry in entries], max((entry[1] for entry in entries), default=0.0)

@@ -34,6 +34,7 @@ from ..training.models import RECOMMENDATIONS_CACHE_NAME
 from .cards import ProductCard, cards
 from .merchandising import apply_slot_rules
 from .models_cache import model_for_serving
+from .prefetch import STANDARD_NAMES, remember_value, visitor_values
 from .recent import recent_items
 
 logger = logging.getLogger("promotions.serving")
@@ -44,6 +45,7 @@ TRENDING_SECONDS = 300.0
 #: Items asked of the model beyond ``k``, so that filtering (stock, bans) still leaves ``k``.
 HEADROOM = 20
 register_person_cache_key(LIVE_CACHE_NAME)
+STANDARD_NAMES.extend([LIVE_CACHE_NAME, RECOMMENDATIONS_CACHE_NAME])
 
 
 #: (item id, score, reason text, the item the reason names or None)
@@ -123,16 +125,17 @@ def _personal_rows(request: HttpRequest, k: int, model_name: str | None) -> list
         return _trending_rows(model_name)
     history, newest = recent_items(request)
     user = getattr(request, "user", None)
-    if model_name is None:
-        keys = [visitor_cache_key(visitor_id, RECOMMENDATIONS_CACHE_NAME)]
+    found = visitor_values(request, [LIVE_CACHE_NAME, RECOMMENDATIONS_CACHE_NAME])
+    candidates = []
+    if model_name is None:  # precomputed lists are the active model's
         if user is not None and user.is_authenticated:
-            keys.insert(0, user_cache_key(user.pk, RECOMMENDATIONS_CACHE_NAME))
-        for value in _safe(cache.get_many, keys, default={}).values():
-            if value.get("version") == version and value.get("at", 0) >= newest and len(value["items"]) >= k:
-                return [(row["item_id"], row["score"], row["reason"], row.get("reason_item")) for row in value["items"]]
-    live_key = visitor_cache_key(visitor_id, LIVE_CACHE_NAME)
+            candidates.append(_safe(cache.get, user_cache_key(user.pk, RECOMMENDATIONS_CACHE_NAME)))
+        candidates.append(found[RECOMMENDATIONS_CACHE_NAME])
+    for value in candidates:
+        if value and value.get("version") == version and value.get("at", 0) >= newest and len(value["items"]) >= k:
+            return [(row["item_id"], row["score"], row["reason"], row.get("reason_item")) for row in value["items"]]
     signature = f"{version}:{model_name or ''}:{_history_key(history)}:{k}"
-    cached = _safe(cache.get, live_key)
+    cached = found[LIVE_CACHE_NAME]
     if cached is not None and cached.get("signature") == signature:
         return cached["rows"]
     rows = [
@@ -141,7 +144,9 @@ def _personal_rows(request: HttpRequest, k: int, model_name: str | None) -> list
     ]
     if not rows:
         rows = _trending_rows(model_name)
-    _safe(cache.set, live_key, {"signature": signature, "rows": rows}, LIVE_CACHE_SECONDS)
+    value = {"signature": signature, "rows": rows}
+    _safe(cache.set, visitor_cache_key(visitor_id, LIVE_CACHE_NAME), value, LIVE_CACHE_SECONDS)
+    remember_value(request, LIVE_CACHE_NAME, value)
     return rows
 
 

@@ -3,7 +3,8 @@
 - device class: "mobile" (phones and tablets) or "desktop", from the user agent;
 - new or returning: returning once the person has an event older than ``RETURNING_AFTER`` (an
   earlier visit) or is a signed-in user whose account is older than that; remembered in the
-  cache once true, since a returning visitor never becomes new again;
+  cache once true, since a returning visitor never becomes new again (a "new" answer for five
+  minutes);
 - signed in.
 """
 
@@ -16,14 +17,18 @@ from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
 
+from ..ops.fallbacks import log_fallback
 from ..tracking.models import Event
 from ..tracking.privacy import register_person_cache_key, visitor_cache_key
+from .prefetch import STANDARD_NAMES, visitor_values
 
 MOBILE_AGENT = re.compile(r"mobi|android|iphone|ipad|tablet", re.IGNORECASE)
 #: An event this much older than now belongs to an earlier visit (the usual 30-minute session).
 RETURNING_AFTER = timedelta(minutes=30)
 RETURNING_CACHE_NAME = "returning"
+NEW_RECHECK_SECONDS = 300
 register_person_cache_key(RETURNING_CACHE_NAME)
+STANDARD_NAMES.append(RETURNING_CACHE_NAME)
 
 
 def device_class(request: HttpRequest) -> str:
@@ -52,13 +57,17 @@ def _returning(request: HttpRequest) -> bool:
     visitor_id = state.visitor_id if state is not None else None
     if not visitor_id:
         return False
-    key = visitor_cache_key(visitor_id, RETURNING_CACHE_NAME)
-    try:
-        if cache.get(key):
-            return True
-    except Exception:  # the cache is down: ask the database
-        key = None
+    known = visitor_values(request, [RETURNING_CACHE_NAME])[RETURNING_CACHE_NAME]
+    if known is not None:
+        return bool(known)
     returning = Event.objects.filter(visitor_id=visitor_id, occurred_at__lt=before).exists()
-    if returning and key is not None:
-        cache.set(key, True, None)
+    try:
+        # Returning is for good; "new" is asked again after a while, when the visit may be old enough.
+        cache.set(
+            visitor_cache_key(visitor_id, RETURNING_CACHE_NAME),
+            1 if returning else 0,
+            None if returning else NEW_RECHECK_SECONDS,
+        )
+    except Exception:  # the cache is down: asked again next time
+        log_fallback("cache_unavailable", operation="set")
     return returning

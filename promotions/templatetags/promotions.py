@@ -149,7 +149,6 @@ def recommended_products(context, request, *, as_variable: bool, limit: int = 8,
     picks = recommendations_for(
         request, int(limit), personalized=decision.personalized, slot=str(slot), model_name=decision.model_name
     )
-    _count(request, picks)
     if as_variable:
         return picks, ""
     name = options.get("template_name") or decision.template or "promotions/tags/products.html"
@@ -166,7 +165,6 @@ def similar_products(context, request, product, *, as_variable: bool, limit: int
     if options.get("async"):
         return None, _placeholder(request, "similar", slot=slot, limit=int(limit), product=item_id)
     picks = similar_to(request, item_id, int(limit), slot=str(slot))
-    _count(request, picks)
     if as_variable:
         return picks, ""
     name = options.get("template_name") or "promotions/tags/products.html"
@@ -195,10 +193,3 @@ def _variant_template(request, slot: str) -> str | None:
     from ..serving.decide import decide
 
     return decide(request, slot).template
-
-
-def _count(request, picks) -> None:
-    from ..tracking.exposures import record_exposure
-
-    for pick in picks:
-        record_exposure(request, "recommendation", pick.card.id)

@@ -11,8 +11,10 @@ from django.utils import timezone
 
 from promotions.offers.models import Promotion
 from promotions.offers.service import Shopper, eligible_promotions, is_eligible
+from promotions.serving.segments import RETURNING_CACHE_NAME
 from promotions.tracking.exposures import record_exposure
 from promotions.tracking.models import Event
+from promotions.tracking.privacy import visitor_cache_key
 
 from .conftest import make_promotion, visitor_request
 
@@ -45,11 +47,17 @@ def test_audience_new_or_returning_and_signed_in_only():
 
 
 def test_returning_is_read_from_an_earlier_visit():
+    cache.clear()
     request = visitor_request(visitor_id="b" * 32)
     assert Shopper.from_request(request).returning is False
     Event.objects.create(
         event_type="view", visitor_id="b" * 32, occurred_at=timezone.now() - timedelta(hours=2), idempotency_key="k1"
     )
+    # "New" is remembered for a few minutes (no query per page), then asked again.
+    assert Shopper.from_request(visitor_request(visitor_id="b" * 32)).returning is False
+    cache.delete(visitor_cache_key("b" * 32, RETURNING_CACHE_NAME))
+    assert Shopper.from_request(visitor_request(visitor_id="b" * 32)).returning is True
+    Event.objects.all().delete()  # once returning, always returning, without asking the database
     assert Shopper.from_request(visitor_request(visitor_id="b" * 32)).returning is True
 
 

@@ -132,3 +132,22 @@ def test_holdout_visitors_stay_in_the_holdout_after_signing_up_and_signing_in(cl
 def test_the_holdout_takes_its_share_of_visitors():
     share = sum(is_held_out(f"{n:032x}") for n in range(40_000)) / 40_000
     assert abs(share - 0.05) < 0.005
+
+
+@override_settings(PROMOTIONS=NONE_HELD_OUT)
+def test_the_ranking_is_kept_for_the_visitor_until_their_session_changes(offers):
+    from promotions.serving.recent import remember
+
+    candles, lanterns = offers
+    remember("k" * 32, lantern_fan("k" * 32).promotions.events)
+    first = personalized_promotions(visitor_request(visitor_id="k" * 32), "home", 1)
+    assert [s.promotion for s in first] == [lanterns]
+    # Whatever the next draws would say, the same answer comes back from the cache...
+    again = [personalized_promotions(visitor_request(visitor_id="k" * 32), "home", 1)[0].promotion for _ in range(5)]
+    assert again == [lanterns] * 5 and again[0].pk == first[0].id
+    # ...until the visitor looks at something new: then the ranking follows them.
+    request = visitor_request(visitor_id="k" * 32)
+    for item in ("C1", "C2", "C3"):
+        request.promotions.events.append(make_event(request, "view", item_id=item))
+    remember("k" * 32, request.promotions.events)
+    assert personalized_promotions(visitor_request(visitor_id="k" * 32), "home", 1)[0].promotion == candles

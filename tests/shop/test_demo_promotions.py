@@ -7,11 +7,13 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 from django.core.cache import cache
-from django.test import override_settings
+from django.test import RequestFactory, override_settings
 from django.urls import reverse
 
 from promotions.offers.models import Promotion, Redemption
 from promotions.offers.service import forget_live_promotions
+from promotions.tracking.identity import read_visitor_id
+from promotions.tracking.privacy import visitor_cache_key
 from shop_demo.catalog.loading import load_catalogue
 from shop_demo.catalog.promotions import EXAMPLES, create_example_promotions
 from shop_demo.consent import ACCEPTED, COOKIE_NAME
@@ -46,7 +48,11 @@ def test_a_candle_lover_sees_the_candle_offer_and_gets_it_at_checkout(client, de
     client.get(reverse("shop:product", args=[candle.stock_code]))
     # Thompson draws explore, so a page may show another offer first; across pages the candle offer wins.
     firsts = []
+    cookie = RequestFactory().get("/")
+    cookie.COOKIES = {name: morsel.value for name, morsel in client.cookies.items()}
+    visitor_id = read_visitor_id(cookie)
     for _page in range(20):
+        cache.delete(visitor_cache_key(visitor_id, "shown:home:3"))  # a fresh ranking (draw) per page
         home = client.get(reverse("shop:home")).text
         firsts.append(Promotion.objects.get(pk=re.search(r'data-promotions-promotion="(\d+)"', home).group(1)).name)
     assert firsts.count("Candles & Lights 20%") >= 15

@@ -1,0 +1,46 @@
+"""The visitor's cache entries for a page, read in one round trip.
+
+Every tag on a page needs a few per-visitor entries (recent items, new or returning, cached
+lists); the first one to ask fetches all of them with ``get_many`` and later asks are answered from
+the request. With the cache down every entry reads as missing and serving computes what it needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.cache import cache
+from django.http import HttpRequest
+
+from ..ops.fallbacks import log_fallback
+from ..tracking.privacy import visitor_cache_key
+
+#: Names fetched with every first request for any of them (declared by the modules using them).
+STANDARD_NAMES: list[str] = []
+
+
+def visitor_values(request: HttpRequest, names: Iterable[str]) -> dict[str, Any]:
+    """``{name: value or None}`` of this request's visitor's entries."""
+    names = list(names)
+    state = getattr(request, "promotions", None)
+    visitor_id = state.visitor_id if state is not None and state.allowed else None
+    if not visitor_id:
+        return dict.fromkeys(names)
+    memo = request.__dict__.setdefault("_promotions_cached", {})
+    missing = [name for name in dict.fromkeys([*names, *STANDARD_NAMES]) if name not in memo]
+    if missing:
+        keys = {visitor_cache_key(visitor_id, name): name for name in missing}
+        try:
+            found = cache.get_many(list(keys))
+        except Exception:
+            log_fallback("cache_unavailable", operation="get_many")
+            found = {}
+        for key, name in keys.items():
+            memo[name] = found.get(key)
+    return {name: memo[name] for name in names}
+
+
+def remember_value(request: HttpRequest, name: str, value: Any) -> None:
+    """What this request wrote, so later tags of the page read it without asking the cache."""
+    request.__dict__.setdefault("_promotions_cached", {})[name] = value
