@@ -62,9 +62,12 @@ class ArmStats:
 class Prior:
     """What is believed about an arm before its own data.
 
-    Conversion: a Beta(alpha, beta) prior, uniform by default. Revenue per visitor: ``revenue_weight``
-    pseudo-visitors whose revenue has mean ``revenue_mean`` and variance ``revenue_variance``; they
-    are pooled with the arm's own visitors (weight 0: no revenue prior).
+    Conversion: a Beta(alpha, beta) prior, uniform by default. Revenue per visitor: a mean
+    ``revenue_mean`` worth ``revenue_weight`` pseudo-visitors and a unit variance
+    ``revenue_variance`` worth ``revenue_variance_weight`` pseudo-visitors (``None``: as many as
+    the mean); weight 0 is no revenue prior. The two weights are apart because revenue is mostly
+    zeros: an arm whose first visitors all spent nothing has no spread of its own, and must keep a
+    plausible variance for a while without its mean being pulled far.
     """
 
     alpha: float = 1.0
@@ -72,12 +75,13 @@ class Prior:
     revenue_weight: float = 0.0
     revenue_mean: float = 0.0
     revenue_variance: float = 0.0
+    revenue_variance_weight: float | None = None
 
     def __post_init__(self) -> None:
         if not (self.alpha > 0 and self.beta > 0):
             raise ValueError(f"a Beta prior needs alpha > 0 and beta > 0, got {self.alpha}, {self.beta}")
-        if self.revenue_weight < 0 or self.revenue_variance < 0:
-            raise ValueError("the revenue prior's weight and variance cannot be negative")
+        if min(self.revenue_weight, self.revenue_variance, self.revenue_variance_weight or 0) < 0:
+            raise ValueError("the revenue prior's weights and variance cannot be negative")
 
     @classmethod
     def borrowing(cls, overall: ArmStats, strength: float, base: Prior | None = None) -> Prior:
@@ -129,47 +133,43 @@ class Arm:
 
 @dataclass(frozen=True)
 class RevenuePosterior:
-    """Normal posterior of an arm's revenue per visitor, from the prior's pseudo-visitors and its own.
+    """Normal posterior of an arm's revenue per visitor: the conjugate normal-inverse-chi-squared update.
 
-    The prior's ``weight`` pseudo-visitors (mean m, variance v) enter the sufficient statistics as
-    if observed: n' = w + n, sum' = w m + sum, sum of squares' = w (v + m^2) + sum of squares.
-    The mean is then sum' / n' with standard error sqrt(s^2 / n'), s^2 the unit variance of the
-    pooled data. Below two pooled visitors there is no variance: the standard error is infinite.
+    With the prior's mean m0 worth k0 pseudo-visitors and unit variance v0 worth w0, and the arm's
+    n visitors with mean x and sum of squared deviations SS:
+    weight k = k0 + n, mean = (k0 m0 + n x) / k,
+    unit variance = (w0 v0 + SS + k0 n / k (x - m0)^2) / (w0 + n - 1),
+    standard error of the mean sqrt(unit variance / k). While w0 + n - 1 <= 0 nothing is known
+    about the spread: the standard error is infinite. With k0 = w0 this is the same as pooling
+    the prior's pseudo-visitors with the arm's own.
     """
 
     weight: float
     mean: float
     unit_variance: float
+    standard_error: float
 
     @staticmethod
-    def pooled_sums(stats: ArmStats, prior: Prior) -> tuple[float, float, float]:
-        """(n', sum', sum of squares'): the arm's own sums plus the prior's pseudo-visitors."""
-        weight = prior.revenue_weight
-        return (
-            weight + stats.visitors,
-            weight * prior.revenue_mean + stats.revenue,
-            weight * (prior.revenue_variance + prior.revenue_mean**2) + stats.revenue_squares,
-        )
-
-    @staticmethod
-    def moments(weight: float, total: float, squares: float) -> tuple[float, float, float]:
-        """Mean, unit variance and standard error of the mean from pooled sums (plain floats: fast)."""
-        if weight < 2:
-            return (total / weight if weight else 0.0), 0.0, math.inf
-        mean = total / weight
+    def moments(stats: ArmStats, prior: Prior) -> tuple[float, float, float, float]:
+        """(weight, mean, unit variance, standard error) on plain floats: this runs on every request."""
+        prior_weight, prior_mean = prior.revenue_weight, prior.revenue_mean
+        variance_weight = prior_weight if prior.revenue_variance_weight is None else prior.revenue_variance_weight
+        visitors = stats.visitors
+        weight = prior_weight + visitors
+        own_mean = stats.revenue / visitors if visitors else 0.0
+        mean = (prior_weight * prior_mean + stats.revenue) / weight if weight else 0.0
+        freedom = variance_weight + visitors - 1
+        if weight == 0 or freedom <= 0:
+            return weight, mean, 0.0, math.inf
         # max(): rounding can make a zero spread very slightly negative.
-        variance = max(squares - total * mean, 0.0) / (weight - 1)
-        return mean, variance, math.sqrt(variance / weight)
+        own_squares = max(stats.revenue_squares - stats.revenue * own_mean, 0.0)
+        shift = prior_weight * visitors / weight * (own_mean - prior_mean) ** 2
+        variance = (variance_weight * prior.revenue_variance + own_squares + shift) / freedom
+        return weight, mean, variance, math.sqrt(variance / weight)
 
     @classmethod
     def of(cls, stats: ArmStats, prior: Prior) -> RevenuePosterior:
-        weight, total, squares = cls.pooled_sums(stats, prior)
-        mean, variance, _ = cls.moments(weight, total, squares)
-        return cls(weight, mean, variance)
-
-    @property
-    def standard_error(self) -> float:
-        return math.sqrt(self.unit_variance / self.weight) if self.weight >= 2 else math.inf
+        return cls(*cls.moments(stats, prior))
 
 
 def for_segment(arms: Sequence[Arm], segment_stats: Mapping[str, ArmStats], prior_strength: float) -> list[Arm]:

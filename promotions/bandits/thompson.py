@@ -12,9 +12,8 @@ Revenue per visitor uses a normal posterior on the mean, built from the sufficie
 over the hundreds of visitors a burn-in gives is close to normal (central limit theorem); the
 alternative, a Bayesian bootstrap, needs every visitor's value (no merging of daily
 aggregates) and a resampling per draw, too slow at request time. Without a prior of its own, an
-arm's revenue prior is one pseudo-visitor with the mean and variance pooled over the arms
-compared, so that an arm whose few visitors all spent nothing (zero variance) still gets a
-spread and can be explored.
+arm's revenue prior is pooled over the arms compared: their mean worth one pseudo-visitor, their
+variance worth an average arm's visitors (see ``pooled_revenue_prior``).
 """
 
 from __future__ import annotations
@@ -23,13 +22,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from promotions.bandits.arms import Arm, Prior, RevenuePosterior
+from promotions.bandits.arms import Arm, ArmStats, Prior, RevenuePosterior
 from promotions.bandits.shares import active_arms, argmax, floor_shares, in_burn_in, spread
 from promotions.experiments.stats import BetaPosterior
 
 METRICS = ("conversion", "revenue")
 DEFAULT_PRIOR = Prior()
-# Pseudo-visitors of the pooled revenue prior: enough for a spread, too few to move a measured mean.
+# Pseudo-visitors of the pooled revenue prior's mean: too few to move a measured mean.
 POOLED_REVENUE_PRIOR_WEIGHT = 1.0
 
 
@@ -49,13 +48,26 @@ def conversion_posterior(arm: Arm) -> BetaPosterior:
 
 
 def pooled_revenue_prior(arms: Sequence[Arm]) -> Prior:
-    """The default revenue prior for ``arms``: one pseudo-visitor with their pooled mean and variance."""
+    """The default revenue prior for ``arms``: their pooled mean and variance.
+
+    The mean counts as one pseudo-visitor (it hardly moves a measured arm); the variance as many
+    as an average arm's visitors, so an arm whose few visitors all spent nothing still has the
+    spread the other arms show, and is explored, instead of looking surely worthless.
+    """
     # Sums taken field by field, not by adding ArmStats: this runs on every revenue request.
-    weight = sum(arm.stats.visitors for arm in arms)
-    total = sum(arm.stats.revenue for arm in arms)
-    squares = sum(arm.stats.revenue_squares for arm in arms)
-    mean, variance, _ = RevenuePosterior.moments(weight, total, squares)
-    return Prior(revenue_weight=min(POOLED_REVENUE_PRIOR_WEIGHT, weight), revenue_mean=mean, revenue_variance=variance)
+    pooled = ArmStats(
+        sum(arm.stats.visitors for arm in arms),
+        0,
+        sum(arm.stats.revenue for arm in arms),
+        sum(arm.stats.revenue_squares for arm in arms),
+    )
+    _, mean, variance, _ = RevenuePosterior.moments(pooled, DEFAULT_PRIOR)
+    return Prior(
+        revenue_weight=min(POOLED_REVENUE_PRIOR_WEIGHT, pooled.visitors),
+        revenue_mean=mean,
+        revenue_variance=variance,
+        revenue_variance_weight=pooled.visitors / len(arms),
+    )
 
 
 def revenue_posterior(arm: Arm, default_prior: Prior = DEFAULT_PRIOR) -> RevenuePosterior:
@@ -83,8 +95,8 @@ def posterior_draws(
         return first / (first + gammas[..., len(arms) :])
     default = pooled_revenue_prior(arms) if any(arm.prior is None for arm in arms) else DEFAULT_PRIOR
     # RevenuePosterior's formulas on plain floats: per-arm objects would cost more per request.
-    moments = [RevenuePosterior.moments(*RevenuePosterior.pooled_sums(arm.stats, arm.prior or default)) for arm in arms]
-    means, _, errors = (np.array(column) for column in zip(*moments, strict=True))
+    moments = [RevenuePosterior.moments(arm.stats, arm.prior or default) for arm in arms]
+    _, means, _, errors = (np.array(column) for column in zip(*moments, strict=True))
     unknown = np.isinf(errors)
     draws = rng.standard_normal(shape) * np.where(unknown, 0.0, errors) + means
     draws[..., unknown] = np.inf

@@ -95,15 +95,27 @@ def test_revenue_prior_counts_as_pseudo_visitors():
     assert posterior.unit_variance == pytest.approx((1058 - 50**2 / 6) / 5)
 
 
+def test_revenue_prior_variance_can_weigh_more_than_its_mean():
+    values = np.array([0.0, 10.0, 0.0, 30.0])
+    prior = Prior(revenue_weight=1, revenue_mean=5.0, revenue_variance=4.0, revenue_variance_weight=10)
+    posterior = RevenuePosterior.of(ArmStats.from_outcomes(values > 0, values), prior)
+    # By hand: k = 1 + 4, mean (5 + 40) / 5; own squared deviations 600, shift 1 * 4 / 5 * (10 - 5)^2.
+    assert posterior.weight == 5
+    assert posterior.mean == pytest.approx(9)
+    assert posterior.unit_variance == pytest.approx((10 * 4 + 600 + 20) / (10 + 4 - 1))
+    assert posterior.standard_error == pytest.approx(math.sqrt(660 / 13 / 5))
+
+
 def test_revenue_posterior_without_two_visitors_has_no_spread():
     assert RevenuePosterior.of(ArmStats(1, 1, 5.0, 25.0), Prior()).standard_error == math.inf
 
 
-def test_pooled_revenue_prior_is_one_visitor_with_the_pooled_mean_and_variance():
+def test_pooled_revenue_prior_has_the_pooled_mean_and_variance():
     arms = [Arm("a", ArmStats(2, 1, 10.0, 100.0)), Arm("b", ArmStats(2, 1, 30.0, 900.0))]
     prior = pooled_revenue_prior(arms)
     values = np.array([10.0, 0.0, 30.0, 0.0])
-    assert prior.revenue_weight == 1
+    assert prior.revenue_weight == 1  # the mean: one pseudo-visitor
+    assert prior.revenue_variance_weight == 2  # the variance: an average arm's visitors
     assert prior.revenue_mean == pytest.approx(values.mean())
     assert prior.revenue_variance == pytest.approx(values.var(ddof=1))
 

@@ -90,3 +90,16 @@ def test_re_weighted_runs_log_the_propensity_of_each_visitors_arm():
     assert set(np.unique(run.rewards)) <= {0.0, 1.0}
     per_visitor = simulate(ThompsonSampling(), SYNTHETIC, 100, np.random.default_rng(5), np.random.default_rng(6))
     assert np.isnan(per_visitor.propensities).all()
+
+
+def test_thompson_on_rare_large_revenue_does_not_lock_onto_the_first_arm_that_sells():
+    # Revenue per visitor as in a shop: 1 visitor in 100 buys for about 100, the rest spend nothing.
+    # An arm whose first visitors bought nothing must keep a plausible spread, or it is starved.
+    spend = {
+        "a": np.r_[np.full(10, 100.0), np.zeros(990)],
+        "b": np.r_[np.full(15, 100.0), np.zeros(985)],
+        "c": np.r_[np.full(6, 100.0), np.zeros(994)],
+    }
+    for seed in range(3):
+        run = simulate(ThompsonSampling("revenue"), spend, 12_000, *np.random.default_rng(seed).spawn(2))
+        assert (run.choices[-3_000:] == run.keys.index("b")).mean() > 0.6

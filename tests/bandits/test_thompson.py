@@ -5,7 +5,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from promotions.bandits import Arm, ArmStats, NoActiveArmError, allocation, for_segment, posterior_draws, sample
+from promotions.bandits import Arm, ArmStats, NoActiveArmError, Prior, allocation, for_segment, posterior_draws, sample
 from promotions.bandits.shares import floor_shares
 from promotions.bandits.thompson import win_probabilities
 from promotions.experiments.stats import BetaPosterior, chance_to_beat_integrated
@@ -124,8 +124,12 @@ def test_revenue_metric_follows_revenue_not_conversion():
     assert choices(arms, seed=8, metric="revenue")["few"] > 1_950
 
 
-def test_revenue_arm_without_visitors_is_tried_first():
-    arms = [*measured_arms(), Arm("new")]
+def test_revenue_arm_without_visitors_is_explored():
+    # With the pooled prior, a new arm has the pooled mean and the spread of one visitor: wide.
+    counts = choices([*measured_arms(), Arm("new")], seed=9, visitors=2_000, metric="revenue")
+    assert counts["new"] > 600
+    # With no revenue prior at all it has no spread yet, draws +inf and is tried first.
+    arms = [*measured_arms(), Arm("new", prior=Prior())]
     assert posterior_draws(arms, np.random.default_rng(0), "revenue")[-1] == np.inf
     assert choices(arms, seed=9, visitors=50, metric="revenue") == {"new": 50}
 
