@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
@@ -180,8 +181,6 @@ class PromotionAdmin(admin.ModelAdmin):
         from ..serving.lift import holdout_lift
 
         if not self.has_view_permission(request):
-            from django.core.exceptions import PermissionDenied
-
             raise PermissionDenied
         days = 28
         try:
@@ -199,9 +198,40 @@ class PromotionAdmin(admin.ModelAdmin):
 
 @admin.register(SlotConfig)
 class SlotConfigAdmin(admin.ModelAdmin):
-    list_display = ["slot", "experiment", "bandit", "bandit_metric", "weights_updated_at"]
-    readonly_fields = ["weights", "weights_updated_at"]
+    list_display = ["slot", "experiment", "bandit", "bandit_metric", "weights_updated_at", "results_link"]
+    readonly_fields = ["weights", "weights_updated_at", "results_link"]
     autocomplete_fields = ["experiment"]
+
+    @admin.display(description=gettext_lazy("bandit results"))
+    def results_link(self, obj: SlotConfig) -> str:
+        if obj.pk is None or not obj.bandit:
+            return "-"
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:promotions_slotconfig_results", args=[obj.pk]), _("Results")
+        )
+
+    def get_urls(self) -> list:
+        results = path(
+            "<int:pk>/results/", self.admin_site.admin_view(self.results_view), name="promotions_slotconfig_results"
+        )
+        return [results, *super().get_urls()]
+
+    def results_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        from django.shortcuts import get_object_or_404
+
+        from ..serving.bandit import bandit_results
+
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        config = get_object_or_404(SlotConfig, pk=pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Bandit results: %(slot)s") % {"slot": config.slot},
+            "config": config,
+            "arms": bandit_results(config),
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/promotions/slotconfig/results.html", context)
 
 
 @admin.register(SlotRule)

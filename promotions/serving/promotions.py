@@ -23,6 +23,7 @@ from ..offers.figures import STATS_CACHE_KEY
 from ..offers.models import Promotion
 from ..offers.service import eligible_promotions
 from ..ops.fallbacks import log_fallback
+from ..tracking.capture import register_event_type, track
 from ..tracking.exposures import record_exposure
 from ..tracking.privacy import register_person_cache_key, visitor_cache_key
 from ..training.versions import active_version_id
@@ -244,6 +245,9 @@ def personalized_promotions(
             log_fallback("promotions_unavailable", slot=slot)
             return []
     for item in shown:
+        if item.propensity is not None:
+            # The bandit's pick and the probability it had: what the unbiased (IPW) estimates need.
+            track(request, BANDIT_PICK, promotion_id=item.id, context={"slot": slot, "propensity": item.propensity})
         if not item.promotion.frequency_cap:
             continue  # only frequency caps read the count: no round trip for the others
         try:
@@ -254,6 +258,8 @@ def personalized_promotions(
 
 
 SHOWN_SECONDS = 60
+BANDIT_PICK = "bandit_pick"
+register_event_type(BANDIT_PICK)
 
 
 def _cached_or_ranked(

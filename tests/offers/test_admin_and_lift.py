@@ -110,3 +110,50 @@ def test_the_lift_page_compares_personalized_visitors_with_the_holdout(admin_cli
     assert math.isclose(float(lift.personalized_revenue.mean), 10.0)
     page = admin_client.get(reverse("admin:promotions_promotion_lift"))
     assert page.status_code == 200 and f"<td>{len(held_out)}</td>" in page.text and "planner" in page.text
+
+
+def test_bandit_picks_are_logged_with_their_propensity_and_the_results_page_reports_ipw(admin_client):
+    from promotions.serving.bandit import bandit_results
+    from promotions.serving.promotions import BANDIT_PICK
+
+    a, b = make_promotion(name="A"), make_promotion(name="B")
+    config = SlotConfig.objects.create(slot="home", bandit=True, weights={str(a.pk): 0.8, str(b.pk): 0.2})
+    now = timezone.now()
+
+    def pick(n, promotion, propensity, bought):
+        def log(kind, key, hours, **fields):
+            Event.objects.create(
+                event_type=kind,
+                visitor_id=f"v{n}",
+                occurred_at=now - timedelta(hours=hours),
+                idempotency_key=f"{key}{n}",
+                **fields,
+            )
+
+        log(BANDIT_PICK, "b", 3, promotion_id=promotion.pk, context={"slot": "home", "propensity": propensity})
+        log("promotion_impression", "i", 3, promotion_id=promotion.pk)
+        if bought:
+            log("purchase", "p", 2, item_id="X", quantity=1, unit_price=Decimal(1))
+
+    for n in range(8):
+        pick(n, a, 0.8, bought=n < 4)  # A: 4 of 8 converted
+    for n in range(8, 10):
+        pick(n, b, 0.2, bought=n == 8)  # B: 1 of 2
+    results = {r.promotion.name: r for r in bandit_results(config)}
+    # IPW over all 10 visitors: A = (4 / 0.8) / 10 = 0.5, B = (1 / 0.2) / 10 = 0.5; the plain rates agree here.
+    assert results["A"].estimate.ipw.mean == pytest.approx(0.5) and results["B"].estimate.ipw.mean == pytest.approx(0.5)
+    assert results["A"].estimate.visitors == 8 and results["A"].share == 0.8
+    page = admin_client.get(reverse("admin:promotions_slotconfig_results", args=[config.pk]))
+    assert page.status_code == 200 and "biased" in page.text and 'class="ipw">0.5000<' in page.text
+
+
+def test_a_bandit_slot_logs_its_pick_on_render():
+    from promotions.serving.promotions import BANDIT_PICK, personalized_promotions
+    from tests.offers.conftest import visitor_request
+
+    a = make_promotion(name="A")
+    SlotConfig.objects.create(slot="home", bandit=True, weights={str(a.pk): 1.0})
+    request = visitor_request()
+    personalized_promotions(request, "home", 1)
+    [event] = [e for e in request.promotions.events if e["event_type"] == BANDIT_PICK]
+    assert event["promotion_id"] == a.pk and event["context"] == {"slot": "home", "propensity": 1.0}
