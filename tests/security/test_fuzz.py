@@ -128,9 +128,9 @@ except ImportError:  # pragma: no cover - schemathesis is in requirements-dev.tx
 
 if schemathesis is not None:
     fuzzed_schema = openapi_schema()
-    # Batches of up to 5 events: generating 50 schema-valid events per example costs far more than
+    # Batches of up to 2 events: generating 50 schema-valid events per example costs far more than
     # sending them, and the limit of 50 is fuzzed above (test_endpoint_never_fails...).
-    fuzzed_schema["components"]["schemas"]["BeaconBatch"]["properties"]["events"]["maxItems"] = 5
+    fuzzed_schema["components"]["schemas"]["BeaconBatch"]["properties"]["events"]["maxItems"] = 2
     # The fuzzing phase only: the coverage phase's few hundred boundary cases would double the run time.
     config = schemathesis.config.SchemathesisConfig.from_dict({"phases": {"coverage": {"enabled": False}}})
     api_schema = schemathesis.openapi.from_dict(fuzzed_schema, config=config)
