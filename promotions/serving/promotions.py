@@ -167,7 +167,10 @@ def _personalized(
         return []
     picks = recommendations_for(request, INTEREST_DEPTH, slot=slot, model_name=decision.model_name)
     interests = _recent_interests(request, picks) + [_interest(p) for p in picks]
-    typical = [_interest(p) for p in recommendations_for(request, INTEREST_DEPTH, personalized=False, slot=slot)]
+    typical_picks = recommendations_for(request, INTEREST_DEPTH, personalized=False, slot=slot)
+    typical = [_interest(p) for p in typical_picks]
+    # Products shown inside an offer: the visitor's own picks first, then what is popular in its target.
+    shown_from = _distinct([*picks, *typical_picks])
     stats = promotion_stats()
     segment = segment_key(request, picks)
     typical_price = float(np.median([i.price for i in interests])) if interests else 0.0
@@ -188,10 +191,18 @@ def _personalized(
     first: list[ShownPromotion] = []
     if decision.step == BANDIT:
         chosen, propensity = _bandit_pick(decision, eligible, rng)
-        first = [_shown(by_id[chosen], picks, slot, decision, propensity=propensity)]
+        first = [_shown(by_id[chosen], shown_from, slot, decision, propensity=propensity)]
         candidates = [c for c in candidates if c.promotion_id != chosen]
     ranked = ranking.rank(candidates, interests, rng, limit=limit - len(first))
-    return first + [_shown(by_id[r.promotion_id], picks, slot, decision, reason=_reason(r.interests)) for r in ranked]
+    return first + [
+        _shown(by_id[r.promotion_id], shown_from, slot, decision, reason=_reason(r.interests)) for r in ranked
+    ]
+
+
+def _distinct(picks: list[Pick]) -> list[Pick]:
+    """Each product once, at its first place."""
+    seen: set[str] = set()
+    return [p for p in picks if not (p.card.id in seen or seen.add(p.card.id))]
 
 
 def _bandit_pick(decision: Decision, eligible: list[Promotion], rng: np.random.Generator) -> tuple[int, float]:
