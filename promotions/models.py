@@ -4,6 +4,7 @@ from .experiments.models import Assignment, Experiment, Variant
 from .offers.models import CouponCode, Promotion, Redemption, SlotRule
 from .tracking.models import Event, EventType, Visitor
 from .training.models import ModelVersion
+from .uplift.records import UpliftReport
 
 __all__ = [
     "Assignment",
@@ -15,6 +16,7 @@ __all__ = [
     "Promotion",
     "Redemption",
     "SlotRule",
+    "UpliftReport",
     "Variant",
     "Visitor",
 ]

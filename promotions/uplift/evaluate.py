@@ -5,6 +5,8 @@ treatment and outcome and fixed by the seed; the training part is split again in
 validation fold, on which every model is scored (Qini coefficient) to choose the best; every model
 is then refitted on the whole training part and scored on the test part. The test part never
 influences the choice. With ``repeats`` the whole procedure is redone for seeds seed, seed+1, ...
+``evaluate_with_curves`` also returns the Qini and uplift curves of the reported model on the test
+part of the first split, for the admin's charts.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .data import Experiment, InputError, pair, stratified_split
-from .metrics import DEFAULT_KS, qini_auc_score, uplift_figures
+from .metrics import CURVE_POINTS, DEFAULT_KS, qini_auc_score, qini_curve, thin_curve, uplift_curve, uplift_figures
 from .models import UpliftModel, binary_models, continuous_models
 
 DEFAULT_VALIDATION_SIZE = 0.25
@@ -69,11 +71,34 @@ def _one_split(features, treatment, outcome, binary, seed, test_size, validation
     chosen, validation_scores = choose_model(
         features[train], treatment[train], outcome[train], binary, seed, validation_size
     )
-    figures = {}
+    figures, scores = {}, {}
     for name, model in candidate_models(binary, seed).items():
         model.fit(features[train], treatment[train], outcome[train])
-        figures[name] = uplift_figures(outcome[test], model.predict_uplift(features[test]), treatment[test], ks)
-    return {"chosen": chosen, "validation": validation_scores, "figures": figures, "rows": (train.size, test.size)}
+        scores[name] = model.predict_uplift(features[test])
+        figures[name] = uplift_figures(outcome[test], scores[name], treatment[test], ks)
+    return {
+        "chosen": chosen,
+        "validation": validation_scores,
+        "figures": figures,
+        "rows": (train.size, test.size),
+        "test": test,
+        "scores": scores,
+    }
+
+
+def _curve_points(x: np.ndarray, y: np.ndarray, max_points: int) -> dict[str, list[float]]:
+    x, y = thin_curve(x, y, max_points)
+    return {"x": [_clean(value) for value in x], "y": [_clean(value) for value in y]}
+
+
+def _test_curves(run: dict[str, Any], model: str, treatment, outcome, max_points: int) -> dict[str, Any]:
+    """The Qini and uplift curves of one model's ranking of a split's test rows, thinned."""
+    test = run["test"]
+    ranked = (outcome[test], run["scores"][model], treatment[test])
+    return {
+        "qini": _curve_points(*qini_curve(*ranked), max_points),
+        "uplift": _curve_points(*uplift_curve(*ranked), max_points),
+    }
 
 
 def _clean(value: float) -> float | None:
@@ -119,11 +144,29 @@ def evaluate(
     repeat (mean and sd over repeats, so they include the cost of choosing); ``model`` is the one
     chosen most often, ``chosen`` counts the choices, and ``models`` holds every model's figures.
     """
+    return evaluate_with_curves(experiment, seed, test_size, repeats, validation_size, ks)[0]
+
+
+def evaluate_with_curves(
+    experiment: Experiment,
+    seed: int = 42,
+    test_size: float = 0.3,
+    repeats: int = 1,
+    validation_size: float = DEFAULT_VALIDATION_SIZE,
+    ks: Sequence[float] = DEFAULT_KS,
+    max_points: int = CURVE_POINTS,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``evaluate``'s report, and per treatment the curves of its reported model on held-out rows.
+
+    The curves are those of the first split (``seed``): ``{"<treatment>": {"model", "seed", "test",
+    "qini": {"x", "y"}, "uplift": {"x", "y"}}}``, x counting the test customers targeted, at most
+    ``max_points`` points each.
+    """
     if not 0 < test_size < 1 or not 0 < validation_size < 1:
         raise InputError("the test and validation sizes must be shares between 0 and 1")
     if repeats < 1:
         raise InputError("repeats must be at least 1")
-    treatments = {}
+    treatments, curves = {}, {}
     for treatment_name in experiment.treatments:
         features, treatment, outcome = pair(experiment, treatment_name)
         _check_outcome_varies(outcome, treatment, treatment_name)
@@ -133,8 +176,15 @@ def evaluate(
         ]
         choices = Counter(run["chosen"] for run in runs)
         names = list(runs[0]["figures"])
+        best = max(names, key=lambda name: (choices[name], -names.index(name)))
+        curves[treatment_name] = {
+            "model": best,
+            "seed": seed,
+            "test": int(runs[0]["test"].size),
+            **_test_curves(runs[0], best, treatment, outcome, max_points),
+        }
         treatments[treatment_name] = {
-            "model": max(names, key=lambda name: (choices[name], -names.index(name))),
+            "model": best,
             **_summary([run["figures"][run["chosen"]] for run in runs]),
             "chosen": {name: choices[name] for name in names},
             "rows": {"train": runs[0]["rows"][0], "test": runs[0]["rows"][1]},
@@ -146,7 +196,7 @@ def evaluate(
                 for name in names
             },
         }
-    return {
+    report = {
         "outcome": experiment.outcome_name,
         "outcome_kind": "binary" if experiment.binary else "continuous",
         "control": experiment.control,
@@ -160,6 +210,7 @@ def evaluate(
         },
         "treatments": treatments,
     }
+    return report, curves
 
 
 def _number(value: float | None, sd: float | None = None) -> str:

@@ -132,3 +132,23 @@ def uplift_figures(y_true, uplift, treatment, ks: Sequence[float] = DEFAULT_KS) 
         "auuc": uplift_auc_score(y_true, uplift, treatment),
         "uplift_at": {f"{round(k * 100)}": uplift_at_k(y_true, uplift, treatment, k) for k in ks},
     }
+
+
+#: Points kept per curve for storage and drawing: enough for a smooth line at any screen width.
+CURVE_POINTS = 200
+
+
+def thin_curve(x, y, max_points: int = CURVE_POINTS) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``max_points`` points of a curve, the first and the last always kept.
+
+    Each kept point is the first one at or past an evenly spaced position along x, so the points
+    stay spread over the whole population even where many customers share one score.
+    """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if max_points < 2:
+        raise ValueError("a curve needs at least 2 points")
+    if x.size <= max_points:
+        return x, y
+    targets = np.linspace(x[0], x[-1], max_points)
+    kept = np.unique(np.r_[0, np.minimum(np.searchsorted(x, targets), x.size - 1), x.size - 1])
+    return x[kept], y[kept]
