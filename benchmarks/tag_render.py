@@ -113,21 +113,10 @@ def fresh(request):
     return copy
 
 
-def forget_process_caches() -> None:
-    from promotions.offers.service import forget_live_promotions
-    from promotions.serving import cards, decide, merchandising, promotions, recommendations
-
-    forget_live_promotions()
-    cards.forget_cards()
-    decide.forget_slot_configs()
-    merchandising.forget_rules()
-    promotions.forget_stats()
-    recommendations._trending.clear()
-
-
 def time_tags(product_ids: list[str], visitors: int) -> dict[str, dict[str, list[float]]]:
     from django.template import Context, Template
 
+    from promotions.serving import forget_process_caches
     from shop_demo.models import Product
 
     rng = random.Random(7)

@@ -1,0 +1,15 @@
+"""Serving: what a visitor sees (promotions, recommendations), who decides it, and what it earns."""
+
+
+def forget_process_caches() -> None:
+    """Empty this process's serving caches (live promotions, product cards, slot settings and rules,
+    statistics, trending lists): the next render reads everything afresh."""
+    from ..offers.service import forget_live_promotions
+    from . import cards, decide, merchandising, promotions, recommendations
+
+    forget_live_promotions()
+    cards.forget_cards()
+    decide.forget_slot_configs()
+    merchandising.forget_rules()
+    promotions.forget_stats()
+    recommendations.forget_trending()

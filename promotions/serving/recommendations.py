@@ -75,6 +75,10 @@ def person_key(request: HttpRequest) -> str | None:
 _trending: dict[str, tuple[float, list[Row]]] = {}
 
 
+def forget_trending() -> None:
+    _trending.clear()
+
+
 def _trending_rows(model_name: str | None) -> list[Row]:
     key = model_name or ""
     entry = _trending.get(key)

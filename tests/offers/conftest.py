@@ -6,21 +6,15 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from promotions.offers.models import Promotion
-from promotions.offers.service import forget_live_promotions
-from promotions.serving import cards, decide, merchandising, promotions
+from promotions.serving import forget_process_caches
 from promotions.tracking.capture import TrackingState
 
 
 @pytest.fixture(autouse=True)
 def fresh_serving_caches():
-    forget_live_promotions()
-    cards.forget_cards()
-    decide.forget_slot_configs()
-    merchandising.forget_rules()
-    promotions.forget_stats()
+    forget_process_caches()
     yield
-    forget_live_promotions()
-    cards.forget_cards()
+    forget_process_caches()
 
 
 def make_promotion(**fields) -> Promotion:

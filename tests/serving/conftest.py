@@ -9,9 +9,8 @@ import pytest
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 
-from promotions.offers.service import forget_live_promotions
 from promotions.recommenders import MODELS, Interactions
-from promotions.serving import cards, decide, merchandising, promotions, recommendations
+from promotions.serving import forget_process_caches
 from promotions.training import versions
 from promotions.training.models import ModelVersion
 from shop_demo.models import Category, Product
@@ -20,12 +19,7 @@ ITEMS = {"Lanterns": ["L1", "L2", "L3", "L4"], "Candles": ["C1", "C2", "C3", "C4
 
 
 def forget_everything() -> None:
-    forget_live_promotions()
-    cards.forget_cards()
-    decide.forget_slot_configs()
-    merchandising.forget_rules()
-    promotions.forget_stats()
-    recommendations._trending.clear()
+    forget_process_caches()
     versions.forget_active()
     versions._loaded = None
 
