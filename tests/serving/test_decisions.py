@@ -151,3 +151,12 @@ def test_the_ranking_is_kept_for_the_visitor_until_their_session_changes(offers)
         request.promotions.events.append(make_event(request, "view", item_id=item))
     remember("k" * 32, request.promotions.events)
     assert personalized_promotions(visitor_request(visitor_id="k" * 32), "home", 1)[0].promotion == candles
+
+
+@override_settings(PROMOTIONS=NONE_HELD_OUT)
+def test_with_the_cache_down_promotions_are_still_ranked_and_shown(offers):
+    from tests.serving.test_recommendations import CACHE_DOWN
+
+    with override_settings(CACHES=CACHE_DOWN):
+        shown = show(lantern_fan(), limit=2)
+    assert [s.promotion.name for s in shown][0] == "Lanterns" and shown[0].personalized
