@@ -4,4 +4,5 @@ from . import events  # noqa: F401
 from .experiments import ExperimentAdmin  # noqa: F401
 from .offers import PromotionAdmin  # noqa: F401
 from .training import ModelVersionAdmin  # noqa: F401
+from .uplift import UpliftReportAdmin  # noqa: F401
 from .visitors import VisitorAdmin  # noqa: F401

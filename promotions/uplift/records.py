@@ -15,9 +15,9 @@ from django.utils.translation import gettext_lazy as _
 class UpliftReport(models.Model):
     name = models.CharField(_("name"), max_length=200)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
-    outcome = models.CharField(_("outcome"), max_length=200)
+    outcome = models.TextField(_("outcome"))  # a CSV header: no length to rely on
     #: The treatments compared with the control, comma-separated, in the report's order.
-    treatment = models.CharField(_("treatment"), max_length=500)
+    treatment = models.TextField(_("treatment"))
     #: The command's JSON report: split, features and per treatment every model's figures.
     figures = models.JSONField(_("figures"), default=dict)
     #: Per treatment: {"model", "seed", "test", "qini": {"x", "y"}, "uplift": {"x", "y"}}, thinned.

@@ -1,6 +1,8 @@
-"""Uplift test helpers: a synthetic randomized experiment whose true uplift is known per customer."""
+"""Uplift test helpers: a synthetic experiment whose true uplift is known per customer, as arrays or a CSV."""
 
 from __future__ import annotations
+
+import csv
 
 import numpy as np
 import pytest
@@ -35,3 +37,21 @@ def synthetic_experiment(n: int = 4000, seed: int = 0, spend: bool = False):
         uplift = np.where(persuadable, 0.3, np.where(sleeping_dog, -0.2, 0.0))
         outcome = (rng.random(n) < base + treatment * uplift).astype(float)
     return features, treatment, outcome, uplift
+
+
+def write_csv(path, header, rows):
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def experiment_csv(tmp_path):
+    features, treatment, outcome, _ = synthetic_experiment(n=2400, seed=4)
+    rows = [
+        ("promo" if flag else "control", *np.round(row, 3), ["web", "phone"][i % 2], int(y), round(5.0 * y, 2))
+        for i, (row, flag, y) in enumerate(zip(features, treatment, outcome, strict=True))
+    ]
+    return write_csv(tmp_path / "experiment.csv", ["arm", "x0", "x1", "x2", "x3", "channel", "bought", "spend"], rows)

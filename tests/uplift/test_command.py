@@ -3,24 +3,12 @@
 import io
 import json
 
-import numpy as np
 import pytest
 from django.core.management import call_command, load_command_class
 
 from promotions.uplift import data, metrics, models
 
-from .conftest import synthetic_experiment
-from .test_data_and_evaluate import write_csv
-
-
-@pytest.fixture
-def experiment_csv(tmp_path):
-    features, treatment, outcome, _ = synthetic_experiment(n=2400, seed=4)
-    rows = [
-        ("promo" if flag else "control", *np.round(row, 3), ["web", "phone"][i % 2], int(y), round(5.0 * y, 2))
-        for i, (row, flag, y) in enumerate(zip(features, treatment, outcome, strict=True))
-    ]
-    return write_csv(tmp_path / "experiment.csv", ["arm", "x0", "x1", "x2", "x3", "channel", "bought", "spend"], rows)
+from .conftest import write_csv
 
 
 def test_json_report(experiment_csv, tmp_path):

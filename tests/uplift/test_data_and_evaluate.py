@@ -1,6 +1,5 @@
 """Reading a logged experiment (one-hot text columns, errors) and the train/validate/test procedure."""
 
-import csv
 import math
 
 import numpy as np
@@ -9,15 +8,7 @@ import pytest
 from promotions.uplift import data
 from promotions.uplift.evaluate import evaluate, format_report
 
-from .conftest import synthetic_experiment
-
-
-def write_csv(path, header, rows):
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
+from .conftest import synthetic_experiment, write_csv
 
 
 @pytest.fixture

@@ -88,3 +88,17 @@ def test_uplift_figures_keys_and_bad_input():
         metrics.qini_auc_score(Y, SCORES, [2, 1, 0, 0, 1, 0])
     with pytest.raises(ValueError, match="same length"):
         metrics.qini_auc_score(Y, SCORES[:5], T)
+
+
+def test_thin_curve_keeps_both_ends_and_spreads_the_points():
+    x = np.r_[0, np.arange(1, 1001) ** 2 / 1000.0]  # points crowded near the start
+    y = np.sqrt(x)
+    thin_x, thin_y = metrics.thin_curve(x, y, max_points=50)
+    assert 2 < thin_x.size <= 50 and thin_x[0] == 0 and thin_x[-1] == x[-1]
+    assert np.all(np.diff(thin_x) > 0) and np.allclose(thin_y, np.sqrt(thin_x))  # original points only
+    # Evenly spread along x: no gap much wider than an even share of the range.
+    assert np.diff(thin_x).max() < 2 * x[-1] / 49
+    short_x, _ = metrics.thin_curve(x[:10], y[:10], max_points=50)
+    assert short_x.tolist() == x[:10].tolist()
+    with pytest.raises(ValueError, match="at least 2"):
+        metrics.thin_curve(x, y, max_points=1)
