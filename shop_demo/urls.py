@@ -8,3 +8,6 @@ urlpatterns = [
     path("promotions/", include("promotions.urls")),
     path("", include("shop_demo.shop_urls")),
 ]
+
+# A database outage answers a friendly 503 page; other errors keep Django's 500.
+handler500 = "shop_demo.errors.server_error"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
+from django.db import DatabaseError
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
@@ -18,4 +20,12 @@ class ShopSessionUser(BaseAuthentication):
 
     def authenticate(self, request: Request) -> tuple[Any, None] | None:
         user = getattr(request._request, "user", None)
-        return None if user is None else (user, None)
+        if user is None:
+            return None
+        try:
+            user.is_authenticated  # noqa: B018 (reads the session: a database query)
+        except DatabaseError:
+            # The database is down: the visitor's events are still taken (they wait in the Redis
+            # buffer), without the account; the visitor id links them to it later.
+            return AnonymousUser(), None
+        return user, None

@@ -1,0 +1,306 @@
+"""Fault scenarios: Redis, the Celery worker and PostgreSQL stopped one at a time under load.
+
+Run from the repository root (as root or the postgres user; needs redis-server and PostgreSQL's
+initdb/pg_ctl, nothing else running on ports 5440, 6390 and 8791):
+    .venv/bin/python benchmarks/faults/run.py [--outage 20] [--concurrency 4]
+
+The machine's shared Redis and PostgreSQL are never touched: the script starts its own
+redis-server (append-only file, as a production buffer would be configured) on port 6390 and
+its own PostgreSQL cluster (initdb in a temporary folder) on port 5440, fills it with the demo's
+built-in sample shop, and starts gunicorn and a Celery worker with beat as
+``benchmarks/load/run.py`` does. Shoppers keep visiting throughout; each service is stopped
+for ``--outage`` seconds and started again. Checked per scenario: how pages answered during the
+outage, where events went, that the backlog drained after recovery; at the end, that every
+event the shoppers caused is stored exactly once. Prints a Markdown table; exits 1 if any check
+failed. The fallback to the previous model version when an artifact is corrupt or missing is
+tested in tests/training/test_pipeline.py (test_a_corrupt_artifact_falls_back_to_the_previous_version).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "load"))
+
+from driver import Driver, Ledger, Result, Shopper, check_counts  # noqa: E402
+from stack import Stack  # noqa: E402
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+PG_PORT, REDIS_PORT, WEB_PORT = 5440, 6390, 8791
+PAGE_KINDS = {"home", "category", "search", "product", "cart", "cart_add", "checkout"}
+
+
+class PrivateRedis:
+    """A redis-server of our own, with an append-only file so a stop and start keeps the buffer."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        command = [
+            "redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1", "--save", "",
+            "--appendonly", "yes", "--appendfsync", "always", "--dir", str(self.folder),
+        ]  # fmt: skip
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: _redis_ping(REDIS_PORT), "redis-server")
+
+    def stop(self) -> None:
+        # SIGTERM: Redis's own shutdown, as a service manager's stop does.
+        if self.process is not None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=30)
+            self.process = None
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of our own in a temporary folder, owned by the postgres user."""
+
+    def __init__(self, folder: Path) -> None:
+        self.data = folder / "pgdata"
+        self.as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self.as_postgres:
+            shutil.chown(folder, "postgres")
+        self._run([PG_BIN / "initdb", "-D", self.data, "-U", "postgres", "-A", "trust", "--no-sync"])
+
+    def _run(self, command: list) -> None:
+        subprocess.run([*self.as_postgres, *map(str, command)], check=True, capture_output=True)
+
+    def start(self) -> None:
+        options = f"-p {PG_PORT} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run([PG_BIN / "pg_ctl", "-D", self.data, "-o", options, "-l", self.data / "log", "-w", "start"])
+
+    def stop(self) -> None:
+        # Fast shutdown: open connections are cut, as when the database server goes away.
+        self._run([PG_BIN / "pg_ctl", "-D", self.data, "-m", "fast", "-w", "stop"])
+
+
+def _redis_ping(port: int) -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis(port=port, socket_connect_timeout=0.5).ping())
+    except redis.RedisError:
+        return False
+
+
+def wait_for(condition, what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not come up within {timeout:.0f} s")
+        time.sleep(0.2)
+
+
+@dataclass
+class Outcome:
+    scenario: str
+    statuses: str  # answers during the outage, by kind of request
+    checks: list[tuple[str, bool]]  # what held
+
+
+def statuses(results: list[Result], kinds: set[str]) -> Counter:
+    return Counter(result.status for result in results if result.kind in kinds)
+
+
+def describe(results: list[Result]) -> str:
+    pages = statuses(results, PAGE_KINDS)
+    beacons = statuses(results, {"beacon", "open tab beacon"})
+
+    def text(counter: Counter) -> str:
+        return ", ".join(f"{n} x {status or 'no answer'}" for status, n in sorted(counter.items())) or "none"
+
+    return f"pages: {text(pages)}; beacons: {text(beacons)}"
+
+
+def ok(counter: Counter) -> bool:
+    return bool(counter) and all(200 <= status < 400 for status in counter)
+
+
+class Faults:
+    def __init__(self, stack: Stack, driver: Driver, ledger: Ledger, outage: float, log: Path) -> None:
+        self.stack, self.driver, self.ledger, self.outage, self.log = stack, driver, ledger, outage, log
+
+    def window(self, seconds: float) -> list[Result]:
+        first = len(self.driver.results)
+        time.sleep(seconds)
+        return self.driver.results[first:]
+
+    def stored(self) -> int:
+        return self.stack.event_total(sorted(self.ledger.counts))
+
+    def recover(self, checks: list) -> None:
+        after = self.window(8)
+        checks.append(("pages answer normally again", ok(statuses(after, PAGE_KINDS))))
+        drained = self.stack.wait_drained(timeout=120)
+        checks.append((f"backlog drained {drained:.0f} s after recovery", True))
+
+    def without_redis(self, redis_server: PrivateRedis) -> Outcome:
+        redis_server.stop()
+        time.sleep(1)  # flushes in flight end
+        stored_start = self.stored()
+        results = self.window(self.outage)
+        stored_during = self.stored() - stored_start
+        redis_server.start()
+        checks = [
+            ("every page answered (2xx/3xx)", ok(statuses(results, PAGE_KINDS))),
+            ("beacons accepted (202)", ok(statuses(results, {"beacon"}))),
+            (f"events went to the database during the outage ({stored_during:,} stored)", stored_during > 0),
+        ]
+        self.recover(checks)
+        return Outcome("Redis stopped", describe(results), checks)
+
+    def without_worker(self) -> Outcome:
+        self.stack.stop("worker")
+        time.sleep(1)
+        stored_start, backlog_start = self.stored(), self.stack.backlog()
+        results = self.window(self.outage)
+        stored_during = self.stored() - stored_start
+        backlog_end = self.stack.backlog()
+        self.stack.start_worker(self.log)
+        checks = [
+            ("every page answered (2xx/3xx)", ok(statuses(results, PAGE_KINDS))),
+            ("beacons accepted (202)", ok(statuses(results, {"beacon"}))),
+            (f"events waited in the buffer ({backlog_start:,} -> {backlog_end:,})", backlog_end > backlog_start),
+            (f"none reached the database meanwhile ({stored_during:,})", stored_during == 0),
+        ]
+        self.recover(checks)
+        return Outcome("Celery worker stopped", describe(results), checks)
+
+    def open_tabs(self, count: int) -> list[tuple[Shopper, str, str, str]]:
+        """Shoppers with a product page open: their beacons keep coming when the database goes away.
+        Every other one has a cart, so a session cookie."""
+        tabs = []
+        for index in range(count):
+            shopper = Shopper(self.driver, random.Random(10_000 + index))
+            shopper.request("home", "GET", "/")
+            code = shopper.rng.choice(self.driver.products)
+            page = f"/product/{code}/"
+            status, _, html = shopper.request("product", "GET", page)
+            if status != 200 or not shopper.visitor_id:
+                continue
+            self.ledger.add(shopper.visitor_id, "view")
+            if index % 2:
+                shopper.add_to_cart(code)
+            tabs.append((shopper, html, page, code))
+        return tabs
+
+    def without_postgres(self, postgres: PrivatePostgres) -> Outcome:
+        tabs = self.open_tabs(6)
+        stop = threading.Event()
+
+        def keep_sending() -> None:
+            while not stop.wait(0.5):
+                for shopper, html, page, code in tabs:
+                    shopper.send_beacon(html, page, code, kind="open tab beacon")
+
+        backlog_start = self.stack.backlog()
+        tracebacks_before = self.driver.tracebacks
+        postgres.stop()
+        sender = threading.Thread(target=keep_sending)
+        sender.start()
+        results = self.window(self.outage)
+        stop.set()
+        sender.join()
+        backlog_end = self.stack.backlog()
+        postgres.start()
+        pages = statuses(results, PAGE_KINDS)
+        tab_beacons = statuses(results, {"open tab beacon"})
+        checks = [
+            ("pages answered 503 or worked, never 500", bool(pages) and set(pages) <= {200, 302, 503}),
+            ("no traceback in any error page", self.driver.tracebacks == tracebacks_before),
+            ("open tabs' beacons accepted (202)", ok(tab_beacons)),
+            (f"events waited in the Redis buffer ({backlog_start:,} -> {backlog_end:,})", backlog_end > backlog_start),
+        ]
+        self.recover(checks)
+        return Outcome("PostgreSQL stopped", describe(results), checks)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--outage", type=float, default=20.0, help="seconds each service stays down (default 20)")
+    parser.add_argument("--concurrency", type=int, default=4, help="shoppers during the scenarios (default 4)")
+    args = parser.parse_args()
+    if args.outage <= 0 or args.concurrency < 1:
+        print("error: --outage and --concurrency must be positive", file=sys.stderr)
+        return 2
+
+    folder = Path(tempfile.mkdtemp(prefix="promotions-faults-"))
+    log = folder / "stack.log"
+    print(f"Working in {folder} (logs: {log})", flush=True)
+    redis_server, postgres = PrivateRedis(folder), PrivatePostgres(folder)
+    stack = Stack(
+        f"postgres://postgres@127.0.0.1:{PG_PORT}/promotions_faults",
+        f"redis://127.0.0.1:{REDIS_PORT}/0",
+        f"redis://127.0.0.1:{REDIS_PORT}/1",
+        folder / "var",
+        port=WEB_PORT,
+        web_workers=2,
+    )
+    outcomes: list[Outcome] = []
+    ledger = Ledger()
+    try:
+        redis_server.start()
+        postgres.start()
+        stack.prepare(None, log)
+        stack.start_worker(log)
+        stack.start_web(log)
+        driver = Driver(stack.port, ledger, timeout=15)
+        driver.discover()
+        driver.start(args.concurrency)
+        faults = Faults(stack, driver, ledger, args.outage, log)
+        faults.window(10)  # steady state first
+        for name, scenario in (
+            ("Redis", lambda: faults.without_redis(redis_server)),
+            ("worker", faults.without_worker),
+            ("PostgreSQL", lambda: faults.without_postgres(postgres)),
+        ):
+            print(f"Stopping {name} for {args.outage:.0f} s", flush=True)
+            outcomes.append(scenario())
+            faults.window(5)
+        driver.stop()
+        stack.wait_drained(timeout=120)
+        time.sleep(stack.flush_interval)
+        counts = check_counts(stack, ledger)
+    finally:
+        stack.stop_all()
+        for service in (postgres, redis_server):
+            try:
+                service.stop()
+            except (subprocess.SubprocessError, OSError):
+                pass
+    print(report(outcomes, counts, len(ledger.counts), args))
+    shutil.rmtree(folder, ignore_errors=True)
+    return 0 if counts.exact and all(held for outcome in outcomes for _, held in outcome.checks) else 1
+
+
+def report(outcomes: list[Outcome], counts, visitors: int, args: argparse.Namespace) -> str:
+    lines = [
+        f"{args.concurrency} shoppers throughout; each service down {args.outage:.0f} s; load average"
+        f" {os.getloadavg()[0]:.2f}",
+        "",
+        "| scenario | answers during the outage | what held |",
+        "|---|---|---|",
+    ]
+    for outcome in outcomes:
+        held = "; ".join(f"{'yes' if good else 'NO'}: {what}" for what, good in outcome.checks)
+        lines.append(f"| {outcome.scenario} | {outcome.statuses} | {held} |")
+    verdict = "every event stored exactly once" if counts.exact else "MISMATCH"
+    lines += ["", f"After all three, {visitors:,} visitors: {verdict}", "", counts.table()]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
