@@ -61,6 +61,7 @@ def _run(args, capsys):
         (("--treatment-col", "arm", "--outcome-col", "channel"), "is not numeric"),
         (("--treatment-col", "arm", "--outcome-col", "bought", "--test-size", "1.5"), "shares between 0 and 1"),
         (("--treatment-col", "arm", "--outcome-col", "bought", "--repeats", "0"), "at least 1"),
+        (("--treatment-col", "arm", "--outcome-col", "bought", "--save", " "), "non-empty report name"),
     ],
 )
 def test_bad_input_exits_with_code_2_and_one_line(experiment_csv, tmp_path, capsys, extra, message):
