@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from driver import Driver, Ledger, check_counts, summarize
+from driver import Driver, Ledger, Result, check_counts, summarize
 from stack import ROOT, Stack
 
 DATABASE_URL = "postgres://postgres@127.0.0.1:5432/promotions_load"
@@ -43,6 +43,7 @@ def main() -> int:
         return 2
 
     WORK_DIR.mkdir(parents=True, exist_ok=True)
+    load_before = os.getloadavg()[0]
     database_url = DATABASE_URL + ("_sample" if args.sample else "")
     stack = Stack(database_url, REDIS_URL, BROKER_URL, WORK_DIR / ("var-sample" if args.sample else "var"))
     stack.web_workers = args.workers
@@ -59,9 +60,11 @@ def main() -> int:
         print(f"{len(driver.products)} products in {len(driver.categories)} categories", flush=True)
         rows = []
         for concurrency in args.concurrency:
-            started = time.monotonic()
+            started, web_cpu = time.monotonic(), stack.cpu_seconds("web")
             results = driver.run(concurrency, args.duration)
             figures = summarize(results, time.monotonic() - started)
+            # CPU per request tells the shop's own cost apart from the machine's other load.
+            figures["cpu_ms"] = (stack.cpu_seconds("web") - web_cpu) * 1000 / max(figures["requests"], 1)
             figures["load"] = os.getloadavg()[0]
             rows.append((concurrency, figures))
             print(
@@ -69,29 +72,43 @@ def main() -> int:
                 f"  p99 {figures['p99']:7.1f} ms  errors {figures['error_rate']:.2%}  load {figures['load']:.2f}",
                 flush=True,
             )
+        by_kind = per_kind(driver.results)
         drain = stack.wait_drained()
         time.sleep(stack.flush_interval)
         counts = check_counts(stack, ledger)
     finally:
         stack.stop_all()
     print()
-    print(report(rows, args, drain, counts, len(ledger.counts)))
+    print(report(rows, args, drain, counts, len(ledger.counts), by_kind, load_before))
     return 0 if counts.exact else 1
 
 
-def report(rows: list, args: argparse.Namespace, drain: float, counts, visitors: int) -> str:
+def per_kind(results: list[Result]) -> dict[str, dict[str, float]]:
+    kinds = sorted({result.kind for result in results} - {"discover"})
+    return {kind: summarize([r for r in results if r.kind == kind], 1.0) for kind in kinds}
+
+
+def report(
+    rows: list, args: argparse.Namespace, drain: float, counts, visitors: int, by_kind: dict, load_before: float
+) -> str:
     lines = [
         f"gunicorn {args.workers} sync workers, 1 Celery worker with beat (flush every 2 s), Redis, PostgreSQL;"
-        f" {args.duration:.0f} s per concurrency; {os.cpu_count()} CPUs; 1-minute load average at the end of each run",
+        f" {args.duration:.0f} s per concurrency; {os.cpu_count()} CPUs, 1-minute load average {load_before:.2f}"
+        " before the run (other work on the machine) and at the end of each step",
         "",
-        "| concurrent shoppers | requests | throughput (req/s) | p50 (ms) | p99 (ms) | errors | load average |",
-        "|---:|---:|---:|---:|---:|---:|---:|",
+        "| concurrent shoppers | requests | throughput (req/s) | p50 (ms) | p99 (ms) | errors"
+        " | web CPU per request (ms) | load average |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for concurrency, f in rows:
         lines.append(
             f"| {concurrency} | {f['requests']:,} | {f['rps']:.1f} | {f['p50']:.0f} | {f['p99']:.0f} |"
-            f" {f['errors']} ({f['error_rate']:.2%}) | {f['load']:.2f} |"
+            f" {f['errors']} ({f['error_rate']:.2%}) | {f['cpu_ms']:.0f} | {f['load']:.2f} |"
         )
+    lines += ["", "All steps together, by request:", "", "| request | count | p50 (ms) | p99 (ms) | errors |"]
+    lines.append("|---|---:|---:|---:|---:|")
+    for kind, f in by_kind.items():
+        lines.append(f"| {kind} | {f['requests']:,} | {f['p50']:.0f} | {f['p99']:.0f} | {f['errors']} |")
     lines += [
         "",
         f"End-to-end count check, {visitors:,} visitors, buffer drained {drain:.1f} s after the load:"

@@ -120,6 +120,20 @@ class Stack:
         for name in list(self.processes):
             self.stop(name)
 
+    def cpu_seconds(self, name: str) -> float:
+        """CPU time (user + system) used so far by the live processes of one started group."""
+        group = self.processes[name].pid
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:  # the process ended meanwhile
+                continue
+            if int(fields[2]) == group:  # fields after the command name: state, ppid, pgrp, ...
+                total += int(fields[11]) + int(fields[12])
+        return total / ticks
+
     def wait_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
