@@ -3,8 +3,10 @@
 A unit counts once, from its first exposure; forced (QA) rows and rows superseded at login never
 count. A unit's events are those under its visitor id (``visitor:<id>``) or, for a user
 (``user:<id>``), those recorded for the user or under any visitor id linked to them. Only events
-at or after the first exposure count. One aggregate query gives every variant's counts: per
-assignment an ``EXISTS`` (converted) and a revenue subquery, summed per variant.
+at or after the first exposure count. Four flat queries (the units; the events of their visitor
+ids, of their users, of the visitor ids linked to those users) feed a per-unit summary that is
+counted in Python, for the results as they stand and for each day of the cumulative lift: a
+correlated subquery per unit would scan the events again for every unit.
 """
 
 from __future__ import annotations
@@ -17,19 +19,10 @@ from django.db.models import (
     BigIntegerField,
     Case,
     CharField,
-    Count,
-    Exists,
-    F,
-    FloatField,
-    OuterRef,
-    Q,
     QuerySet,
-    Subquery,
-    Sum,
-    Value,
     When,
 )
-from django.db.models.functions import Cast, Coalesce, Substr
+from django.db.models.functions import Cast, Substr
 from django.utils import timezone
 
 from ..conf import app_settings
@@ -49,7 +42,7 @@ METRIC_EVENTS = {
 # Welch needs a variance in both arms.
 MIN_UNITS_TO_COMPARE = 2
 #: The cumulative lift chart's most points per variant: longer experiments are sampled evenly
-#: (first and last day kept), as each point is one aggregate query.
+#: (first and last day kept), so that the chart stays legible.
 MAX_LIFT_POINTS = 60
 
 
@@ -109,15 +102,88 @@ def counted_assignments(experiment: Experiment) -> QuerySet:
     )
 
 
-def unit_events(event_type: str, until: datetime | None = None) -> QuerySet:
-    """Events of one type by the outer assignment's unit, at or after its first exposure (before ``until``)."""
-    linked = Visitor.objects.filter(user_id=OuterRef(OuterRef("unit_user"))).values("key")
-    events = Event.objects.filter(
-        Q(visitor_id=OuterRef("unit_visitor")) | Q(user_id=OuterRef("unit_user")) | Q(visitor_id__in=linked),
-        event_type=event_type,
-        occurred_at__gte=OuterRef("first_exposed_at"),
-    )
-    return events if until is None else events.filter(occurred_at__lt=until)
+@dataclass(frozen=True)
+class UnitOutcome:
+    """What one counted unit did from its first exposure on."""
+
+    variant_id: int
+    exposed_at: datetime
+    #: The first event of the metric's type at or after the exposure; None if none.
+    converted_at: datetime | None
+    #: (time, amount) of each purchase at or after the exposure.
+    purchases: tuple[tuple[datetime, float], ...]
+
+
+def _unit_events(assignments: QuerySet, event_types: set[str]) -> tuple[dict, dict]:
+    """The events of these types under the units' visitor ids, and those of their users.
+
+    Three flat queries, each a semi-join an index answers once for all units (a correlated
+    subquery per unit scans the events again for every unit): events under a visitor unit's id,
+    events recorded for a user unit's user, and events under a visitor id linked to that user.
+    Returns {visitor id: events} and {user id: events}, each event a tuple
+    ``(pk, event_type, occurred_at, amount)``; an event under a linked id and its user appears once.
+    """
+    columns = ("pk", "event_type", "occurred_at", "quantity", "unit_price")
+    events = Event.objects.filter(event_type__in=event_types).order_by()
+    visitor_ids = assignments.filter(unit_visitor__isnull=False).values("unit_visitor")
+    user_ids = assignments.filter(unit_user__isnull=False).values("unit_user")
+    linked = dict(Visitor.objects.filter(user_id__in=user_ids).values_list("key", "user_id"))
+
+    def rows(queryset: QuerySet) -> list[tuple]:
+        return [
+            (pk, event_type, at, None if quantity is None or price is None else float(quantity) * float(price), key)
+            for key, pk, event_type, at, quantity, price in queryset
+        ]
+
+    by_visitor: dict[str, list[tuple]] = {}
+    for *event, visitor_id in rows(events.filter(visitor_id__in=visitor_ids).values_list("visitor_id", *columns)):
+        by_visitor.setdefault(visitor_id, []).append(tuple(event))
+    by_user: dict[int, dict[int, tuple]] = {}
+    for *event, user_id in rows(events.filter(user_id__in=user_ids).values_list("user_id", *columns)):
+        by_user.setdefault(user_id, {})[event[0]] = tuple(event)
+    linked_events = events.filter(visitor_id__in=list(linked)).values_list("visitor_id", *columns) if linked else []
+    for *event, visitor_id in rows(linked_events):
+        by_user.setdefault(linked[visitor_id], {})[event[0]] = tuple(event)
+    return by_visitor, {user_id: list(unit.values()) for user_id, unit in by_user.items()}
+
+
+def unit_outcomes(experiment: Experiment, metric: str) -> list[UnitOutcome]:
+    """Every counted unit's exposure, first conversion on ``metric`` and purchases after exposure."""
+    assignments = counted_assignments(experiment)
+    metric_event = METRIC_EVENTS[metric]
+    by_visitor, by_user = _unit_events(assignments, {metric_event, EventType.PURCHASE})
+    outcomes = []
+    for visitor_id, user_id, variant_id, exposed_at in assignments.values_list(
+        "unit_visitor", "unit_user", "variant_id", "first_exposed_at"
+    ):
+        events = by_visitor.get(visitor_id, []) if visitor_id is not None else by_user.get(user_id, [])
+        after = [event for event in events if event[2] >= exposed_at]
+        conversions = [at for _pk, event_type, at, _amount in after if event_type == metric_event]
+        purchases = tuple(
+            (at, amount)
+            for _pk, event_type, at, amount in after
+            if event_type == EventType.PURCHASE and amount is not None
+        )
+        outcomes.append(UnitOutcome(variant_id, exposed_at, min(conversions, default=None), purchases))
+    return outcomes
+
+
+def count_outcomes(outcomes: list[UnitOutcome], until: datetime | None = None) -> dict[int, dict[str, float]]:
+    """Per variant id: units, conversions and revenue sums, counting what happened before ``until``."""
+    counts: dict[int, dict[str, float]] = {}
+    for outcome in outcomes:
+        if until is not None and outcome.exposed_at >= until:
+            continue
+        row = counts.setdefault(
+            outcome.variant_id, {"units": 0, "conversions": 0, "revenue_sum": 0.0, "revenue_squares": 0.0}
+        )
+        converted = outcome.converted_at is not None and (until is None or outcome.converted_at < until)
+        revenue = math.fsum(amount for at, amount in outcome.purchases if until is None or at < until)
+        row["units"] += 1
+        row["conversions"] += converted
+        row["revenue_sum"] += revenue
+        row["revenue_squares"] += revenue * revenue
+    return counts
 
 
 def variant_counts(experiment: Experiment, metric: str, until: datetime | None = None) -> dict[int, dict[str, float]]:
@@ -125,31 +191,7 @@ def variant_counts(experiment: Experiment, metric: str, until: datetime | None =
 
     With ``until``, as they stood then: units exposed and events that happened before it.
     """
-    assignments = counted_assignments(experiment)
-    if until is not None:
-        assignments = assignments.filter(first_exposed_at__lt=until)
-    revenue = (
-        unit_events(EventType.PURCHASE, until)
-        .order_by()
-        .values("event_type")
-        .annotate(total=Sum(F("quantity") * F("unit_price"), output_field=FloatField()))
-        .values("total")
-    )
-    rows = (
-        assignments.annotate(
-            converted=Exists(unit_events(METRIC_EVENTS[metric], until)),
-            revenue=Coalesce(Subquery(revenue, output_field=FloatField()), Value(0.0)),
-        )
-        .order_by()
-        .values("variant_id")
-        .annotate(
-            units=Count("pk"),
-            conversions=Count("pk", filter=Q(converted=True)),
-            revenue_sum=Sum("revenue"),
-            revenue_squares=Sum(F("revenue") * F("revenue"), output_field=FloatField()),
-        )
-    )
-    return {row.pop("variant_id"): row for row in rows}
+    return count_outcomes(unit_outcomes(experiment, metric), until)
 
 
 def _compare(
@@ -175,16 +217,21 @@ def _comparable(metric: str, control: VariantResult, treatment: VariantResult) -
 
 
 def experiment_results(
-    experiment: Experiment, metric: str | None = None, method: str | None = None, until: datetime | None = None
+    experiment: Experiment,
+    metric: str | None = None,
+    method: str | None = None,
+    counts: dict[int, dict[str, float]] | None = None,
 ) -> ExperimentResults:
     """Counts, comparisons of each variant with the control (Holm-adjusted) and the SRM check.
 
     ``metric`` defaults to the primary metric (guardrails are the same call with theirs) and
-    ``method`` to the experiment's analysis method; ``until`` gives the results as they stood then.
+    ``method`` to the experiment's analysis method; ``counts`` (from ``count_outcomes``) replace
+    the current ones, e.g. to give the results as they stood on an earlier day.
     """
     metric = metric or experiment.primary_metric
     method = method or experiment.analysis_method
-    counts = variant_counts(experiment, metric, until)
+    if counts is None:
+        counts = variant_counts(experiment, metric)
     results = []
     for variant in experiment.variants.all():
         row = counts.get(variant.pk, {})
@@ -311,9 +358,10 @@ def cumulative_lift(experiment: Experiment, max_points: int = MAX_LIFT_POINTS) -
     conversion in the control...) have no point.
     """
     series: dict[str, list[LiftPoint]] = {}
+    outcomes = unit_outcomes(experiment, experiment.primary_metric)
     for day in lift_days(experiment, max_points):
         end = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
-        for result in experiment_results(experiment, until=end).variants:
+        for result in experiment_results(experiment, counts=count_outcomes(outcomes, end)).variants:
             comparison = result.comparison
             if result.variant.is_control:
                 continue
