@@ -135,3 +135,25 @@ def test_planner_at_the_traffic_so_far(experiment, admin_client):
     assert page.count('class="rate-bar"') == 2
     assert 'data-rate="0.666667"' in page and 'data-rate="0.500000"' in page
     assert plan(experiment_results(make_experiment("fresh"))) is None
+
+
+def test_an_event_under_a_linked_visitor_and_its_user_counts_once(experiment, django_user_model):
+    alice = django_user_model.objects.get(username="alice")
+    purchase("linked", 1, "5", user=alice)  # matches both the user and the linked visitor id
+    control = experiment_results(experiment).variants[0]
+    assert (control.revenue.sum, control.revenue.sum_squares) == (25, 100 + 225)
+
+
+def test_the_number_of_queries_does_not_grow_with_the_units(experiment, django_assert_max_num_queries):
+    with django_assert_max_num_queries(8) as few:
+        experiment_results(experiment)
+    control, _treatment = experiment.variants.order_by("pk")
+    Assignment.objects.bulk_create(
+        Assignment(experiment=experiment, unit_id=f"visitor:more{index}", variant=control, first_exposed_at=EXPOSED)
+        for index in range(200)
+    )
+    for index in range(0, 200, 4):
+        purchase(f"more{index}", 1, "3")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        results = experiment_results(experiment)
+    assert (results.variants[0].units, results.variants[0].conversions) == (203, 52)
