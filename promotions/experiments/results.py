@@ -3,10 +3,11 @@
 A unit counts once, from its first exposure; forced (QA) rows and rows superseded at login never
 count. A unit's events are those under its visitor id (``visitor:<id>``) or, for a user
 (``user:<id>``), those recorded for the user or under any visitor id linked to them. Only events
-at or after the first exposure count. Four flat queries (the units; the events of their visitor
-ids, of their users, of the visitor ids linked to those users) feed a per-unit summary that is
-counted in Python, for the results as they stand and for each day of the cumulative lift: a
-correlated subquery per unit would scan the events again for every unit.
+at or after the first exposure count. Five flat queries (the units; the visitor ids linked to
+their users; the events under the units' visitor ids, of their users, under those linked ids)
+feed a per-unit summary that is counted in Python, for the results as they stand and for each
+day of the cumulative lift: a correlated subquery per unit would scan the events again for every
+unit.
 """
 
 from __future__ import annotations
