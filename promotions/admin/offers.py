@@ -62,20 +62,9 @@ class CouponCodeInline(admin.TabularInline):
 class PromotionAdmin(admin.ModelAdmin):
     form = PromotionForm
     inlines = [CouponCodeInline]
-    list_display = [
-        "name",
-        "kind",
-        "status",
-        "priority",
-        "starts_at",
-        "ends_at",
-        "impressions",
-        "clicks",
-        "conversions",
-        "revenue",
-        "redemptions_count",
-        "discount_spent",
-    ]
+    list_display = ["name", "kind", "status", "priority", "starts_at", "ends_at"]
+    #: Shown only to staff with the ``view_promotion_figures`` permission.
+    figure_columns = ["impressions", "clicks", "conversions", "revenue", "redemptions_count", "discount_spent"]
     list_filter = ["status", "kind", "target_kind", "coupon_required", "exclusive", "audience"]
     search_fields = ["name", "message", "message_zh_hans"]
     filter_horizontal = ["stacks_with"]
@@ -105,9 +94,20 @@ class PromotionAdmin(admin.ModelAdmin):
         (gettext_lazy("Figures (last 30 days)"), {"fields": ["figures", "redemptions_count", "discount_spent"]}),
     ]
 
+    @staticmethod
+    def may_see_figures(request: HttpRequest) -> bool:
+        return request.user.has_perm("promotions.view_promotion_figures")
+
+    def get_list_display(self, request: HttpRequest) -> list[str]:
+        return [*self.list_display, *(self.figure_columns if self.may_see_figures(request) else [])]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Promotion | None = None) -> list:
+        fieldsets = super().get_fieldsets(request, obj)
+        return fieldsets if self.may_see_figures(request) else fieldsets[:-1]  # the figures come last
+
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         # One pass over the event log for every row of the page, not one per row and column.
-        self._figures = promotion_figures()
+        self._figures = promotion_figures() if self.may_see_figures(request) else {}
         extra_context = {**(extra_context or {}), "lift_url": reverse("admin:promotions_promotion_lift")}
         return super().changelist_view(request, extra_context)
 
@@ -180,7 +180,7 @@ class PromotionAdmin(admin.ModelAdmin):
     def lift_view(self, request: HttpRequest) -> HttpResponse:
         from ..serving.lift import holdout_lift
 
-        if not self.has_view_permission(request):
+        if not self.may_see_figures(request):
             raise PermissionDenied
         days = 28
         try:

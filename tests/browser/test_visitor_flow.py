@@ -13,8 +13,9 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from promotions.offers.models import Promotion, Redemption
-from promotions.offers.service import forget_live_promotions
+from promotions.serving import forget_process_caches
 from promotions.tracking.models import Event
+from promotions.training import versions
 from shop_demo.catalog.loading import load_catalogue
 from shop_demo.catalog.promotions import create_example_promotions
 from shop_demo.models import Order, Product
@@ -37,7 +38,9 @@ def wait_for(condition, seconds: float = 10.0):
 @pytest.fixture
 def shop(tmp_path):
     cache.clear()
-    forget_live_promotions()
+    forget_process_caches()  # earlier tests' promotions, cards and model must not leak in
+    versions.forget_active()
+    versions._loaded = None
     load_catalogue(tmp_path / "missing")  # the built-in sample catalogue
     create_example_promotions()
     # Some sales, so that best sellers can fill the offers (no model is trained here).
@@ -53,7 +56,7 @@ def shop(tmp_path):
             idempotency_key=f"sale-{n}",
         )
     yield
-    forget_live_promotions()
+    forget_process_caches()
 
 
 def test_a_visitor_sees_promotions_follow_their_views_and_checks_out_with_the_discount(

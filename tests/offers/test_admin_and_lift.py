@@ -157,3 +157,22 @@ def test_a_bandit_slot_logs_its_pick_on_render():
     personalized_promotions(request, "home", 1)
     [event] = [e for e in request.promotions.events if e["event_type"] == BANDIT_PICK]
     assert event["promotion_id"] == a.pk and event["context"] == {"slot": "home", "propensity": 1.0}
+
+
+def test_figures_and_the_lift_page_need_their_permission(client, django_user_model):
+    from django.contrib.auth.models import Permission
+
+    make_promotion(name="Spring")
+    staff = django_user_model.objects.create_user("clerk", password="x", is_staff=True)
+    staff.user_permissions.add(Permission.objects.get(codename="view_promotion"))
+    client.force_login(staff)
+    changelist = client.get(reverse("admin:promotions_promotion_changelist"))
+    assert (
+        changelist.status_code == 200 and "Spring" in changelist.text and 'class="field-clicks"' not in changelist.text
+    )
+    assert client.get(reverse("admin:promotions_promotion_lift")).status_code == 403
+    staff.user_permissions.add(Permission.objects.get(codename="view_promotion_figures"))
+    staff = django_user_model.objects.get(pk=staff.pk)  # permissions are cached on the instance
+    client.force_login(staff)
+    assert 'class="field-clicks"' in client.get(reverse("admin:promotions_promotion_changelist")).text
+    assert client.get(reverse("admin:promotions_promotion_lift")).status_code == 200
