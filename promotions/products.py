@@ -120,9 +120,17 @@ class ProductAdapter:
         rows = self.model._default_manager.filter(**{f"{field}__in": list(ids)}).values_list(field, "pk")
         return {str(public_id): pk for public_id, pk in rows}
 
+    def related_paths(self) -> list[str]:
+        """Relations the field paths go through ("category.name" -> "category"), for select_related."""
+        paths = {path.rsplit(".", 1)[0].replace(".", "__") for path in self.fields.values() if path and "." in path}
+        return sorted(paths)
+
     def get_by_ids(self, ids: list[str]) -> dict[str, Any]:
-        """Products by public id, in one query."""
+        """Products by public id, with the relations their fields read, in one query."""
         found = self.model._default_manager.filter(**{f"{self.lookup_field()}__in": list(ids)})
+        related = self.related_paths()
+        if related:
+            found = found.select_related(*related)
         return {self.get_id(product): product for product in found}
 
 

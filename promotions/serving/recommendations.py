@@ -75,8 +75,14 @@ def person_key(request: HttpRequest) -> str | None:
 _trending: dict[str, tuple[float, list[Row]]] = {}
 
 
+#: Per process: similar items of (model version, item, k); the same for every visitor.
+_similar: dict[tuple, list[Row]] = {}
+SIMILAR_ENTRIES = 20_000
+
+
 def forget_trending() -> None:
     _trending.clear()
+    _similar.clear()
 
 
 def _trending_rows(model_name: str | None) -> list[Row]:
@@ -183,15 +189,14 @@ def recommendations_for(
 def similar_to(request: HttpRequest, item_id: str, k: int = 6, *, slot: str = "product") -> list[Pick]:
     """Products like ``item_id`` (the same for every visitor); never raises."""
     try:
-        _version, model = model_for_serving(None)
-        rows = (
-            []
-            if model is None
-            else [
-                (r.item_id, r.score, r.reason.text, r.reason.item_id)
-                for r in model.similar_items(item_id, k + HEADROOM)
-            ]
-        )
+        version, model = model_for_serving(None)
+        key = (version, item_id, k)
+        rows = _similar.get(key)
+        if rows is None:
+            rows = [] if model is None else _rows(model.similar_items(item_id, k + HEADROOM))
+            if len(_similar) >= SIMILAR_ENTRIES:
+                _similar.clear()
+            _similar[key] = rows
     except Exception:
         logger.exception("promotions: similar items failed")
         log_fallback("similar_items_failed", item=item_id)

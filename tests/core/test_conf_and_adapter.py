@@ -80,3 +80,17 @@ def test_check_and_web_process_do_not_import_tensorflow():
     env = {"DJANGO_SETTINGS_MODULE": "shop_demo.settings", "PATH": "/usr/bin:/bin"}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.django_db
+def test_get_by_ids_reads_related_fields_in_one_query(django_assert_num_queries):
+    from promotions.products import get_adapter
+    from shop_demo.models import Brand, Category, Product
+
+    category, brand = Category.objects.create(name="Mugs", slug="mugs"), Brand.objects.create(name="Acme")
+    for code in ("A", "B", "C"):
+        Product.objects.create(stock_code=code, title=code, category=category, brand=brand, price=1)
+    adapter = get_adapter()
+    with django_assert_num_queries(1):
+        infos = [adapter.info(product) for product in adapter.get_by_ids(["A", "B", "C"]).values()]
+    assert {(info.category, info.brand) for info in infos} == {("Mugs", "Acme")}

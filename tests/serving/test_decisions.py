@@ -140,7 +140,7 @@ def test_the_ranking_is_kept_for_the_visitor_until_their_session_changes(offers)
 
     candles, lanterns = offers
     remember("k" * 32, lantern_fan("k" * 32).promotions.events)
-    first = personalized_promotions(visitor_request(visitor_id="k" * 32), "home", 1)
+    first = show(visitor_request(visitor_id="k" * 32))
     assert [s.promotion for s in first] == [lanterns]
     # Whatever the next draws would say, the same answer comes back from the cache...
     again = [personalized_promotions(visitor_request(visitor_id="k" * 32), "home", 1)[0].promotion for _ in range(5)]
@@ -150,7 +150,7 @@ def test_the_ranking_is_kept_for_the_visitor_until_their_session_changes(offers)
     for item in ("C1", "C2", "C3"):
         request.promotions.events.append(make_event(request, "view", item_id=item))
     remember("k" * 32, request.promotions.events)
-    assert personalized_promotions(visitor_request(visitor_id="k" * 32), "home", 1)[0].promotion == candles
+    assert show(visitor_request(visitor_id="k" * 32))[0].promotion == candles
 
 
 @override_settings(PROMOTIONS=NONE_HELD_OUT)
