@@ -125,6 +125,12 @@ class ProductAdapter:
         paths = {path.rsplit(".", 1)[0].replace(".", "__") for path in self.fields.values() if path and "." in path}
         return sorted(paths)
 
+    def all_products(self) -> Any:
+        """Every product (available or not), with the relations its fields read."""
+        queryset = self.model._default_manager.all()
+        related = self.related_paths()
+        return queryset.select_related(*related) if related else queryset
+
     def get_by_ids(self, ids: list[str]) -> dict[str, Any]:
         """Products by public id, with the relations their fields read, in one query."""
         found = self.model._default_manager.filter(**{f"{self.lookup_field()}__in": list(ids)})

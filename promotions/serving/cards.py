@@ -39,8 +39,10 @@ _lock = threading.Lock()
 
 def forget_cards(sender: Any = None, instance: Any = None, **kwargs: Any) -> None:
     """Receiver of product saves and deletes (and a way to clear everything: no instance)."""
+    global _catalogue_loaded_at
     if instance is None:
         _cards.clear()
+        _catalogue_loaded_at = -WHOLE_CATALOGUE_SECONDS
         return
     try:
         _cards.pop(get_adapter().get_id(instance), None)
@@ -57,6 +59,31 @@ def _card(adapter, product: Any) -> ProductCard:
     )
 
 
+#: A catalogue up to this size is read whole on a miss (one query, then every card is warm), at
+#: most once per WHOLE_CATALOGUE_SECONDS; in between, expired cards are re-read by id.
+WHOLE_CATALOGUE_LIMIT = 20_000
+WHOLE_CATALOGUE_SECONDS = 600.0
+_catalogue_loaded_at = -WHOLE_CATALOGUE_SECONDS
+
+
+def _whole_catalogue(adapter, now: float) -> dict[str, Any] | None:
+    """All products by id when the catalogue is small and was not read whole lately."""
+    global _catalogue_loaded_at
+    if now - _catalogue_loaded_at < WHOLE_CATALOGUE_SECONDS:
+        return None
+    _catalogue_loaded_at = now
+    products = adapter.all_products()
+    if products.count() > WHOLE_CATALOGUE_LIMIT:
+        return None
+    loaded = {adapter.get_id(product): product for product in products}
+    with _lock:
+        if len(_cards) > MAX_CARDS:
+            _cards.clear()
+        for item_id, product in loaded.items():
+            _cards[item_id] = (now, _card(adapter, product))
+    return loaded
+
+
 def cards(ids: Iterable[str]) -> dict[str, ProductCard]:
     """Cards of the known products among ``ids`` (unknown ids are left out)."""
     ids = list(dict.fromkeys(ids))
@@ -71,7 +98,7 @@ def cards(ids: Iterable[str]) -> dict[str, ProductCard]:
             found[item_id] = entry[1]
     if missing:
         adapter = get_adapter()
-        loaded = adapter.get_by_ids(missing)
+        loaded = _whole_catalogue(adapter, now) or adapter.get_by_ids(missing)
         with _lock:
             if len(_cards) > MAX_CARDS:
                 _cards.clear()

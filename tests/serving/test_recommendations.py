@@ -101,3 +101,12 @@ def test_with_the_cache_down_recommendations_are_computed_and_served(active_mode
     with override_settings(CACHES=CACHE_DOWN):
         picks = recommendations_for(viewing("f" * 32, "L1"), 3)
     assert picks and ids(picks)[0] in {"L2", "L3", "L4"}
+
+
+def test_a_small_catalogue_is_read_whole_on_the_first_miss(catalogue, django_assert_max_num_queries):
+    from promotions.serving.cards import cards
+
+    with django_assert_max_num_queries(2):  # count + the whole catalogue
+        assert set(cards(["L1"])) == {"L1"}
+    with django_assert_max_num_queries(0):  # every other card is warm now
+        assert len(cards(["C1", "M4", "L2"])) == 3
