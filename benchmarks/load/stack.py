@@ -22,6 +22,7 @@ import redis
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
 EVENT_STREAM = "promotions:events"  # the app's default PROMOTIONS["EVENT_STREAM"]
+FLUSH_GROUP = "promotions-flush"  # promotions.tracking.buffer.GROUP
 OPS_TOKEN = "load-test-ops-token"  # reads /promotions/health/
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
 
@@ -169,6 +170,25 @@ class Stack:
     def backlog(self) -> int:
         """Events in the Redis buffer: not yet read, or read and not yet acknowledged."""
         return int(self.redis().xlen(EVENT_STREAM))
+
+    def pending(self) -> int:
+        """Events read by a flush and not yet acknowledged."""
+        try:
+            return int(self.redis().xpending(EVENT_STREAM, FLUSH_GROUP)["pending"])
+        except redis.ResponseError:  # no flush ran yet: no group
+            return 0
+
+    def wait_flush_in_flight(self, timeout: float) -> int:
+        """Poll until a flush holds events read and unacknowledged; returns how many (0: none seen)."""
+        client, deadline = self.redis(), time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                pending = int(client.xpending(EVENT_STREAM, FLUSH_GROUP)["pending"])
+            except redis.ResponseError:
+                pending = 0
+            if pending:
+                return pending
+        return 0
 
     def redis_now_ms(self) -> int:
         """Redis's clock in milliseconds: stream ids carry it."""
