@@ -32,7 +32,7 @@ from .cards import ProductCard, cards
 from .decide import BANDIT, Decision, decide
 from .prefetch import visitor_values
 from .recent import recent_items
-from .recommendations import Pick, recommendations_for
+from .recommendations import MODEL, Pick, recommendations_for
 
 logger = logging.getLogger("promotions.serving")
 
@@ -166,7 +166,9 @@ def _personalized(
     if not eligible:
         return []
     picks = recommendations_for(request, INTEREST_DEPTH, slot=slot, model_name=decision.model_name)
-    interests = _recent_interests(request, picks) + [_interest(p) for p in picks]
+    # Only what the model scored for this visitor says something about them; the list every
+    # visitor gets (no model yet) would dilute their recent items into the average.
+    interests = _recent_interests(request, picks) + [_interest(p) for p in picks if p.source == MODEL]
     typical_picks = recommendations_for(request, INTEREST_DEPTH, personalized=False, slot=slot)
     typical = [_interest(p) for p in typical_picks]
     # Products shown inside an offer: the visitor's own picks first, then what is popular in its target.

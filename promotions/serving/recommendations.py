@@ -48,6 +48,8 @@ register_person_cache_key(LIVE_CACHE_NAME)
 STANDARD_NAMES.extend([LIVE_CACHE_NAME, RECOMMENDATIONS_CACHE_NAME])
 
 
+#: Where a pick comes from: the model scored this visitor, or the list every visitor gets.
+MODEL, TRENDING = "model", "trending"
 #: (item id, score, reason text, the item the reason names or None)
 Row = tuple[str, float, str, str | None]
 
@@ -60,7 +62,7 @@ class Pick:
     score: float
     reason: str
     reason_item: str | None = None
-    source: str = "model"
+    source: str = MODEL
 
 
 def person_key(request: HttpRequest) -> str | None:
@@ -127,12 +129,14 @@ def _history_key(items: Sequence[str]) -> str:
     return hashlib.sha256("\x1f".join(items).encode()).hexdigest()[:16]
 
 
-def _personal_rows(request: HttpRequest, k: int, model_name: str | None) -> list[Row]:
+def _personal_rows(request: HttpRequest, k: int, model_name: str | None) -> tuple[list[Row], str]:
+    """The visitor's rows and where they come from ("model", or "trending" when no model could
+    score them)."""
     state = getattr(request, "promotions", None)
     visitor_id = state.visitor_id if state is not None else None
     version, model = model_for_serving(model_name)
     if model is None or visitor_id is None:
-        return _trending_rows(model_name)
+        return _trending_rows(model_name), TRENDING
     history, newest = recent_items(request)
     user = getattr(request, "user", None)
     found = visitor_values(request, [LIVE_CACHE_NAME, RECOMMENDATIONS_CACHE_NAME])
@@ -143,21 +147,23 @@ def _personal_rows(request: HttpRequest, k: int, model_name: str | None) -> list
         candidates.append(found[RECOMMENDATIONS_CACHE_NAME])
     for value in candidates:
         if value and value.get("version") == version and value.get("at", 0) >= newest and len(value["items"]) >= k:
-            return [(row["item_id"], row["score"], row["reason"], row.get("reason_item")) for row in value["items"]]
+            rows = [(row["item_id"], row["score"], row["reason"], row.get("reason_item")) for row in value["items"]]
+            return rows, MODEL
     signature = f"{version}:{model_name or ''}:{_history_key(history)}:{k}"
     cached = found[LIVE_CACHE_NAME]
     if cached is not None and cached.get("signature") == signature:
-        return cached["rows"]
+        return cached["rows"], cached.get("source", MODEL)
     rows = [
         (r.item_id, r.score, r.reason.text, r.reason.item_id)
         for r in model.recommend(person_key(request), history, k=k)
     ]
+    source = MODEL
     if not rows:
-        rows = _trending_rows(model_name)
-    value = {"signature": signature, "rows": rows}
+        rows, source = _trending_rows(model_name), TRENDING
+    value = {"signature": signature, "rows": rows, "source": source}
     _safe(cache.set, visitor_cache_key(visitor_id, LIVE_CACHE_NAME), value, LIVE_CACHE_SECONDS)
     remember_value(request, LIVE_CACHE_NAME, value)
-    return rows
+    return rows, source
 
 
 def recommendations_for(
@@ -173,8 +179,10 @@ def recommendations_for(
     excluded = set(exclude)
     want = k + len(excluded) + HEADROOM
     try:
-        rows = _personal_rows(request, want, model_name) if personalized else _trending_rows(model_name)
-        source = "model" if personalized else "trending"
+        if personalized:
+            rows, source = _personal_rows(request, want, model_name)
+        else:
+            rows, source = _trending_rows(model_name), TRENDING
     except Exception:
         logger.exception("promotions: recommendations failed")
         log_fallback("recommendations_failed", slot=slot)

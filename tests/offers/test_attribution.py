@@ -1,5 +1,6 @@
 """Last-touch attribution: hand-made timelines (pure), then through the event log."""
 
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -60,7 +61,7 @@ def event(visitor, kind, when, **fields):
         event_type=kind,
         visitor_id=visitor,
         occurred_at=when,
-        idempotency_key=f"{visitor}{kind}{when.timestamp()}{fields}",
+        idempotency_key=uuid.uuid4().hex,
         **fields,
     )
 
