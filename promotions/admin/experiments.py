@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import math
 from decimal import Decimal
-from functools import cache
 from typing import Any
 
 from django import forms
@@ -20,7 +19,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.template import engines
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -65,44 +63,7 @@ LIFT_LABEL_GAP = 16
 # Colour-blind-safe (Okabe-Ito) colours, one per treatment variant, repeating.
 LIFT_COLOURS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#d55e00", "#56b4e9")
 
-# Inline so the app ships no extra template for one table.
-RESULTS_TEMPLATE = """{% extends "admin/base_site.html" %}{% load i18n %}
-{% block content %}<h1>{{ experiment }}</h1>
-<p>{% translate "Status" %}: {{ experiment.get_status_display }} · {% translate "Primary metric" %}:
-{{ experiment.get_primary_metric_display }} · {% translate "Method" %}: {{ experiment.get_analysis_method_display }}</p>
-{% if results.srm.flagged %}<p class="errornote">{% blocktranslate with p=srm_p %}Sample ratio mismatch
-(p = {{ p }}): the variants' sizes do not match their weights. Do not trust these results before the cause is
-found.{% endblocktranslate %}</p>{% endif %}
-<table><thead><tr><th>{% translate "Variant" %}</th><th>{% translate "Weight" %}</th><th>{% translate "Visitors" %}</th>
-<th>{% translate "Conversions" %}</th><th>{% translate "Rate" %}</th><th>{% translate "Revenue per visitor" %}</th>
-<th>{% translate "Lift" %}</th><th>{% translate "Lift interval" %}</th><th>{% translate "p (Holm)" %}</th>
-<th>{% translate "Chance to beat control" %}</th>{% if can_conclude %}<th></th>{% endif %}</tr></thead><tbody>
-{% for row in rows %}<tr class="variant-row">
-<td>{{ row.name }}{% if row.control %} ({% translate "control" %}){% endif %}
-</td><td>{{ row.weight }}</td><td>{{ row.units }}</td><td>{{ row.conversions }}</td><td>{{ row.rate }}</td>
-<td>{{ row.revenue }}</td><td>{{ row.lift }}</td><td>{{ row.interval }}</td><td>{{ row.p_value }}</td>
-<td>{{ row.chance }}</td>{% if can_conclude %}<td>{% if row.winner %}{% translate "winner" %}{% else %}
-<form method="post" action="{% url 'admin:promotions_experiment_declare' experiment.pk row.pk %}">{% csrf_token %}
-<input type="submit" class="button" value="{% translate 'Declare winner' %}"></form>{% endif %}</td>{% endif %}
-</tr>{% endfor %}</tbody></table>
-{{ chart }}
-{% if lift_chart %}<h2>{% translate "Cumulative lift over time" %}</h2>
-<p>{% blocktranslate %}Each day's point is the lift of the primary metric from the start to the end of that day,
-with its 95% interval{% endblocktranslate %}{% if experiment.analysis_method == "sequential" %}
-{% translate "(a confidence sequence: valid however often it is looked at)" %}{% endif %}.</p>
-{{ lift_chart }}{% endif %}
-{% if plan %}<p class="planner">{% blocktranslate with mde=mde per_arm=plan.sample_size_per_arm days=plan.days %}
-Planner: to detect a {{ mde }} relative lift (5% significance, 80% power) the experiment needs
-{{ per_arm }} visitors per variant, about {{ days }} days at its traffic so far.{% endblocktranslate %}</p>{% endif %}
-{% for guardrail in guardrails %}<h2>{% translate "Guardrail" %}: {{ guardrail.title }}</h2>
-<table><thead><tr><th>{% translate "Variant" %}</th><th>{% translate "Visitors" %}</th><th>{% translate "Rate" %}</th>
-<th>{% translate "Revenue per visitor" %}</th><th>{% translate "Lift" %}</th><th>{% translate "Lift interval" %}</th>
-<th>{% translate "p (Holm)" %}</th></tr></thead><tbody>{% for row in guardrail.rows %}<tr class="guardrail-row">
-<td>{{ row.name }}</td><td>{{ row.units }}</td><td>{{ row.rate }}</td><td>{{ row.revenue }}</td><td>{{ row.lift }}</td>
-<td>{{ row.interval }}</td><td>{{ row.p_value }}</td></tr>{% endfor %}</tbody></table>{% endfor %}
-<p>{% translate "Lifts are relative to the control, with 95% intervals; * marks a significant one." %}
-<a href="{% url 'admin:promotions_experiment_results_csv' experiment.pk %}">{% translate "Download CSV" %}</a></p>
-{% endblock %}"""
+RESULTS_TEMPLATE = "admin/promotions/experiment/results.html"
 #: Columns of the results CSV, one row per metric and variant.
 CSV_COLUMNS = (
     "metric",
@@ -120,11 +81,6 @@ CSV_COLUMNS = (
     "p_value_adjusted",
     "chance_to_beat_control",
 )
-
-
-@cache
-def _results_template() -> Any:
-    return engines["django"].from_string(RESULTS_TEMPLATE)
 
 
 class VariantForm(forms.ModelForm):
@@ -426,7 +382,7 @@ class ExperimentAdmin(admin.ModelAdmin):
             "plan": plan(results),
             "mde": f"{app_settings.EXPERIMENT_PLANNER_MDE:.0%}",
         }
-        return TemplateResponse(request, _results_template(), context)
+        return TemplateResponse(request, RESULTS_TEMPLATE, context)
 
     def results_csv_view(self, request: HttpRequest, pk: int) -> HttpResponse:
         experiment = get_object_or_404(Experiment, pk=pk)

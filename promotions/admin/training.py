@@ -13,8 +13,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from functools import cache
-from typing import Any
 
 from celery import current_app
 from django.conf import settings
@@ -22,7 +20,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template import engines
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -31,16 +28,6 @@ from django.views.decorators.http import require_POST
 
 from ..training.models import ModelVersion
 from ..training.versions import ActivationError, activate
-
-# Inline so the app ships no extra template for one button.
-CHANGE_LIST_TEMPLATE = """{% extends "admin/change_list.html" %}{% load i18n %}
-{% block object-tools-items %}<li><form method="post" action="{{ train_url }}">{% csrf_token %}
-<input type="submit" class="button" value="{% translate 'Train now' %}"></form></li>{{ block.super }}{% endblock %}"""
-
-
-@cache
-def _change_list_template() -> Any:
-    return engines["django"].from_string(CHANGE_LIST_TEMPLATE)
 
 
 def has_real_broker() -> bool:
@@ -89,9 +76,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
     readonly_fields = [*(field.name for field in ModelVersion._meta.fields), "training_curve"]
     actions = ("activate_version",)
 
-    @property
-    def change_list_template(self) -> Any:
-        return _change_list_template()
+    change_list_template = "admin/promotions/modelversion/change_list.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -15,7 +15,7 @@ from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.template import Engine, RequestContext
+from django.template.response import TemplateResponse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,29 +23,8 @@ from django.utils.translation import gettext_lazy
 from ..tracking.models import Visitor
 from ..tracking.privacy import Person, PersonDataError, erase_person, export_person, find_person
 
-# Kept inline so the app ships no extra template for one page; laid out like Django's
-# delete_selected confirmation page.
-CONFIRMATION_TEMPLATE = """{% extends "admin/base_site.html" %}{% load i18n l10n admin_urls static %}
-{% block extrahead %}{{ block.super }}{{ media }}<script src="{% static 'admin/js/cancel.js' %}" async></script>
-{% endblock %}
-{% block bodyclass %}{{ block.super }} app-{{ opts.app_label }} model-{{ opts.model_name }} delete-confirmation
-{% endblock %}
-{% block breadcrumbs %}<div class="breadcrumbs"><a href="{% url 'admin:index' %}">{% translate 'Home' %}</a>
-&rsaquo; <a href="{% url 'admin:app_list' app_label=opts.app_label %}">{{ opts.app_config.verbose_name }}</a>
-&rsaquo; <a href="{% url opts|admin_urlname:'changelist' %}">{{ opts.verbose_name_plural|capfirst }}</a>
-&rsaquo; {{ title }}</div>{% endblock %}
-{% block content %}
-<p>{{ question }}</p>
-<ul>{% for person in people %}<li>{{ person.label }}: {{ person.summary }}</li>{% endfor %}</ul>
-<form method="post">{% csrf_token %}<div>
-{% for obj in queryset %}<input type="hidden" name="{{ action_checkbox_name }}" value="{{ obj.pk|unlocalize }}">
-{% endfor %}
-<input type="hidden" name="action" value="erase_person_data">
-<input type="hidden" name="post" value="yes">
-<input type="submit" value="{% translate 'Yes, I’m sure' %}">
-<a href="#" class="button cancel-link">{% translate "No, take me back" %}</a>
-</div></form>
-{% endblock %}"""
+# Laid out like Django's delete_selected confirmation page.
+CONFIRMATION_TEMPLATE = "admin/promotions/visitor/erase_confirmation.html"
 
 
 @admin.register(Visitor)
@@ -141,8 +120,7 @@ class VisitorAdmin(admin.ModelAdmin):
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "media": self.media,
         }
-        template = Engine.get_default().from_string(CONFIRMATION_TEMPLATE)
-        return HttpResponse(template.render(RequestContext(request, context)))
+        return TemplateResponse(request, CONFIRMATION_TEMPLATE, context)
 
 
 def _label(person: Person) -> str:
