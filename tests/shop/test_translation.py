@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gettext
 from pathlib import Path
 
 import polib
@@ -10,13 +9,14 @@ import pytest
 from django.utils import translation
 
 import shop_demo
-from tests.core.test_translation import CHINESE, placeholders, translations
+from tests.core.test_translation import check_compiled, check_entry
+from tests.core.test_translation import entries as core_entries
 
 LOCALE = Path(shop_demo.__file__).parent / "locale" / "zh_Hans" / "LC_MESSAGES"
 
 
 def entries() -> list[polib.POEntry]:
-    return [entry for entry in polib.pofile(str(LOCALE / "django.po")) if not entry.obsolete]
+    return core_entries(LOCALE)
 
 
 def test_the_catalogue_covers_the_shop_and_its_templates():
@@ -36,23 +36,11 @@ def test_the_header_is_for_chinese():
 
 @pytest.mark.parametrize("entry", entries(), ids=lambda entry: entry.msgid[:60])
 def test_every_entry_is_a_real_translation_that_keeps_its_placeholders(entry):
-    assert "fuzzy" not in entry.flags
-    for text in translations(entry):
-        assert text.strip(), "empty"
-        assert text != entry.msgid and text != entry.msgid_plural, "same as the English"
-        assert CHINESE.search(text), "no Chinese characters"
-        if "python-format" in entry.flags:
-            assert placeholders(text) == placeholders(entry.msgid_plural or entry.msgid)
+    check_entry(entry)
 
 
 def test_the_compiled_catalogue_matches_the_source():
-    with open(LOCALE / "django.mo", "rb") as handle:
-        compiled = gettext.GNUTranslations(handle)
-    for entry in entries():
-        if entry.msgid_plural:
-            assert compiled.ngettext(entry.msgid, entry.msgid_plural, 5) == entry.msgstr_plural[0]
-        else:
-            assert compiled.gettext(entry.msgid) == entry.msgstr, entry.msgid
+    check_compiled(LOCALE)
 
 
 def test_django_serves_it_for_zh_hans():
