@@ -14,4 +14,6 @@ BEAT_SCHEDULE = {
     "promotions-check-experiment-guardrails": {"task": "promotions.check_experiment_guardrails", "schedule": 3600.0},
     # Hourly: per-segment promotion conversion statistics for the ranking, and bandit slot shares.
     "promotions-update-promotion-stats": {"task": "promotions.update_promotion_stats", "schedule": 3600.0},
+    # Daily: each promotion's uplift model, from its randomized holdout (Promotion.uplift_holdout).
+    "promotions-train-uplift-models": {"task": "promotions.train_uplift_models", "schedule": 24 * 3600.0},
 }

@@ -74,3 +74,16 @@ def update_promotion_stats() -> int:
     for config in SlotConfig.objects.filter(bandit=True):
         reweight(config, stats, rng)
     return len(stats)
+
+
+@shared_task(name="promotions.train_uplift_models", ignore_result=True)
+def train_uplift_models() -> dict[int, float | None]:
+    """Fit each promotion's uplift model on its randomized holdout (``promotions.uplift.app_data``);
+    returns promotion id -> the new model's held-out Qini coefficient, for those trained."""
+    from .uplift.app_data import train_uplift_models as train  # scikit-learn loads only in workers
+
+    outcomes = train()
+    for outcome in outcomes:
+        if outcome.model is None:
+            logger.info("Uplift model of promotion %s not trained: %s", outcome.promotion_id, outcome.skipped)
+    return {outcome.promotion_id: outcome.model.qini for outcome in outcomes if outcome.model is not None}

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -56,6 +56,11 @@ class Promotion(models.Model):
         ANYONE = "any", _("anyone")
         NEW = "new", _("new visitors")
         RETURNING = "returning", _("returning visitors")
+
+    class RankingSignal(models.TextChoices):
+        AFFINITY = "affinity", _("affinity (who is drawn to the products)")
+        UPLIFT = "uplift", _("uplift (who is persuaded by the offer)")
+        BLEND = "blend", _("blend of both")
 
     name = models.CharField(_("name"), max_length=200)
     message = models.CharField(_("message"), max_length=300, help_text=_("What the customer reads."))
@@ -114,6 +119,24 @@ class Promotion(models.Model):
         default=list,
         blank=True,
         help_text=_("Names of rules registered in PROMOTIONS['ELIGIBILITY_RULES']."),
+    )
+    uplift_holdout = models.DecimalField(
+        _("uplift holdout share"),
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal(0),
+        validators=[MinValueValidator(Decimal(0)), MaxValueValidator(Decimal("0.5"))],
+        help_text=_(
+            "Share of eligible visitors (0 to 0.5) from whom the promotion is withheld at random in the slots, "
+            "so its uplift can be learned; it still applies at checkout. 0: no holdout."
+        ),
+    )
+    ranking_signal = models.CharField(
+        _("ranking signal"),
+        max_length=16,
+        choices=RankingSignal.choices,
+        default=RankingSignal.AFFINITY,
+        help_text=_("What the personalized ranking orders it by; uplift needs a trained uplift model."),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
@@ -287,7 +310,14 @@ class SlotConfig(models.Model):
     )
     burn_in = models.PositiveIntegerField(_("burn-in visitors per arm"), default=100)
     min_share = models.DecimalField(_("minimum share per arm"), max_digits=5, decimal_places=4, default=Decimal("0.05"))
+    contextual = models.BooleanField(
+        _("contextual (per visitor segment)"),
+        default=False,
+        help_text=_("Learn shares per segment (new/returning x device x top category); thin segments borrow."),
+    )
     weights = models.JSONField(_("bandit shares"), default=dict, blank=True, editable=False)
+    #: Contextual bandits: ``{segment key: {promotion id: share}}``; unseen segments use ``weights``.
+    segment_weights = models.JSONField(_("bandit shares per segment"), default=dict, blank=True, editable=False)
     weights_updated_at = models.DateTimeField(_("shares updated"), null=True, blank=True, editable=False)
 
     class Meta:
@@ -296,3 +326,30 @@ class SlotConfig(models.Model):
 
     def __str__(self) -> str:
         return self.slot
+
+
+class PromotionUpliftModel(models.Model):
+    """A promotion's uplift model, trained on its randomized holdout (``promotions.uplift.app_data``).
+
+    Two logistic regressions (visitors shown the promotion, visitors it was withheld from) stored as
+    numbers, so the web process scores visitors with numpy alone; the latest row per promotion serves.
+    """
+
+    promotion = models.ForeignKey(Promotion, models.CASCADE, related_name="uplift_models", verbose_name=_("promotion"))
+    created_at = models.DateTimeField(_("trained"), auto_now_add=True)
+    n_treated = models.PositiveIntegerField(_("visitors shown"))
+    n_control = models.PositiveIntegerField(_("visitors withheld"))
+    qini = models.FloatField(_("Qini coefficient (held out)"), null=True, blank=True)
+    auuc = models.FloatField(_("AUUC (held out)"), null=True, blank=True)
+    feature_names = models.JSONField(_("features"), default=list)
+    #: ``promotions.uplift.linear.LinearUplift.to_dict()``: fill values, scaling, both models' weights.
+    parameters = models.JSONField(_("parameters"), default=dict)
+
+    class Meta:
+        verbose_name = _("promotion uplift model")
+        verbose_name_plural = _("promotion uplift models")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["promotion", "created_at"], name="promo_uplift_model_time")]
+
+    def __str__(self) -> str:
+        return f"{self.promotion} ({self.created_at:%Y-%m-%d})"

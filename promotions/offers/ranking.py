@@ -14,8 +14,24 @@ expected value = affinity x conversion rate x margin, where
 - margin is what an order of the best matching products leaves after the discount: price x
   (1 - discount share) - cost where the shop reports cost (profit), the discounted price otherwise.
 
+The signal (per promotion, or for a whole slot by an experiment variant's ``{"ranking": ...}``):
+
+- ``affinity`` (default): the expected value above, which counts every conversion while the
+  promotion is shown, including those of visitors who would have bought anyway;
+- ``uplift``: predicted uplift x margin, the uplift being the promotion's incremental conversion
+  probability for this visitor (P(buy | shown) - P(buy | withheld), from a model trained on the
+  promotion's randomized holdout). A negative uplift keeps its sign: such a promotion comes after
+  every promotion expected to earn something, the least harmful first;
+- ``blend``: margin x ((1 - BLEND_WEIGHT) x affinity x rate + BLEND_WEIGHT x uplift), halfway
+  between "converts while shown" and "converts because shown" (both are probabilities of a purchase).
+
+A promotion asked to rank by uplift or blend without a trained model ranks by affinity. Mixing
+signals in one slot compares incremental with total conversions, which favours affinity; a slot is
+best ranked by one signal (which a variant config sets for the whole slot).
+
 Diversity: promotions are picked greedily, each pick discounting the others by how much of their
 matched interest it already covers, so three promotions on the same candles do not fill a slot.
+Only a positive value is discounted (a discount would make a negative one look better).
 """
 
 from __future__ import annotations
@@ -32,6 +48,12 @@ from .pricing import Target
 AFFINITY_FLOOR = 0.02
 #: Interests (matching products) kept per promotion, for the margin and for display.
 ITEMS_PER_PROMOTION = 4
+AFFINITY = "affinity"
+UPLIFT = "uplift"
+BLEND = "blend"
+SIGNALS = (AFFINITY, UPLIFT, BLEND)
+#: The uplift's weight in the ``blend`` signal.
+BLEND_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -59,6 +81,15 @@ class Candidate:
     segment: ArmStats = ArmStats()
     #: The average visitor's affinity to the target (see the module's docstring); 1 means "everyone".
     baseline_affinity: float = 1.0
+    #: This visitor's predicted uplift (incremental conversion probability); None without a model.
+    uplift: float | None = None
+    #: ``AFFINITY``, ``UPLIFT`` or ``BLEND``: what the promotion is ranked by.
+    signal: str = AFFINITY
+
+    @property
+    def effective_signal(self) -> str:
+        """The signal used: uplift and blend need a predicted uplift, else affinity."""
+        return self.signal if self.signal in (UPLIFT, BLEND) and self.uplift is not None else AFFINITY
 
 
 @dataclass(frozen=True)
@@ -69,6 +100,8 @@ class Ranked:
     rate: float
     margin: float
     interests: tuple[Interest, ...]
+    uplift: float | None = None
+    signal: str = AFFINITY
 
 
 def _margin(interests: Sequence[Interest], discount_share: float) -> float:
@@ -80,10 +113,22 @@ def _margin(interests: Sequence[Interest], discount_share: float) -> float:
     return float(np.mean(values))
 
 
+def score(candidate: Candidate, affinity: float, rate: float, margin: float) -> float:
+    """The candidate's value before diversity, by its effective signal (see the module's docstring)."""
+    signal = candidate.effective_signal
+    if signal == UPLIFT:
+        return candidate.uplift * margin
+    if signal == BLEND:
+        return margin * ((1 - BLEND_WEIGHT) * affinity * rate + BLEND_WEIGHT * candidate.uplift)
+    return affinity * rate * margin
+
+
 def _value(entry: tuple, covered: set[str], diversity: float) -> float:
-    _candidate, rate, affinity, margin, matched, _shown = entry
+    _candidate, _rate, _affinity, _margin, matched, _shown, value = entry
+    if value <= 0:
+        return value
     overlap = len(matched & covered) / len(matched) if matched else 0.0
-    return affinity * rate * margin * (1 - diversity * overlap)
+    return value * (1 - diversity * overlap)
 
 
 def rank(
@@ -108,14 +153,26 @@ def rank(
         affinity = (sum(max(i.score, 0.0) for i in matched) / total + AFFINITY_FLOOR) / candidate.baseline_affinity
         shown = tuple(matched[:ITEMS_PER_PROMOTION])
         margin = _margin(shown or interests[:ITEMS_PER_PROMOTION], candidate.discount_share)
-        scored.append((candidate, float(rate), affinity, margin, {i.item_id for i in matched}, shown))
+        value = score(candidate, affinity, float(rate), margin)
+        scored.append((candidate, float(rate), affinity, margin, {i.item_id for i in matched}, shown, value))
     chosen: list[Ranked] = []
     covered: set[str] = set()
     while scored and len(chosen) < limit:
         best = max(scored, key=lambda entry: (_value(entry, covered, diversity), -entry[0].promotion_id))
         scored.remove(best)
-        candidate, rate, affinity, margin, matched, shown = best
-        chosen.append(Ranked(candidate.promotion_id, _value(best, covered, diversity), affinity, rate, margin, shown))
+        candidate, rate, affinity, margin, matched, shown, _value_alone = best
+        chosen.append(
+            Ranked(
+                candidate.promotion_id,
+                _value(best, covered, diversity),
+                affinity,
+                rate,
+                margin,
+                shown,
+                candidate.uplift,
+                candidate.effective_signal,
+            )
+        )
         covered |= matched
     return chosen
 

@@ -6,7 +6,7 @@ same features are computed at training time (as of each visitor's assignment) an
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
@@ -52,11 +52,29 @@ def behavior_features(
     (an event older than 30 minutes). ``visitor_ids`` fixes the rows (visitors without events get
     zeros); ``categories`` fixes the category columns, so serving matches training.
     """
+    events = list(events)
+    if visitor_ids is None:
+        visitor_ids = sorted({event.visitor_id for event in events if event.occurred_at < as_of})
+    return behavior_features_at(events, dict.fromkeys(visitor_ids, as_of), categories, devices)
+
+
+def behavior_features_at(
+    events: Iterable[BehaviorEvent],
+    as_of: Mapping[str, datetime],
+    categories: Sequence[str] | None = None,
+    devices: Sequence[str] = DEVICES,
+) -> BehaviorFeatures:
+    """``behavior_features`` with a reference time per visitor (rows in ``as_of``'s order).
+
+    Training needs each visitor as they were when they were assigned, and visitors are assigned at
+    different times; each row uses only that visitor's events before their own ``as_of``.
+    """
     by_visitor: dict[str, list[BehaviorEvent]] = {}
     for event in events:
-        if event.occurred_at < as_of:
+        moment = as_of.get(event.visitor_id)
+        if moment is not None and event.occurred_at < moment:
             by_visitor.setdefault(event.visitor_id, []).append(event)
-    ids = list(visitor_ids) if visitor_ids is not None else sorted(by_visitor)
+    ids = list(as_of)
     if categories is None:
         categories = sorted({e.category for rows in by_visitor.values() for e in rows if e.category})
     names = ["recency_days", "frequency", "purchases", "monetary", "categories_touched"]
@@ -71,11 +89,12 @@ def behavior_features(
         if not history:
             matrix[row, 0] = np.nan
             continue
+        reference = as_of[visitor]
         first = min(event.occurred_at for event in history)
         last = max(event.occurred_at for event in history)
         purchases = [event for event in history if event.event_type == PURCHASE]
         touched = {event.category for event in history if event.category}
-        matrix[row, 0] = (as_of - last).total_seconds() / 86400
+        matrix[row, 0] = (reference - last).total_seconds() / 86400
         matrix[row, 1] = len({event.occurred_at.date() for event in history})
         matrix[row, 2] = len(purchases)
         matrix[row, 3] = sum(event.revenue for event in purchases)
@@ -85,5 +104,5 @@ def behavior_features(
         for event in history:
             if event.device in device_column:
                 matrix[row, device_column[event.device]] += 1.0 / len(history)
-        matrix[row, -1] = float(as_of - first > RETURNING_AFTER)
+        matrix[row, -1] = float(reference - first > RETURNING_AFTER)
     return BehaviorFeatures(ids, matrix, names)

@@ -1,4 +1,4 @@
-"""Stored uplift reports (``promotions_uplift --save NAME``): the only Django module of this package.
+"""Stored uplift reports (``promotions_uplift --save NAME``); with ``app_data``, this package's Django glue.
 
 A report keeps the command's JSON figures as they were printed, plus the Qini and uplift curves of
 the reported model per treatment on held-out rows, so the admin can show and draw a run later.
