@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import lru_cache
 
@@ -22,7 +22,7 @@ from django.utils.module_loading import import_string
 from ..conf import app_settings
 from ..ops.fallbacks import log_fallback
 from ..serving import segments
-from ..tracking.exposures import exposure_count
+from ..tracking.exposures import exposure_count, exposure_counts
 from . import pricing
 from .models import CouponCode, Promotion
 
@@ -78,6 +78,8 @@ class Shopper:
     user_id: int | None
     returning: bool
     tracked: bool
+    #: Today's exposure counts of capped promotions, when read in advance (one round trip for all).
+    exposures: dict[int, int] | None = None
 
     @classmethod
     def from_request(cls, request: HttpRequest) -> Shopper:
@@ -120,7 +122,10 @@ def is_eligible(
         return False
     if for_display and promotion.frequency_cap and shopper.visitor_id and shopper.tracked:
         try:
-            seen = exposure_count(shopper.visitor_id, "promotion", promotion.pk)
+            if shopper.exposures is not None and promotion.pk in shopper.exposures:
+                seen = shopper.exposures[promotion.pk]
+            else:
+                seen = exposure_count(shopper.visitor_id, "promotion", promotion.pk)
         except Exception:  # the cache is down: today's count is unknown, the promotion may be shown
             log_fallback("frequency_cap_unknown", promotion=promotion.pk)
             seen = 0
@@ -137,10 +142,25 @@ def is_eligible(
 
 def eligible_promotions(request: HttpRequest, *, slot: str | None = None) -> list[Promotion]:
     """The live promotions this request's shopper may see in ``slot`` (coupon-only ones included:
-    their message invites the code)."""
+    their message invites the code); worked out once per request and slot."""
+    memo = request.__dict__.setdefault("_promotions_eligible", {})
+    if slot not in memo:
+        memo[slot] = _eligible(request, slot)
+    return memo[slot]
+
+
+def _eligible(request: HttpRequest, slot: str | None) -> list[Promotion]:
     shopper = Shopper.from_request(request)
+    live = live_promotions()
+    capped = [p.pk for p in live if p.frequency_cap]
+    if capped and shopper.visitor_id and shopper.tracked:
+        try:
+            shopper = replace(shopper, exposures=exposure_counts(shopper.visitor_id, "promotion", capped))
+        except Exception:  # the cache is down: today's counts are unknown, capped promotions may be shown
+            log_fallback("frequency_cap_unknown", promotion="*")
+            shopper = replace(shopper, exposures=dict.fromkeys(capped, 0))
     eligible = []
-    for promotion in live_promotions():
+    for promotion in live:
         try:
             if is_eligible(promotion, shopper, request, slot=slot):
                 eligible.append(promotion)

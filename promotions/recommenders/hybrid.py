@@ -114,18 +114,31 @@ class HybridRecommender(Recommender):
         return scores * self.fresh, lambda chosen: self._explain(visitor, weights, chosen)
 
     def _explain(self, visitor: History, weights: dict[str, float], chosen: np.ndarray) -> list[Reason]:
-        shares = {name: self._part_contributions(name, visitor, chosen) * weight for name, weight in weights.items()}
-        total = sum(shares.values(), np.zeros((len(visitor.indices), len(chosen))))
+        names = list(weights)
+        # parts x history rows x chosen columns; vectorized because serving explains every item it asks for.
+        shares = np.stack([self._part_contributions(name, visitor, chosen) * weights[name] for name in names])
+        columns = np.arange(len(chosen))
+        sources = np.argmax(shares.sum(axis=0), axis=0)
+        totals = shares.sum(axis=0)[sources, columns]
+        parts = np.argmax(shares[:, sources, columns], axis=0)
         reasons = []
-        for column, item in enumerate(chosen.tolist()):
-            source = int(np.argmax(total[:, column]))
-            if total[source, column] <= 0:
+        for item, source, part, total in zip(
+            chosen.tolist(), sources.tolist(), parts.tolist(), totals.tolist(), strict=True
+        ):
+            if total <= 0:
                 reasons.append(self._trending_reason(item))
                 continue
-            name = max(shares, key=lambda part: shares[part][source, column])
-            part = self.parts[name]
-            reasons.append(part._reason(int(self.own_index[name][visitor.indices[source]])))
+            name = names[part]
+            reasons.append(self._part_reason(name, int(self.own_index[name][visitor.indices[source]])))
         return reasons
+
+    def _part_reason(self, name: str, source: int) -> Reason:
+        """The part's reason naming its item ``source``, built once per item (reasons are immutable)."""
+        memo = self.__dict__.setdefault("_reasons", {})
+        key = (name, source)
+        if key not in memo:
+            memo[key] = self.parts[name]._reason(source)
+        return memo[key]
 
     def _part_contributions(self, name: str, visitor: History, chosen: np.ndarray) -> np.ndarray:
         """The part's contributions laid out as hybrid history rows x chosen columns (0 where unknown)."""

@@ -24,11 +24,20 @@ def forget_rules(*args: Any, **kwargs: Any) -> None:
     _rules = None
 
 
-def rules_for(slot: str) -> list[SlotRule]:
+def _current() -> tuple[float, list[SlotRule]]:
     global _rules
     if _rules is None or time.monotonic() - _rules[0] > RULES_SECONDS:
         _rules = (time.monotonic(), list(SlotRule.objects.all()))
-    return [rule for rule in _rules[1] if rule.slot in ("*", slot)]
+    return _rules
+
+
+def rules_for(slot: str) -> list[SlotRule]:
+    return [rule for rule in _current()[1] if rule.slot in ("*", slot)]
+
+
+def rules_stamp() -> float:
+    """When the rules in use were read: lists filtered by them are stale once this changes."""
+    return _current()[0]
 
 
 def is_banned(card: Any, rules: list[SlotRule]) -> bool:

@@ -7,6 +7,7 @@ the request. With the cache down every entry reads as missing and serving comput
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
@@ -44,3 +45,34 @@ def visitor_values(request: HttpRequest, names: Iterable[str]) -> dict[str, Any]
 def remember_value(request: HttpRequest, name: str, value: Any) -> None:
     """What this request wrote, so later tags of the page read it without asking the cache."""
     request.__dict__.setdefault("_promotions_cached", {})[name] = value
+
+
+def store_value(request: HttpRequest, name: str, value: Any, seconds: int | None) -> None:
+    """Keep ``value`` for the page's later tags and for the visitor's next pages. Under the tracking
+    middleware the write waits until the body went out, with the page's other writes in one
+    ``set_many`` per timeout; without it (a bare request) it is written now."""
+    remember_value(request, name, value)
+    state = getattr(request, "promotions", None)
+    if state is None or not state.allowed or not state.visitor_id:
+        return
+    key = visitor_cache_key(state.visitor_id, name)
+    if state.cache_writes is not None:
+        state.cache_writes[key] = (value, seconds)
+        return
+    try:
+        cache.set(key, value, seconds)
+    except Exception:
+        log_fallback("cache_unavailable", operation="set")
+
+
+def flush_writes(state: Any) -> None:
+    """Write a request's deferred entries (see ``store_value``); a cache failure loses only them."""
+    by_timeout: dict[int | None, dict[str, Any]] = defaultdict(dict)
+    for key, (value, seconds) in state.cache_writes.items():
+        by_timeout[seconds][key] = value
+    state.cache_writes = {}
+    for seconds, values in by_timeout.items():
+        try:
+            cache.set_many(values, seconds)
+        except Exception:
+            log_fallback("cache_unavailable", operation="set_many")

@@ -24,13 +24,13 @@ from ..offers.models import Promotion
 from ..offers.service import eligible_promotions
 from ..ops.fallbacks import log_fallback
 from ..tracking.capture import register_event_type, track
-from ..tracking.exposures import record_exposure
-from ..tracking.privacy import register_person_cache_key, visitor_cache_key
+from ..tracking.exposures import record_exposures
+from ..tracking.privacy import register_person_cache_key
 from ..training.versions import active_version_id
 from . import segments
 from .cards import ProductCard, cards
 from .decide import BANDIT, Decision, decide
-from .prefetch import visitor_values
+from .prefetch import store_value, visitor_values
 from .recent import recent_items
 from .recommendations import MODEL, Pick, recommendations_for
 
@@ -165,7 +165,10 @@ def _personalized(
     eligible = eligible_promotions(request, slot=slot)
     if not eligible:
         return []
-    picks = recommendations_for(request, INTEREST_DEPTH, slot=slot, model_name=decision.model_name)
+    # The model's list as last computed for this visitor will do: the items they touched since
+    # come first in their interests anyway (``_recent_interests``), so the ranking still follows
+    # the session on every page, without scoring the catalogue again on each product page.
+    picks = recommendations_for(request, INTEREST_DEPTH, slot=slot, model_name=decision.model_name, fresh=False)
     # Only what the model scored for this visitor says something about them; the list every
     # visitor gets (no model yet) would dilute their recent items into the average.
     interests = _recent_interests(request, picks) + [_interest(p) for p in picks if p.source == MODEL]
@@ -261,12 +264,13 @@ def personalized_promotions(
         if item.propensity is not None:
             # The bandit's pick and the probability it had: what the unbiased (IPW) estimates need.
             track(request, BANDIT_PICK, promotion_id=item.id, context={"slot": slot, "propensity": item.propensity})
-        if not item.promotion.frequency_cap:
-            continue  # only frequency caps read the count: no round trip for the others
+    # Only frequency caps read the counts: no round trip for the others, one for all of these.
+    capped = [item.id for item in shown if item.promotion.frequency_cap]
+    if capped:
         try:
-            record_exposure(request, "promotion", item.id)
+            record_exposures(request, "promotion", capped)
         except Exception:
-            log_fallback("exposure_not_counted", promotion=item.id)
+            log_fallback("exposure_not_counted", promotion=",".join(map(str, capped)))
     return shown
 
 
@@ -297,10 +301,7 @@ def _cached_or_ranked(
             ]  # fmt: skip
     shown = _personalized(request, slot, limit, decision, rng or np.random.default_rng())
     value = {"signature": signature, "rows": [(s.id, s.reason, [c.id for c in s.products]) for s in shown]}
-    try:
-        cache.set(visitor_cache_key(request.promotions.visitor_id, name), value, SHOWN_SECONDS)
-    except Exception:
-        log_fallback("cache_unavailable", operation="set")
+    store_value(request, name, value, SHOWN_SECONDS)
     return shown
 
 

@@ -29,12 +29,12 @@ from django.utils.translation import gettext
 from ..ops.fallbacks import log_fallback
 from ..recommenders import Recommendation
 from ..tracking.models import Event
-from ..tracking.privacy import register_person_cache_key, user_cache_key, visitor_cache_key
+from ..tracking.privacy import register_person_cache_key, user_cache_key
 from ..training.models import RECOMMENDATIONS_CACHE_NAME
 from .cards import ProductCard, cards
-from .merchandising import apply_slot_rules
+from .merchandising import apply_slot_rules, rules_stamp
 from .models_cache import model_for_serving
-from .prefetch import STANDARD_NAMES, remember_value, visitor_values
+from .prefetch import STANDARD_NAMES, store_value, visitor_values
 from .recent import recent_items
 
 logger = logging.getLogger("promotions.serving")
@@ -75,6 +75,9 @@ def person_key(request: HttpRequest) -> str | None:
 
 
 _trending: dict[str, tuple[float, list[Row]]] = {}
+#: Per process: the non-personalized picks of (k, slot, model), kept while the slot rules they went
+#: through are (the trending rows under them are kept longer).
+_typical: dict[tuple, tuple[float, list[Pick]]] = {}
 
 
 #: Per process: similar items of (model version, item, k); the same for every visitor.
@@ -84,6 +87,7 @@ SIMILAR_ENTRIES = 20_000
 
 def forget_trending() -> None:
     _trending.clear()
+    _typical.clear()
     _similar.clear()
 
 
@@ -129,9 +133,10 @@ def _history_key(items: Sequence[str]) -> str:
     return hashlib.sha256("\x1f".join(items).encode()).hexdigest()[:16]
 
 
-def _personal_rows(request: HttpRequest, k: int, model_name: str | None) -> tuple[list[Row], str]:
+def _personal_rows(request: HttpRequest, k: int, model_name: str | None, fresh: bool = True) -> tuple[list[Row], str]:
     """The visitor's rows and where they come from ("model", or "trending" when no model could
-    score them)."""
+    score them). ``fresh=False`` accepts the visitor's list as last computed by the same model,
+    for an older session (at most ``LIVE_CACHE_SECONDS`` old), rather than scoring again."""
     state = getattr(request, "promotions", None)
     visitor_id = state.visitor_id if state is not None else None
     version, model = model_for_serving(model_name)
@@ -146,13 +151,16 @@ def _personal_rows(request: HttpRequest, k: int, model_name: str | None) -> tupl
             candidates.append(_safe(cache.get, user_cache_key(user.pk, RECOMMENDATIONS_CACHE_NAME)))
         candidates.append(found[RECOMMENDATIONS_CACHE_NAME])
     for value in candidates:
-        if value and value.get("version") == version and value.get("at", 0) >= newest and len(value["items"]) >= k:
+        recent_enough = not fresh or value and value.get("at", 0) >= newest
+        if value and value.get("version") == version and recent_enough and len(value["items"]) >= k:
             rows = [(row["item_id"], row["score"], row["reason"], row.get("reason_item")) for row in value["items"]]
             return rows, MODEL
-    signature = f"{version}:{model_name or ''}:{_history_key(history)}:{k}"
+    basis, session = f"{version}:{model_name or ''}", _history_key(history)
     cached = found[LIVE_CACHE_NAME]
-    if cached is not None and cached.get("signature") == signature:
-        return cached["rows"], cached.get("source", MODEL)
+    # A longer list computed for the same session serves a shorter ask (the model's order is its prefix).
+    if cached is not None and cached.get("basis") == basis and cached.get("k", 0) >= k:
+        if cached.get("session") == session or not fresh:
+            return cached["rows"][:k] if cached.get("source") == MODEL else cached["rows"], cached["source"]
     rows = [
         (r.item_id, r.score, r.reason.text, r.reason.item_id)
         for r in model.recommend(person_key(request), history, k=k)
@@ -160,9 +168,8 @@ def _personal_rows(request: HttpRequest, k: int, model_name: str | None) -> tupl
     source = MODEL
     if not rows:
         rows, source = _trending_rows(model_name), TRENDING
-    value = {"signature": signature, "rows": rows, "source": source}
-    _safe(cache.set, visitor_cache_key(visitor_id, LIVE_CACHE_NAME), value, LIVE_CACHE_SECONDS)
-    remember_value(request, LIVE_CACHE_NAME, value)
+    value = {"basis": basis, "session": session, "k": k, "rows": rows, "source": source}
+    store_value(request, LIVE_CACHE_NAME, value, LIVE_CACHE_SECONDS)
     return rows, source
 
 
@@ -174,13 +181,24 @@ def recommendations_for(
     slot: str = "*",
     model_name: str | None = None,
     exclude: Iterable[str] = (),
+    fresh: bool = True,
 ) -> list[Pick]:
-    """Up to ``k`` products for this request's visitor, best first; never raises."""
+    """Up to ``k`` products for this request's visitor, best first; never raises. ``fresh=False``
+    accepts the visitor's list as last computed for their session a little earlier (see
+    ``_personal_rows``): for callers that fold the newest items in themselves."""
     excluded = set(exclude)
-    want = k + len(excluded) + HEADROOM
+    if not personalized and not excluded:
+        return _typical_picks(k, slot, model_name)
+    return _picks(request if personalized else None, k, slot, model_name, excluded, fresh)
+
+
+def _picks(
+    request: HttpRequest | None, k: int, slot: str, model_name: str | None, excluded: set[str], fresh: bool = True
+) -> list[Pick]:
+    """The visitor's picks, or with no request the list every visitor gets."""
     try:
-        if personalized:
-            rows, source = _personal_rows(request, want, model_name)
+        if request is not None:
+            rows, source = _personal_rows(request, k + len(excluded) + HEADROOM, model_name, fresh)
         else:
             rows, source = _trending_rows(model_name), TRENDING
     except Exception:
@@ -192,6 +210,18 @@ def recommendations_for(
             log_fallback("best_sellers_failed", slot=slot)
             return []
     return _to_picks(rows, k, excluded, slot, source)
+
+
+def _typical_picks(k: int, slot: str, model_name: str | None) -> list[Pick]:
+    """The list every visitor gets, kept per process as long as the slot rules it went through."""
+    key = (k, slot, model_name)
+    stamp = rules_stamp()
+    entry = _typical.get(key)
+    if entry is not None and entry[0] == stamp:
+        return entry[1]
+    picks = _picks(None, k, slot, model_name, set())
+    _typical[key] = (stamp, picks)
+    return picks
 
 
 def similar_to(request: HttpRequest, item_id: str, k: int = 6, *, slot: str = "product") -> list[Pick]:

@@ -99,7 +99,12 @@ def _content_tag(function):
 
 
 def _render(name: str, context: template.Context, values: dict) -> str:
-    return render_to_string(name, values, request=context.get("request"))
+    """The tag's template with its own values (and ``request``), as inclusion tags render: within
+    the page's context, so the context processors the page already ran are not run again."""
+    engine = context.template.engine if context.template is not None else None
+    if engine is None:
+        return render_to_string(name, values, request=context.get("request"))
+    return engine.get_template(name).render(context.new({**values, "request": context.get("request")}))
 
 
 ASYNC_ENDPOINTS = {"promotions": "promotions:promotions", "recommendations": "promotions:recommendations"}

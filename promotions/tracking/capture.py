@@ -46,6 +46,9 @@ class TrackingState:
     allowed: bool
     visitor_id: str | None
     events: list[dict[str, Any]] = field(default_factory=list)
+    #: Cache entries serving computed for this visitor during the page ({key: (value, seconds)}),
+    #: written with the events once the body went out; None (no middleware) writes them at once.
+    cache_writes: dict[str, tuple[Any, int | None]] | None = None
 
 
 @lru_cache(maxsize=4)
@@ -152,6 +155,10 @@ def set_search_results(request: HttpRequest, count: int) -> None:
 
 def write_pending(request: HttpRequest) -> None:
     state: TrackingState | None = getattr(request, "promotions", None)
+    if state is not None and state.cache_writes:
+        from ..serving.prefetch import flush_writes
+
+        flush_writes(state)
     if state is not None and state.events:
         buffer.write(state.events)
         if state.visitor_id:

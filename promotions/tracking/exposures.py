@@ -8,6 +8,7 @@ beacon's viewport impressions, which say what was really seen, go to the event l
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from django.core.cache import cache
@@ -30,9 +31,37 @@ def record_exposure(request: HttpRequest, kind: str, key: str | int) -> int:
     state = getattr(request, "promotions", None)
     if state is None or not state.allowed:
         return 0
+    return _increment(_cache_key(state.visitor_id, kind, key))
+
+
+def record_exposures(request: HttpRequest, kind: str, keys: Iterable[str | int]) -> None:
+    """``record_exposure`` of several keys: one pipelined round trip on django-redis (a page
+    shows several capped promotions), one increment per key on other backends."""
+    state = getattr(request, "promotions", None)
+    if state is None or not state.allowed:
+        return
+    cache_keys = [_cache_key(state.visitor_id, kind, key) for key in keys]
+    client = getattr(cache, "client", None)
+    if not cache_keys or not hasattr(client, "get_client"):
+        for cache_key in cache_keys:
+            _increment(cache_key)
+        return
+    pipeline = client.get_client(write=True).pipeline(transaction=False)
+    for cache_key in cache_keys:
+        # django-redis stores integers unpickled, so INCR works on what ``cache.get`` reads back.
+        raw = client.make_key(cache_key)
+        pipeline.incr(raw)
+        pipeline.expire(raw, EXPOSURE_TTL_SECONDS)
+    pipeline.execute()
+
+
+def _cache_key(visitor_id: str, kind: str, key: str | int) -> str:
     name = _name(kind, key, timezone.localdate())
     register_person_cache_key(name, EXPOSURE_TTL_SECONDS)  # so export and erasure find it on any cache backend
-    cache_key = visitor_cache_key(state.visitor_id, name)
+    return visitor_cache_key(visitor_id, name)
+
+
+def _increment(cache_key: str) -> int:
     cache.add(cache_key, 0, EXPOSURE_TTL_SECONDS)
     try:
         return cache.incr(cache_key)
@@ -45,3 +74,11 @@ def exposure_count(visitor_id: str, kind: str, key: str | int, day: date | None 
     """How many times ``kind`` ``key`` was rendered for this visitor on ``day`` (default today)."""
     name = _name(kind, key, day or timezone.localdate())
     return int(cache.get(visitor_cache_key(visitor_id, name), 0))
+
+
+def exposure_counts(visitor_id: str, kind: str, keys: Iterable[str | int], day: date | None = None) -> dict:
+    """``exposure_count`` of several keys in one cache round trip: ``{key: count}``."""
+    today = day or timezone.localdate()
+    names = {visitor_cache_key(visitor_id, _name(kind, key, today)): key for key in keys}
+    found = cache.get_many(list(names))
+    return {key: int(found.get(cache_key, 0)) for cache_key, key in names.items()}

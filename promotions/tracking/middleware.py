@@ -47,7 +47,7 @@ class TrackingMiddleware:
             logger.exception("promotions: tracking disabled for this request")
             allowed, visitor_id = False, None
         request.visitor_id = visitor_id
-        request.promotions = TrackingState(allowed=allowed, visitor_id=visitor_id)
+        request.promotions = TrackingState(allowed=allowed, visitor_id=visitor_id, cache_writes={} if allowed else None)
 
         response = self.get_response(request)
         if getattr(request, "promotions_personalized", False):

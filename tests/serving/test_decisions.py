@@ -160,3 +160,22 @@ def test_with_the_cache_down_promotions_are_still_ranked_and_shown(offers):
     with override_settings(CACHES=CACHE_DOWN):
         shown = show(lantern_fan(), limit=2)
     assert [s.promotion.name for s in shown][0] == "Lanterns" and shown[0].personalized
+
+
+@override_settings(PROMOTIONS=NONE_HELD_OUT)
+def test_a_new_view_reranks_from_the_recent_items_without_scoring_the_catalogue_again(offers, monkeypatch):
+    from promotions.recommenders import Recommender
+    from promotions.serving.recent import remember
+
+    candles, lanterns = offers
+    remember("m" * 32, lantern_fan("m" * 32).promotions.events)
+    assert [s.promotion for s in show(visitor_request(visitor_id="m" * 32))] == [lanterns]
+    calls = []
+    real = Recommender.recommend
+    monkeypatch.setattr(Recommender, "recommend", lambda self, *a, **k: calls.append(a) or real(self, *a, **k))
+    request = visitor_request(visitor_id="m" * 32)
+    for item in ("C1", "C2", "C3"):
+        request.promotions.events.append(make_event(request, "view", item_id=item))
+    remember("m" * 32, request.promotions.events)
+    assert show(visitor_request(visitor_id="m" * 32))[0].promotion == candles
+    assert calls == []  # the model's list of a minute ago, with the new views first in the interests

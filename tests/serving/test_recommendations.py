@@ -110,3 +110,31 @@ def test_a_small_catalogue_is_read_whole_on_the_first_miss(catalogue, django_ass
         assert set(cards(["L1"])) == {"L1"}
     with django_assert_max_num_queries(0):  # every other card is warm now
         assert len(cards(["C1", "M4", "L2"])) == 3
+
+
+def test_under_the_middleware_a_page_writes_its_lists_once_after_the_body(active_model, monkeypatch):
+    from promotions.serving.recommendations import LIVE_CACHE_NAME
+    from promotions.tracking.capture import write_pending
+
+    request = viewing("e" * 32, "L1")
+    request.promotions.cache_writes = {}  # what the tracking middleware sets
+    key = visitor_cache_key("e" * 32, LIVE_CACHE_NAME)
+    picks = recommendations_for(request, 3)
+    assert cache.get(key) is None  # nothing written while the page renders
+    assert ids(recommendations_for(request, 3)) == ids(picks)  # later tags of the page read the request's copy
+    batches = []
+    real_set_many = cache.set_many
+    monkeypatch.setattr(
+        cache, "set_many", lambda values, timeout: batches.append(values) or real_set_many(values, timeout)
+    )
+    write_pending(request)  # the response is closed
+    assert len(batches) == 1 and key in batches[0]
+    assert cache.get(key)["rows"][0][0] == picks[0].card.id
+    assert request.promotions.cache_writes == {}
+
+
+def test_a_bare_request_writes_its_list_at_once(active_model):
+    from promotions.serving.recommendations import LIVE_CACHE_NAME
+
+    recommendations_for(viewing("f" * 32, "L1"), 3)
+    assert cache.get(visitor_cache_key("f" * 32, LIVE_CACHE_NAME)) is not None

@@ -5,11 +5,18 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
+from django.test import override_settings
 from django.utils import timezone
 
 from promotions.tracking.capture import TrackingState
-from promotions.tracking.exposures import exposure_count, record_exposure
-from promotions.tracking.privacy import erase_person, export_person, find_person
+from promotions.tracking.exposures import (
+    EXPOSURE_TTL_SECONDS,
+    exposure_count,
+    exposure_counts,
+    record_exposure,
+    record_exposures,
+)
+from promotions.tracking.privacy import erase_person, export_person, find_person, visitor_cache_key
 
 VISITOR, OTHER = "a" * 32, "b" * 32
 
@@ -36,6 +43,28 @@ def test_counts_per_visitor_kind_and_key(rf):
     assert exposure_count(VISITOR, "recommendation", 7) == 0
     assert exposure_count(OTHER, "promotion", 7) == 1
     assert exposure_count(VISITOR, "promotion", 7, timezone.localdate() - timedelta(days=1)) == 0
+
+
+def _count_several(rf):
+    mine = request_for(rf, VISITOR)
+    record_exposure(mine, "promotion", 7)
+    record_exposures(mine, "promotion", [7, 8])
+    record_exposures(mine, "promotion", [8])
+    record_exposures(request_for(rf, VISITOR, allowed=False), "promotion", [7])
+    assert exposure_counts(VISITOR, "promotion", [7, 8, 9]) == {7: 2, 8: 2, 9: 0}
+    assert exposure_count(VISITOR, "promotion", 8) == 2
+    assert record_exposure(mine, "promotion", 8) == 3  # the pipelined counts are plain integers
+
+
+def test_several_counted_at_once(rf):
+    _count_several(rf)
+
+
+def test_several_counted_in_one_pipeline_on_redis(rf, redis_url):
+    with override_settings(CACHES={"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": redis_url}}):
+        _count_several(rf)
+        name = f"exposures:{timezone.localdate().isoformat()}:promotion:8"
+        assert 0 < cache.ttl(visitor_cache_key(VISITOR, name)) <= EXPOSURE_TTL_SECONDS  # expires like the others
 
 
 def test_opted_out_visitors_are_not_counted(rf):
