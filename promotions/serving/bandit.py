@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -116,6 +116,43 @@ class ArmResult:
     estimate: ArmEstimate | None
 
 
+@dataclass(frozen=True)
+class LoggedPick:
+    """A visitor's first bandit pick in a slot: the arm, the probability it had, and when."""
+
+    visitor: str
+    promotion_id: int
+    propensity: float
+    at: datetime
+    converted: bool
+
+
+def logged_picks(slot: str, since: datetime, until: datetime) -> list[LoggedPick]:
+    """Each visitor's first pick in ``slot`` in [since, until), and whether they converted: a purchase
+    in that period credited (attribution windows) to the promotion they got."""
+    first: dict[str, tuple[int, float, datetime]] = {}
+    for visitor, promotion_id, context, at in (
+        Event.objects.filter(
+            event_type="bandit_pick", occurred_at__gte=since, occurred_at__lt=until, context__slot=slot
+        )
+        .order_by("occurred_at")
+        .values_list("visitor_id", "promotion_id", "context", "occurred_at")
+        .iterator(2000)
+    ):
+        if visitor not in first and promotion_id is not None:
+            propensity = context.get("propensity", 0) if isinstance(context, dict) else 0
+            first[visitor] = (promotion_id, float(propensity or 0), at)
+    credited = {
+        (credit.purchase.visitor, credit.promotion_id)
+        for credit in credits_between(since, until)
+        if credit.promotion_id is not None
+    }
+    return [
+        LoggedPick(visitor, pid, propensity, at, (visitor, pid) in credited)
+        for visitor, (pid, propensity, at) in first.items()
+    ]
+
+
 def bandit_results(config: SlotConfig, days: int = 30) -> list[ArmResult]:
     """Per arm: the visitors the bandit gave it (first pick per visitor), their plain conversion
     rate (biased under a bandit) and the inverse-propensity-weighted one, with 95% intervals.
@@ -124,26 +161,10 @@ def bandit_results(config: SlotConfig, days: int = 30) -> list[ArmResult]:
     promotion.
     """
     now = timezone.now()
-    since = now - timedelta(days=days)
-    first: dict[str, tuple[int, float]] = {}
-    for visitor, promotion_id, context in (
-        Event.objects.filter(event_type="bandit_pick", occurred_at__gte=since, context__slot=config.slot)
-        .order_by("occurred_at")
-        .values_list("visitor_id", "promotion_id", "context")
-        .iterator(2000)
-    ):
-        if visitor not in first and promotion_id is not None:
-            first[visitor] = (promotion_id, float(context.get("propensity", 0) or 0))
-    credited = {
-        (credit.purchase.visitor, credit.promotion_id)
-        for credit in credits_between(since, now)
-        if credit.promotion_id is not None
-    }
-    rows = [(str(pid), 1.0 if (visitor, pid) in credited else 0.0, p) for visitor, (pid, p) in first.items() if p > 0]
+    picks = logged_picks(config.slot, now - timedelta(days=days), now)
+    rows = [(str(p.promotion_id), float(p.converted), p.propensity) for p in picks if p.propensity > 0]
     estimates = ipw_estimates(*zip(*rows, strict=True)) if len(rows) >= 2 else {}
-    promotions = Promotion.objects.filter(
-        pk__in={int(key) for key in config.weights} | {pid for pid, _ in first.values()}
-    )
+    promotions = Promotion.objects.filter(pk__in={int(key) for key in config.weights} | {p.promotion_id for p in picks})
     return [
         ArmResult(p, float(config.weights.get(str(p.pk), 0.0)), estimates.get(str(p.pk)))
         for p in promotions.order_by("pk")

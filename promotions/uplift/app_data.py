@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from ..conf import app_settings
 from ..tracking.models import Event
-from .features import BehaviorEvent, behavior_features_at
+from .features import BehaviorEvent, BehaviorFeatures, behavior_features_at
 from .linear import fit_and_evaluate
 
 UPLIFT_ASSIGNMENT = "uplift_assignment"
@@ -76,8 +76,8 @@ def latest_history(events: Iterable[BehaviorEvent], as_of: dict[str, datetime]) 
     return [event for rows in kept.values() for event in sorted(rows, key=lambda e: e.occurred_at)[-HISTORY_ROWS:]]
 
 
-def visitor_features(as_of: dict[str, datetime], categories: Sequence[str] | None = None):
-    """Behavior features of these visitors, each as of their own time (``features.BehaviorFeatures``)."""
+def history_before(as_of: dict[str, datetime]) -> list[BehaviorEvent]:
+    """These visitors' last ``HISTORY_ROWS`` events before their own time, from the database."""
     ids = list(as_of)
     until = max(as_of.values(), default=timezone.now())
     rows = []
@@ -87,7 +87,12 @@ def visitor_features(as_of: dict[str, datetime], categories: Sequence[str] | Non
             .exclude(event_type__in=INTERNAL_EVENT_TYPES)
             .values_list(*BEHAVIOR_FIELDS)
         )
-    return behavior_features_at(latest_history(to_behavior(rows), as_of), as_of, categories)
+    return latest_history(to_behavior(rows), as_of)
+
+
+def visitor_features(as_of: dict[str, datetime], categories: Sequence[str] | None = None) -> BehaviorFeatures:
+    """Behavior features of these visitors, each as of their own time."""
+    return behavior_features_at(history_before(as_of), as_of, categories)
 
 
 def first_assignments(promotion_id: int, since: datetime, until: datetime) -> dict[str, tuple[datetime, bool]]:

@@ -20,6 +20,19 @@ import numpy as np
 _BATCH = 50
 
 
+class _LoggingPolicy:
+    """The policy that produced the log, as a policy to estimate: every row is its own choice, with
+    weight 1 (its probability over the logged propensity is 1), so its value is the plain mean."""
+
+    def __repr__(self) -> str:
+        return "LOGGING_POLICY"
+
+
+#: Pass as a policy's arms to ``evaluate_policies`` to estimate the logging policy itself (it is
+#: stochastic, so no one arm per row describes it), e.g. as the baseline of the differences.
+LOGGING_POLICY = _LoggingPolicy()
+
+
 @dataclass(frozen=True)
 class PolicyEstimate:
     """The estimated outcome per customer under a policy, its bootstrap interval, and its difference
@@ -50,6 +63,8 @@ def _check(logged_arms, propensities, outcomes) -> tuple[np.ndarray, np.ndarray,
 
 
 def _weights(logged_arms: np.ndarray, propensities: np.ndarray, policy_arms) -> np.ndarray:
+    if policy_arms is LOGGING_POLICY:
+        return np.ones(logged_arms.size)
     policy_arms = np.asarray(policy_arms)
     if policy_arms.shape != logged_arms.shape:
         raise ValueError("the policy must choose one arm for every log row")
@@ -86,7 +101,8 @@ def evaluate_policies(
     seed: int = 0,
     self_normalized: bool = False,
 ) -> dict[str, PolicyEstimate]:
-    """IPW estimates of several policies (name -> chosen arm per row) with percentile bootstrap intervals.
+    """IPW estimates of several policies (name -> chosen arm per row, or ``LOGGING_POLICY``) with
+    percentile bootstrap intervals.
 
     With ``baseline`` (a policy name), each estimate also carries its difference from the
     baseline, with an interval from the same resamples (paired, so much narrower than the two
