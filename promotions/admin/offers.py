@@ -21,7 +21,8 @@ from django.utils.translation import gettext_lazy
 from ..conf import app_settings
 from ..offers.budget import refund
 from ..offers.figures import PromotionFigures, promotion_figures
-from ..offers.models import CouponCode, Promotion, Redemption, SlotConfig, SlotRule
+from ..offers.models import CouponCode, Promotion, PromotionUpliftModel, Redemption, SlotConfig, SlotRule
+from ..uplift.app_data import MIN_PER_ARM
 
 
 class PromotionForm(forms.ModelForm):
@@ -31,7 +32,8 @@ class PromotionForm(forms.ModelForm):
             "name", "message", "message_zh_hans", "slots", "status", "kind", "value", "buy_quantity", "get_quantity",
             "gift_item_id", "target_kind", "target_values", "starts_at", "ends_at", "priority", "exclusive",
             "stacks_with", "max_redemptions", "max_discount_total", "frequency_cap", "coupon_required",
-            "per_customer_limit", "audience", "signed_in_only", "min_cart_value", "rules",
+            "per_customer_limit", "audience", "signed_in_only", "min_cart_value", "rules", "ranking_signal",
+            "uplift_holdout",
         ]  # fmt: skip
 
     def clean_slots(self) -> list:
@@ -68,7 +70,7 @@ class PromotionAdmin(admin.ModelAdmin):
     list_filter = ["status", "kind", "target_kind", "coupon_required", "exclusive", "audience"]
     search_fields = ["name", "message", "message_zh_hans"]
     filter_horizontal = ["stacks_with"]
-    readonly_fields = ["preview", "figures", "redemptions_count", "discount_spent"]
+    readonly_fields = ["preview", "figures", "redemptions_count", "discount_spent", "uplift_model"]
     actions = ["activate", "pause"]
     fieldsets = [
         (None, {"fields": ["name", "message", "message_zh_hans", "slots", "status", "preview"]}),
@@ -91,6 +93,7 @@ class PromotionAdmin(admin.ModelAdmin):
             },
         ),
         (gettext_lazy("Who may get it"), {"fields": ["audience", "signed_in_only", "min_cart_value", "rules"]}),
+        (gettext_lazy("Ranking and uplift"), {"fields": ["ranking_signal", "uplift_holdout", "uplift_model"]}),
         (gettext_lazy("Figures (last 30 days)"), {"fields": ["figures", "redemptions_count", "discount_spent"]}),
     ]
 
@@ -161,6 +164,28 @@ class PromotionAdmin(admin.ModelAdmin):
             figures.redemptions,
         )
 
+    @admin.display(description=gettext_lazy("uplift model"))
+    def uplift_model(self, obj: Promotion) -> str:
+        latest = obj.uplift_models.first() if obj.pk is not None else None
+        if latest is None:
+            return _(
+                "None yet: with an uplift holdout, one is trained daily once %(count)d visitors were shown the "
+                "promotion and %(count)d were not."
+            ) % {"count": MIN_PER_ARM}
+        return format_html(
+            "{}: {} · {}: {} · {}: {} · {}: {} · {}: {}",
+            _("trained"),
+            f"{latest.created_at:%Y-%m-%d %H:%M}",
+            _("visitors shown"),
+            latest.n_treated,
+            _("withheld"),
+            latest.n_control,
+            _("Qini coefficient (held out)"),
+            "-" if latest.qini is None else f"{latest.qini:.3f}",
+            _("AUUC (held out)"),
+            "-" if latest.auuc is None else f"{latest.auuc:.3f}",
+        )
+
     @admin.action(description=gettext_lazy("Activate the selected promotions"), permissions=["change"])
     def activate(self, request: HttpRequest, queryset: QuerySet[Promotion]) -> None:
         for promotion in queryset:  # one by one, so each save refreshes the serving caches
@@ -198,8 +223,8 @@ class PromotionAdmin(admin.ModelAdmin):
 
 @admin.register(SlotConfig)
 class SlotConfigAdmin(admin.ModelAdmin):
-    list_display = ["slot", "experiment", "bandit", "bandit_metric", "weights_updated_at", "results_link"]
-    readonly_fields = ["weights", "weights_updated_at", "results_link"]
+    list_display = ["slot", "experiment", "bandit", "contextual", "bandit_metric", "weights_updated_at", "results_link"]
+    readonly_fields = ["weights", "segment_weights", "weights_updated_at", "results_link"]
     autocomplete_fields = ["experiment"]
 
     @admin.display(description=gettext_lazy("bandit results"))
@@ -224,11 +249,18 @@ class SlotConfigAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         config = get_object_or_404(SlotConfig, pk=pk)
+        arms = bandit_results(config)
+        # A contextual slot's shares per segment, one row per segment, one column per arm.
+        segments = [
+            (segment, [shares.get(str(arm.promotion.pk), 0.0) for arm in arms])
+            for segment, shares in sorted((config.segment_weights or {}).items())
+        ]
         context = {
             **self.admin_site.each_context(request),
             "title": _("Bandit results: %(slot)s") % {"slot": config.slot},
             "config": config,
-            "arms": bandit_results(config),
+            "arms": arms,
+            "segments": segments if config.contextual else [],
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/promotions/slotconfig/results.html", context)
@@ -258,3 +290,19 @@ class RedemptionAdmin(admin.ModelAdmin):
     def refund_selected(self, request: HttpRequest, queryset: QuerySet[Redemption]) -> None:
         refunded = sum(refund(redemption) for redemption in queryset)
         messages.success(request, _("%(count)d redemptions refunded.") % {"count": refunded})
+
+
+@admin.register(PromotionUpliftModel)
+class PromotionUpliftModelAdmin(admin.ModelAdmin):
+    """Trained by a task (or ``promotions_train_uplift``): read-only here."""
+
+    list_display = ["promotion", "created_at", "n_treated", "n_control", "qini", "auuc"]
+    list_filter = ["promotion"]
+    readonly_fields = ["promotion", "created_at", "n_treated", "n_control", "qini", "auuc", "feature_names"]
+    exclude = ["parameters"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
