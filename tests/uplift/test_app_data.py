@@ -13,7 +13,6 @@ from promotions.offers.models import Promotion, PromotionUpliftModel
 from promotions.tracking.models import Event
 from promotions.uplift.app_data import UPLIFT_ASSIGNMENT, bought_within, train_uplift_models
 from promotions.uplift.linear import LinearUplift
-from tests.uplift.conftest import synthetic_experiment
 
 pytestmark = pytest.mark.django_db
 
@@ -115,19 +114,6 @@ def test_the_outcome_is_a_purchase_within_the_click_window_after_the_assignment(
     )
     as_of = {"early": now, "inside": now, "late": now, "never": now}
     assert bought_within(as_of, timedelta(days=7)) == {"early": False, "inside": True, "late": False, "never": False}
-
-
-def test_the_linear_t_learner_finds_the_persuadables_and_survives_json():
-    features, treatment, outcome, true_uplift = synthetic_experiment(n=4000, seed=3)
-    features[::7, 1] = np.nan  # missing values are filled, not fatal
-    names = ["x0", "x1", "x2", "x3"]
-    model = LinearUplift.fit(features, treatment, outcome, names)
-    predicted = model.predict_uplift(features)
-    assert predicted[true_uplift > 0].mean() > predicted[true_uplift <= 0].mean() + 0.15
-    restored = LinearUplift.from_dict(model.to_dict())
-    assert np.array_equal(restored.predict_uplift(features), predicted)
-    with pytest.raises(ValueError, match="constant"):
-        LinearUplift.fit(features, treatment, np.zeros(len(outcome)), names)
 
 
 def test_the_command_trains_and_prints_and_refuses_bad_input(promotion, capsys):
