@@ -103,6 +103,10 @@ DEFAULTS: dict[str, Any] = {
     # Promotion slots a shop may use in templates ({% personalized_promotions slot="home" %}) and
     # in the admin; add the shop's own.
     "SLOTS": ["home", "category", "product", "cart"],
+    # Keep each template tag's HTML per process, keyed by what it shows (the promotions, products,
+    # reasons, slot and language): tag templates then see only their own values. Set False when
+    # an overriding tag template reads anything else (the request, the user).
+    "CACHE_TAG_HTML": True,
     # Extra eligibility rules promotions can name: rule name -> dotted path of a
     # callable(request, promotion) -> bool.
     "ELIGIBILITY_RULES": {},

@@ -22,7 +22,8 @@ from django.utils.module_loading import import_string
 from ..conf import app_settings
 from ..ops.fallbacks import log_fallback
 from ..serving import segments
-from ..tracking.exposures import exposure_count, exposure_counts
+from ..serving.prefetch import NAME_PROVIDERS, visitor_values
+from ..tracking.exposures import exposure_count, exposure_name
 from . import pricing
 from .models import CouponCode, Promotion
 
@@ -54,6 +55,13 @@ def live_promotions() -> list[Promotion]:
         _live = (now, promotions)
     # Schedules end between reloads: filter by time on every read.
     return promotions
+
+
+def live_promotions_stamp() -> float:
+    """When the live promotions in use were read (changes whenever they are read again)."""
+    live_promotions()
+    cached = _live
+    return cached[0] if cached is not None else 0.0
 
 
 def _still_live(promotion: Promotion) -> bool:
@@ -154,11 +162,10 @@ def _eligible(request: HttpRequest, slot: str | None) -> list[Promotion]:
     live = live_promotions()
     capped = [p.pk for p in live if p.frequency_cap]
     if capped and shopper.visitor_id and shopper.tracked:
-        try:
-            shopper = replace(shopper, exposures=exposure_counts(shopper.visitor_id, "promotion", capped))
-        except Exception:  # the cache is down: today's counts are unknown, capped promotions may be shown
-            log_fallback("frequency_cap_unknown", promotion="*")
-            shopper = replace(shopper, exposures=dict.fromkeys(capped, 0))
+        # Read with the page's other per-visitor entries (``_capped_names``); with the cache down
+        # every count reads as 0: unknown, so capped promotions may be shown.
+        found = visitor_values(request, [exposure_name("promotion", pk) for pk in capped])
+        shopper = replace(shopper, exposures={pk: int(found[exposure_name("promotion", pk)] or 0) for pk in capped})
     eligible = []
     for promotion in live:
         try:
@@ -168,6 +175,13 @@ def _eligible(request: HttpRequest, slot: str | None) -> list[Promotion]:
             logger.exception("promotions: promotion %s could not be checked; it is not shown", promotion.pk)
             log_fallback("promotion_skipped", promotion=promotion.pk)
     return eligible
+
+
+def _capped_names() -> list[str]:
+    return [exposure_name("promotion", p.pk) for p in live_promotions() if p.frequency_cap]
+
+
+NAME_PROVIDERS.append(_capped_names)
 
 
 @dataclass(frozen=True)

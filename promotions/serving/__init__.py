@@ -3,8 +3,9 @@
 
 def forget_process_caches() -> None:
     """Empty this process's serving caches (live promotions, product cards, slot settings and rules,
-    statistics, trending lists): the next render reads everything afresh."""
+    statistics, trending lists, tag HTML): the next render reads everything afresh."""
     from ..offers.service import forget_live_promotions
+    from ..templatetags.promotions import forget_fragments
     from . import cards, decide, merchandising, promotions, recommendations
 
     forget_live_promotions()
@@ -13,3 +14,4 @@ def forget_process_caches() -> None:
     merchandising.forget_rules()
     promotions.forget_stats()
     recommendations.forget_trending()
+    forget_fragments()

@@ -8,7 +8,7 @@ the request. With the cache down every entry reads as missing and serving comput
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.cache import cache
@@ -19,6 +19,19 @@ from ..tracking.privacy import visitor_cache_key
 
 #: Names fetched with every first request for any of them (declared by the modules using them).
 STANDARD_NAMES: list[str] = []
+#: Callables giving more such names that change over time (today's exposure counts of the live
+#: capped promotions, say); called on each first request of a page.
+NAME_PROVIDERS: list[Callable[[], Iterable[str]]] = []
+
+
+def _provided_names() -> list[str]:
+    names = []
+    for provider in NAME_PROVIDERS:
+        try:
+            names.extend(provider())
+        except Exception:  # a provider that fails only costs its entries a later round trip
+            log_fallback("prefetch_names_failed", provider=getattr(provider, "__name__", "?"))
+    return names
 
 
 def visitor_values(request: HttpRequest, names: Iterable[str]) -> dict[str, Any]:
@@ -29,7 +42,8 @@ def visitor_values(request: HttpRequest, names: Iterable[str]) -> dict[str, Any]
     if not visitor_id:
         return dict.fromkeys(names)
     memo = request.__dict__.setdefault("_promotions_cached", {})
-    missing = [name for name in dict.fromkeys([*names, *STANDARD_NAMES]) if name not in memo]
+    wanted = [*names, *STANDARD_NAMES] if memo else [*names, *STANDARD_NAMES, *_provided_names()]
+    missing = [name for name in dict.fromkeys(wanted) if name not in memo]
     if missing:
         keys = {visitor_cache_key(visitor_id, name): name for name in missing}
         try:

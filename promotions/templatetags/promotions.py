@@ -12,6 +12,7 @@ from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import get_script_prefix, reverse
 from django.utils.html import format_html
+from django.utils.translation import get_language
 
 register = template.Library()
 logger = logging.getLogger(__name__)
@@ -98,13 +99,48 @@ def _content_tag(function):
     return function
 
 
+#: Per process: rendered tag HTML by (template, language, live promotions' load time, values).
+_fragments: dict[tuple, str] = {}
+MAX_FRAGMENTS = 5_000
+
+
+def forget_fragments() -> None:
+    _fragments.clear()
+
+
 def _render(name: str, context: template.Context, values: dict) -> str:
-    """The tag's template with its own values (and ``request``), as inclusion tags render: within
-    the page's context, so the context processors the page already ran are not run again."""
+    """The tag's template with its own values, as inclusion tags render: within the page's
+    context, so the context processors the page already ran are not run again.
+
+    The values are frozen dataclasses (promotions shown, picks, cards), so they key a per-process
+    cache of the HTML; the live promotions' load time is in the key because a promotion's other
+    fields (its message, coupon) may change with it.
+    """
+    from ..conf import app_settings
+    from ..offers.service import live_promotions_stamp
+
+    key = None
+    if app_settings.CACHE_TAG_HTML:
+        try:
+            frozen = tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in sorted(values.items()))
+            key = (name, get_language(), live_promotions_stamp(), frozen)
+            hash(key)
+        except TypeError:  # a value a shop passed in that cannot key a cache: render every time
+            key = None
+        html = _fragments.get(key) if key is not None else None
+        if html is not None:
+            return html
     engine = context.template.engine if context.template is not None else None
     if engine is None:
-        return render_to_string(name, values, request=context.get("request"))
-    return engine.get_template(name).render(context.new({**values, "request": context.get("request")}))
+        html = render_to_string(name, values)
+    else:
+        extra = {} if app_settings.CACHE_TAG_HTML else {"request": context.get("request")}
+        html = engine.get_template(name).render(context.new({**values, **extra}))
+    if key is not None:
+        if len(_fragments) >= MAX_FRAGMENTS:
+            _fragments.clear()
+        _fragments[key] = html
+    return html
 
 
 ASYNC_ENDPOINTS = {"promotions": "promotions:promotions", "recommendations": "promotions:recommendations"}

@@ -76,9 +76,6 @@ def exposure_count(visitor_id: str, kind: str, key: str | int, day: date | None 
     return int(cache.get(visitor_cache_key(visitor_id, name), 0))
 
 
-def exposure_counts(visitor_id: str, kind: str, keys: Iterable[str | int], day: date | None = None) -> dict:
-    """``exposure_count`` of several keys in one cache round trip: ``{key: count}``."""
-    today = day or timezone.localdate()
-    names = {visitor_cache_key(visitor_id, _name(kind, key, today)): key for key in keys}
-    found = cache.get_many(list(names))
-    return {key: int(found.get(cache_key, 0)) for cache_key, key in names.items()}
+def exposure_name(kind: str, key: str | int, day: date | None = None) -> str:
+    """The per-visitor cache name of the count of ``kind`` ``key`` on ``day`` (default today)."""
+    return _name(kind, key, day or timezone.localdate())

@@ -79,6 +79,23 @@ def test_frequency_cap_hides_after_n_exposures_today_but_still_applies_at_checko
     assert is_eligible(promotion, shopper(visitor_id="c" * 32), for_display=False)
 
 
+def test_a_page_reads_every_frequency_count_with_the_visitors_other_entries_in_one_round_trip(monkeypatch):
+    cache.clear()
+    capped = [make_promotion(frequency_cap=1), make_promotion(frequency_cap=3)]
+    record_exposure(visitor_request(visitor_id="d" * 32), "promotion", capped[0].pk)
+    reads = []
+    for name in ("get", "get_many"):
+        real = getattr(cache, name)
+        monkeypatch.setattr(cache, name, lambda *a, _real=real, _name=name, **k: reads.append(_name) or _real(*a, **k))
+    request = visitor_request(visitor_id="d" * 32)
+    cache.set(visitor_cache_key("d" * 32, RETURNING_CACHE_NAME), 1)
+    reads.clear()
+    shown = {p.pk for p in eligible_promotions(request, slot="home")}
+    assert shown == {capped[1].pk}  # the first one was seen its once today
+    assert {p.pk for p in eligible_promotions(request, slot="cart")} == shown
+    assert reads == ["get_many"]
+
+
 def test_slots_limit_where_a_promotion_appears():
     cart_only = make_promotion(slots=["cart"])
     anywhere = make_promotion()

@@ -116,3 +116,41 @@ def test_api_refuses_bad_queries_with_field_errors(consenting_client, catalogue,
     url = reverse("promotions:recommendations" if field == "product" else "promotions:promotions")
     response = consenting_client.get(url, query)
     assert response.status_code == 400 and field in json.loads(response.content)
+
+
+@override_settings(PROMOTIONS=NO_HOLDOUT)
+def test_tag_html_is_kept_per_content_and_language_and_follows_a_price_change(lantern_offer):
+    from django.test.signals import template_rendered
+    from django.utils import translation
+
+    from shop_demo.models import Product
+
+    rendered = []
+
+    def count(sender, template, **kwargs):
+        if template.name == "promotions/tags/products.html":
+            rendered.append(template.name)
+
+    template_rendered.connect(count)
+    try:
+        first = render('{% similar_products "L1" limit=3 %}', visitor_request())
+        assert render('{% similar_products "L1" limit=3 %}', visitor_request("b" * 32)) == first
+        assert len(rendered) == 1  # the second visitor got the same products: the same HTML, not rendered again
+        product = Product.objects.get(stock_code="L2")
+        product.price = Decimal("12.34")
+        product.save()  # the product's card is read again, so its HTML too
+        assert "12.34" in render('{% similar_products "L1" limit=3 %}', visitor_request())
+        with translation.override("zh-hans"):
+            render('{% similar_products "L1" limit=3 %}', visitor_request())
+        assert len(rendered) == 3
+    finally:
+        template_rendered.disconnect(count)
+
+
+@override_settings(PROMOTIONS={**NO_HOLDOUT, "CACHE_TAG_HTML": False})
+def test_without_the_html_cache_tag_templates_render_every_time_and_see_the_request(lantern_offer, settings, tmp_path):
+    (tmp_path / "promotions" / "tags").mkdir(parents=True)
+    (tmp_path / "promotions" / "tags" / "products.html").write_text("{{ request.visitor_id }}:{{ picks|length }}")
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [str(tmp_path), *settings.TEMPLATES[0]["DIRS"]]}]
+    assert render('{% similar_products "L1" limit=3 %}', visitor_request("c" * 32)) == "c" * 32 + ":3"
+    assert render('{% similar_products "L1" limit=3 %}', visitor_request("d" * 32)) == "d" * 32 + ":3"
