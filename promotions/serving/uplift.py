@@ -46,7 +46,7 @@ from ..uplift.app_data import (
     latest_history,
     to_behavior,
 )
-from ..uplift.features import BehaviorEvent, behavior_features_at
+from ..uplift.features import BehaviorEvent, BehaviorFeatures, behavior_features_at
 from ..uplift.linear import LinearUplift
 from .holdout import anchor_id
 from .prefetch import remember_value, visitor_values
@@ -197,10 +197,15 @@ def predicted_uplifts(request: HttpRequest, promotions: Iterable[Promotion]) -> 
     now = timezone.now()
     as_of = {visitor: now}
     history = latest_history(visitor_history(request), as_of)
+    # Models trained together share their category columns: the features are built once per set.
+    rows: dict[tuple[str, ...], BehaviorFeatures] = {}
     result = {}
     for pk in wanted:
         model = models[pk]
-        features = behavior_features_at(history, as_of, model.categories)
+        categories = tuple(model.categories)
+        if categories not in rows:
+            rows[categories] = behavior_features_at(history, as_of, categories)
+        features = rows[categories]
         if tuple(features.names) != model.names:
             log_fallback("uplift_features_changed", promotion=pk)
             continue
