@@ -60,10 +60,15 @@ class Target:
     values: frozenset[str] = frozenset()
 
     def covers(self, item_id: str, category: str = "", brand: str = "") -> bool:
-        if self.kind == "all":
+        # Branches rather than a lookup table: serving asks this for every promotion x interest.
+        kind = self.kind
+        if kind == "all":
             return True
-        value = {"categories": category, "brands": brand, "products": item_id}.get(self.kind)
-        return value is not None and value in self.values
+        if kind == "categories":
+            return category in self.values
+        if kind == "brands":
+            return brand in self.values
+        return kind == "products" and item_id in self.values
 
 
 @dataclass(frozen=True)

@@ -80,13 +80,22 @@ def store_value(request: HttpRequest, name: str, value: Any, seconds: int | None
 
 
 def flush_writes(state: Any) -> None:
-    """Write a request's deferred entries (see ``store_value``); a cache failure loses only them."""
-    by_timeout: dict[int | None, dict[str, Any]] = defaultdict(dict)
-    for key, (value, seconds) in state.cache_writes.items():
-        by_timeout[seconds][key] = value
-    state.cache_writes = {}
-    for seconds, values in by_timeout.items():
-        try:
+    """Write a request's deferred entries (see ``store_value``): one pipelined round trip on
+    django-redis, one ``set_many`` per timeout elsewhere. A cache failure loses only them."""
+    writes, state.cache_writes = state.cache_writes, {}
+    client = getattr(cache, "client", None)
+    try:
+        if hasattr(client, "get_client"):
+            pipeline = client.get_client(write=True).pipeline(transaction=False)
+            for key, (value, seconds) in writes.items():
+                # As django-redis's own set: its key prefixing and serializer, None for no expiry.
+                pipeline.set(client.make_key(key), client.encode(value), ex=seconds)
+            pipeline.execute()
+            return
+        by_timeout: dict[int | None, dict[str, Any]] = defaultdict(dict)
+        for key, (value, seconds) in writes.items():
+            by_timeout[seconds][key] = value
+        for seconds, values in by_timeout.items():
             cache.set_many(values, seconds)
-        except Exception:
-            log_fallback("cache_unavailable", operation="set_many")
+    except Exception:
+        log_fallback("cache_unavailable", operation="set_many")

@@ -21,6 +21,7 @@ from django.utils.translation import gettext
 from ..offers import ranking
 from ..offers.figures import STATS_CACHE_KEY
 from ..offers.models import Promotion
+from ..offers.pricing import Target
 from ..offers.service import eligible_promotions
 from ..ops.fallbacks import log_fallback
 from ..tracking.capture import register_event_type, track
@@ -30,7 +31,7 @@ from ..training.versions import active_version_id
 from . import segments
 from .cards import ProductCard, cards
 from .decide import BANDIT, Decision, decide
-from .prefetch import store_value, visitor_values
+from .prefetch import NAME_PROVIDERS, store_value, visitor_values
 from .recent import recent_items
 from .recommendations import MODEL, Pick, recommendations_for
 
@@ -173,7 +174,6 @@ def _personalized(
     # visitor gets (no model yet) would dilute their recent items into the average.
     interests = _recent_interests(request, picks) + [_interest(p) for p in picks if p.source == MODEL]
     typical_picks = recommendations_for(request, INTEREST_DEPTH, personalized=False, slot=slot)
-    typical = [_interest(p) for p in typical_picks]
     # Products shown inside an offer: the visitor's own picks first, then what is popular in its target.
     shown_from = _distinct([*picks, *typical_picks])
     stats = promotion_stats()
@@ -189,7 +189,7 @@ def _personalized(
                 _discount_share(promotion, typical_price),
                 ranking.stats_from(figures.get("overall")),
                 ranking.stats_from(figures.get("segments", {}).get(segment)),
-                ranking.baseline_affinity(promotion.target, typical),
+                _baseline_affinity(promotion.target, typical_picks),
             )
         )
     by_id = {p.pk: p for p in eligible}
@@ -202,6 +202,23 @@ def _personalized(
     return first + [
         _shown(by_id[r.promotion_id], shown_from, slot, decision, reason=_reason(r.interests)) for r in ranked
     ]
+
+
+#: The average visitor's affinity per target, by the typical picks it was computed from (kept per
+#: process: the same list object serves every visitor of a slot until it is read again).
+_baselines: dict[int, tuple[list[Pick], dict[Target, float]]] = {}
+
+
+def _baseline_affinity(target: Target, typical_picks: list[Pick]) -> float:
+    entry = _baselines.get(id(typical_picks))
+    if entry is None or entry[0] is not typical_picks:
+        if len(_baselines) > 64:
+            _baselines.clear()
+        entry = _baselines[id(typical_picks)] = (typical_picks, {})
+    values = entry[1]
+    if target not in values:
+        values[target] = ranking.baseline_affinity(target, [_interest(p) for p in typical_picks])
+    return values[target]
 
 
 def _distinct(picks: list[Pick]) -> list[Pick]:
@@ -275,6 +292,10 @@ def personalized_promotions(
 
 
 SHOWN_SECONDS = 60
+#: The slots' cached answers this process has used: later pages read them with the visitor's
+#: other entries, in the page's one round trip.
+_shown_names: set[str] = set()
+NAME_PROVIDERS.append(lambda: _shown_names)
 BANDIT_PICK = "bandit_pick"
 register_event_type(BANDIT_PICK)
 
@@ -283,7 +304,9 @@ def _cached_or_ranked(
     request: HttpRequest, slot: str, limit: int, decision: Decision, rng: np.random.Generator | None
 ) -> list[ShownPromotion]:
     name = f"shown:{slot}:{limit}"
-    register_person_cache_key(name, SHOWN_SECONDS)
+    if name not in _shown_names:
+        register_person_cache_key(name, SHOWN_SECONDS)
+        _shown_names.add(name)
     _history, newest = recent_items(request)
     variant = getattr(decision.variant, "pk", "")
     signature = f"{active_version_id()}:{newest}:{decision.step}:{variant}"

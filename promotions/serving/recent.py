@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.http import HttpRequest
 
 from ..tracking.privacy import register_person_cache_key, visitor_cache_key
-from .prefetch import STANDARD_NAMES, visitor_values
+from .prefetch import STANDARD_NAMES, store_value, visitor_values
 
 RECENT_CACHE_NAME = "recent_items"
 RECENT_LENGTH = 20
@@ -34,17 +34,35 @@ def _merge(current: list[list[Any]], added: Iterable[tuple[str, float]]) -> list
     return merged[-RECENT_LENGTH:]
 
 
-def remember(visitor_id: str, events: Iterable[dict[str, Any]]) -> None:
-    """Fold the item events of one request into the visitor's recent list."""
-    added = [
+def _added(events: Iterable[dict[str, Any]]) -> list[tuple[str, float]]:
+    return [
         (event["item_id"], event["occurred_at"].timestamp())
         for event in events
         if event.get("item_id") and event.get("event_type") in INTEREST_EVENTS
     ]
+
+
+def remember(visitor_id: str, events: Iterable[dict[str, Any]]) -> None:
+    """Fold the item events of one request into the visitor's recent list."""
+    added = _added(events)
+    if added:
+        key = visitor_cache_key(visitor_id, RECENT_CACHE_NAME)
+        cache.set(key, _merge(cache.get(key) or [], added), RECENT_SECONDS)
+
+
+def remember_request(request: HttpRequest) -> None:
+    """``remember`` for the request's own pending events, reusing the list its tags already read
+    (no second read) and joining the page's other cache writes (``store_value``)."""
+    state = request.promotions
+    added = _added(state.events)
     if not added:
         return
-    key = visitor_cache_key(visitor_id, RECENT_CACHE_NAME)
-    cache.set(key, _merge(cache.get(key) or [], added), RECENT_SECONDS)
+    read = request.__dict__.get("_promotions_cached", {})
+    if RECENT_CACHE_NAME in read:
+        current = read[RECENT_CACHE_NAME] or []
+    else:
+        current = cache.get(visitor_cache_key(state.visitor_id, RECENT_CACHE_NAME)) or []
+    store_value(request, RECENT_CACHE_NAME, _merge(current, added), RECENT_SECONDS)
 
 
 def recent_items(request: HttpRequest) -> tuple[list[str], float]:

@@ -154,18 +154,22 @@ def set_search_results(request: HttpRequest, count: int) -> None:
 
 
 def write_pending(request: HttpRequest) -> None:
+    """Store the request's events, fold them into the visitor's recent items and write the cache
+    entries serving kept for the visitor: after the response body went out."""
     state: TrackingState | None = getattr(request, "promotions", None)
-    if state is not None and state.cache_writes:
-        from ..serving.prefetch import flush_writes
-
-        flush_writes(state)
-    if state is not None and state.events:
+    if state is None:
+        return
+    if state.events:
         buffer.write(state.events)
         if state.visitor_id:
-            from ..serving.recent import remember
+            from ..serving.recent import remember_request
 
             try:
-                remember(state.visitor_id, state.events)
+                remember_request(request)
             except Exception:  # the events are stored; only the real-time list misses them
                 logger.exception("promotions: could not update the recent items of a visitor")
         state.events = []
+    if state.cache_writes:
+        from ..serving.prefetch import flush_writes
+
+        flush_writes(state)

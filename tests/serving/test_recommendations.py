@@ -112,25 +112,34 @@ def test_a_small_catalogue_is_read_whole_on_the_first_miss(catalogue, django_ass
         assert len(cards(["C1", "M4", "L2"])) == 3
 
 
-def test_under_the_middleware_a_page_writes_its_lists_once_after_the_body(active_model, monkeypatch):
-    from promotions.serving.recommendations import LIVE_CACHE_NAME
+def _page_writes_after_the_body():
+    from promotions.serving.recent import RECENT_CACHE_NAME, RECENT_SECONDS
+    from promotions.serving.recommendations import LIVE_CACHE_NAME, LIVE_CACHE_SECONDS
     from promotions.tracking.capture import write_pending
 
     request = viewing("e" * 32, "L1")
     request.promotions.cache_writes = {}  # what the tracking middleware sets
-    key = visitor_cache_key("e" * 32, LIVE_CACHE_NAME)
+    live, recent_key = (visitor_cache_key("e" * 32, name) for name in (LIVE_CACHE_NAME, RECENT_CACHE_NAME))
     picks = recommendations_for(request, 3)
-    assert cache.get(key) is None  # nothing written while the page renders
+    assert cache.get(live) is None  # nothing written while the page renders
     assert ids(recommendations_for(request, 3)) == ids(picks)  # later tags of the page read the request's copy
-    batches = []
-    real_set_many = cache.set_many
-    monkeypatch.setattr(
-        cache, "set_many", lambda values, timeout: batches.append(values) or real_set_many(values, timeout)
-    )
-    write_pending(request)  # the response is closed
-    assert len(batches) == 1 and key in batches[0]
-    assert cache.get(key)["rows"][0][0] == picks[0].card.id
-    assert request.promotions.cache_writes == {}
+    write_pending(request)  # the response is closed: the events, the recent items, the list
+    assert cache.get(live)["rows"][0][0] == picks[0].card.id
+    assert [entry[0] for entry in cache.get(recent_key)] == ["L1"]
+    assert request.promotions.cache_writes == {} and Event.objects.filter(visitor_id="e" * 32).count() == 1
+    return live, recent_key, LIVE_CACHE_SECONDS, RECENT_SECONDS
+
+
+def test_under_the_middleware_a_page_writes_its_entries_after_the_body(active_model):
+    _page_writes_after_the_body()
+
+
+def test_on_redis_the_page_writes_go_in_one_pipeline_readable_by_the_cache_with_their_ttls(active_model, redis_url):
+    redis_cache = {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": redis_url}}
+    with override_settings(CACHES=redis_cache):
+        live, recent_key, live_seconds, recent_seconds = _page_writes_after_the_body()
+        assert 0 < cache.ttl(live) <= live_seconds
+        assert live_seconds < cache.ttl(recent_key) <= recent_seconds
 
 
 def test_a_bare_request_writes_its_list_at_once(active_model):
