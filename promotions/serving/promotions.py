@@ -39,7 +39,7 @@ logger = logging.getLogger("promotions.serving")
 
 STATS_SECONDS = 60.0
 #: Recommendations the ranking looks at for affinity.
-INTEREST_DEPTH = 50
+INTEREST_DEPTH = 30
 PRODUCTS_PER_PROMOTION = 4
 
 
