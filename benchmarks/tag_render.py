@@ -98,7 +98,8 @@ def visitor(product_ids: list[str], rng: random.Random):
     remember(visitor_id, [{"item_id": item, "event_type": "view", "occurred_at": timezone.now()} for item in session])
     request = RequestFactory().get("/", HTTP_USER_AGENT=BROWSER)
     request.user = AnonymousUser()
-    request.promotions = TrackingState(allowed=True, visitor_id=visitor_id)
+    # Their cookie was issued when the session began, as the middleware would report it.
+    request.promotions = TrackingState(allowed=True, visitor_id=visitor_id, issued_at=time.time())
     request.visitor_id = visitor_id
     return request, session[-1]
 
@@ -113,7 +114,9 @@ def fresh(request):
     copy = RequestFactory().get("/", HTTP_USER_AGENT=BROWSER)
     copy.user = AnonymousUser()
     # As under the tracking middleware: cache writes wait for the response's close.
-    copy.promotions = TrackingState(allowed=True, visitor_id=request.visitor_id, cache_writes={})
+    copy.promotions = TrackingState(
+        allowed=True, visitor_id=request.visitor_id, cache_writes={}, issued_at=request.promotions.issued_at
+    )
     copy.visitor_id = request.visitor_id
     return copy
 

@@ -13,14 +13,12 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
 
-from ..ops.fallbacks import log_fallback
 from ..tracking.models import Event
-from ..tracking.privacy import register_person_cache_key, visitor_cache_key
-from .prefetch import STANDARD_NAMES, visitor_values
+from ..tracking.privacy import register_person_cache_key
+from .prefetch import STANDARD_NAMES, store_value, visitor_values
 
 MOBILE_AGENT = re.compile(r"mobi|android|iphone|ipad|tablet", re.IGNORECASE)
 #: An event this much older than now belongs to an earlier visit (the usual 30-minute session).
@@ -57,17 +55,13 @@ def _returning(request: HttpRequest) -> bool:
     visitor_id = state.visitor_id if state is not None else None
     if not visitor_id:
         return False
+    issued_at = getattr(state, "issued_at", None)
+    if issued_at is not None and issued_at > before.timestamp():
+        return False  # the id is younger than a visit: none of its events can be older
     known = visitor_values(request, [RETURNING_CACHE_NAME])[RETURNING_CACHE_NAME]
     if known is not None:
         return bool(known)
     returning = Event.objects.filter(visitor_id=visitor_id, occurred_at__lt=before).exists()
-    try:
-        # Returning is for good; "new" is asked again after a while, when the visit may be old enough.
-        cache.set(
-            visitor_cache_key(visitor_id, RETURNING_CACHE_NAME),
-            1 if returning else 0,
-            None if returning else NEW_RECHECK_SECONDS,
-        )
-    except Exception:  # the cache is down: asked again next time
-        log_fallback("cache_unavailable", operation="set")
+    # Returning is for good; "new" is asked again after a while, when the visit may be old enough.
+    store_value(request, RETURNING_CACHE_NAME, 1 if returning else 0, None if returning else NEW_RECHECK_SECONDS)
     return returning

@@ -49,6 +49,8 @@ class TrackingState:
     #: Cache entries serving computed for this visitor during the page ({key: (value, seconds)}),
     #: written with the events once the body went out; None (no middleware) writes them at once.
     cache_writes: dict[str, tuple[Any, int | None]] | None = None
+    #: When the visitor id was issued (epoch seconds; now for a new visitor), None when unknown.
+    issued_at: float | None = None
 
 
 @lru_cache(maxsize=4)

@@ -27,6 +27,17 @@ def read_visitor_id(request: HttpRequest) -> str | None:
     return value if len(value) == 32 and all(c in "0123456789abcdef" for c in value) else None
 
 
+def visitor_id_issued_at(request: HttpRequest) -> float | None:
+    """When the visitor cookie was issued (the time its signature carries), for a cookie that
+    ``read_visitor_id`` accepted; None when it cannot be read."""
+    raw = request.COOKIES.get(app_settings.VISITOR_COOKIE_NAME, "")
+    try:
+        _value, stamp, _signature = raw.rsplit(signing.Signer().sep, 2)
+        return float(signing.b62_decode(stamp))
+    except (ValueError, TypeError):
+        return None
+
+
 def write_visitor_id(response: HttpResponse, visitor_id: str, secure: bool) -> None:
     response.set_signed_cookie(
         app_settings.VISITOR_COOKIE_NAME,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
@@ -13,7 +14,7 @@ from django.utils.cache import patch_vary_headers
 from ..conf import app_settings
 from . import buffer
 from .capture import TrackingState, make_event, tracking_allowed, write_pending
-from .identity import new_visitor_id, read_visitor_id, write_visitor_id
+from .identity import new_visitor_id, read_visitor_id, visitor_id_issued_at, write_visitor_id
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,12 @@ class TrackingMiddleware:
             logger.exception("promotions: tracking disabled for this request")
             allowed, visitor_id = False, None
         request.visitor_id = visitor_id
-        request.promotions = TrackingState(allowed=allowed, visitor_id=visitor_id, cache_writes={} if allowed else None)
+        issued_at = None
+        if allowed:
+            issued_at = time.time() if existing is None else visitor_id_issued_at(request)
+        request.promotions = TrackingState(
+            allowed=allowed, visitor_id=visitor_id, cache_writes={} if allowed else None, issued_at=issued_at
+        )
 
         response = self.get_response(request)
         if getattr(request, "promotions_personalized", False):

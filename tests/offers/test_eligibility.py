@@ -142,3 +142,32 @@ def test_the_message_follows_the_page_language():
     promotion.message_zh_hans = ""
     with translation.override("zh-hans"):
         assert promotion.localized_message == "20% off candles"
+
+
+def test_a_visitor_id_younger_than_a_visit_is_new_without_asking_the_database(client, django_assert_num_queries):
+    import time
+
+    from django.test import RequestFactory
+
+    from promotions.conf import app_settings
+    from promotions.serving import segments
+    from promotions.tracking.identity import read_visitor_id, visitor_id_issued_at
+
+    cache.clear()
+    client.cookies["shop_consent"] = "yes"
+    client.get("/", HTTP_USER_AGENT="Mozilla/5.0")  # the middleware issues the signed cookie
+    name = app_settings.VISITOR_COOKIE_NAME
+    request = RequestFactory().get("/", HTTP_COOKIE=f"{name}={client.cookies[name].value}")
+    visitor_id = read_visitor_id(request)
+    assert visitor_id and abs(visitor_id_issued_at(request) - time.time()) < 60  # the signature's own time
+    Event.objects.create(  # an event dated before the id existed (a clock or an import): not asked for
+        event_type="view", visitor_id=visitor_id, occurred_at=timezone.now() - timedelta(hours=2), idempotency_key="k2"
+    )
+    fresh = visitor_request(visitor_id=visitor_id)
+    fresh.promotions.issued_at = visitor_id_issued_at(request)
+    with django_assert_num_queries(0):
+        assert segments.is_returning(fresh) is False
+    older = visitor_request(visitor_id=visitor_id)
+    older.promotions.issued_at = time.time() - 3600  # issued an hour ago: the event log decides
+    assert segments.is_returning(older) is True
+    assert visitor_id_issued_at(RequestFactory().get("/", HTTP_COOKIE=f"{name}=garbage")) is None
