@@ -1,4 +1,5 @@
-"""What the TensorFlow-trained models share: their per-epoch training curve and TensorBoard logs.
+"""What the TensorFlow-trained models share: their per-epoch training curve and TensorBoard logs,
+and the days on which items went on sale (the release rule of their training softmax).
 
 Nothing here imports TensorFlow: the training code passes its ``tf`` module in, so serving (and
 this module) stays free of it.
@@ -9,6 +10,31 @@ from __future__ import annotations
 from types import ModuleType
 
 import numpy as np
+
+from .matrix import Interactions
+
+SECONDS_PER_DAY = 86400.0
+
+
+def event_days(interactions: Interactions) -> np.ndarray:
+    """Each row's day, counted from 1 = the first moment of the data (fractional: a day's time counts)."""
+    timestamps = interactions.timestamps
+    start = timestamps.min() if len(timestamps) else 0.0
+    return 1.0 + (timestamps - start) / SECONDS_PER_DAY
+
+
+def release_days(interactions: Interactions, item_ids: np.ndarray) -> np.ndarray:
+    """Each of ``item_ids``' release: the day (``event_days``) anyone first chose it; 0 for an item
+    without rows. ``item_ids`` is sorted and holds every item of ``interactions``.
+
+    The deep models contrast a choice only with items released by its day: otherwise an item launched
+    last month is a negative for every choice of the year before it existed and learns to lose.
+    """
+    released = np.full(len(item_ids), np.inf)
+    positions = np.searchsorted(item_ids, interactions.item_ids)[interactions.item_codes]
+    np.minimum.at(released, positions, event_days(interactions))
+    released[~np.isfinite(released)] = 0.0
+    return released.astype(np.float32)
 
 
 class EpochLog:

@@ -53,7 +53,7 @@ import scipy.sparse as sp
 
 from .base import History, ItemInfo, ItemToItemRecommender, Reason, reindex_columns
 from .content import ContentRecommender
-from .deep import EpochLog
+from .deep import EpochLog, event_days, release_days
 from .matrix import Interactions
 
 
@@ -121,19 +121,16 @@ class NeuralRecommender(ItemToItemRecommender):
         # An item's release: the first day anyone chose it (0 everywhere: no item is ever new).
         released = np.zeros(len(self.item_ids), dtype=np.float32)
         if self.available_negatives:
-            released = np.full(len(self.item_ids), np.inf, dtype=np.float32)
-            np.minimum.at(released, first_days.indices, first_days.data.astype(np.float32))
-            released[~np.isfinite(released)] = 0.0
+            released = release_days(interactions, self.item_ids)
         parts = self._train(features, users, released, *self._examples(first_days))
         self.query, self.candidate = combine(parts, self.id_weights(users))
 
     def _first_days(self, interactions: Interactions) -> sp.csr_matrix:
         """Day (from 1 = the first day of the data) of each user's first touch of each item."""
-        start = interactions.timestamps.min() if len(interactions.timestamps) else 0.0
         pairs = interactions.user_codes.astype(np.int64) * len(interactions.item_ids) + interactions.item_codes
         order = np.lexsort((interactions.timestamps, pairs))
         first = order[np.r_[True, pairs[order][1:] != pairs[order][:-1]]] if len(order) else order
-        days = 1.0 + (interactions.timestamps[first] - start) / 86400.0
+        days = event_days(interactions)[first]
         matrix = sp.csr_matrix(
             (days, (interactions.user_codes[first], interactions.item_codes[first])), shape=interactions.shape
         )

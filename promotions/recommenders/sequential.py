@@ -12,6 +12,11 @@ softmax probabilities of the next item. The model is not additive, so the reason
 item the last position attends to most (the one whose content weighs most in the prediction).
 Each epoch's mean loss is kept in ``loss_curve`` (saved with the model) and, given a ``log_dir``,
 written to TensorBoard as training goes.
+
+``available_negatives`` (the two-tower model's release rule, ``deep.release_days``): the softmax at
+a position leaves out the items not yet on sale when its target was chosen (an item's release is
+the first time anyone chose it). Without it, a new item is a negative at every position of the
+year before it existed and learns that it loses to everything.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from .base import ItemInfo, Reason, Recommendation, Recommender, top_k
-from .deep import EpochLog
+from .deep import EpochLog, event_days, release_days
 from .matrix import Interactions
 
 WEIGHTS = ("embedding", "position", "w_query", "w_key", "w_value", "w_hidden", "b_hidden", "w_out", "b_out")
@@ -46,6 +51,7 @@ class SequentialRecommender(Recommender):
         epochs: int = 10,
         batch_size: int = 128,
         learning_rate: float = 0.003,
+        available_negatives: bool = False,
         verbose: bool = True,
         log_dir: str | None = None,
         random_state: int = 0,
@@ -57,6 +63,7 @@ class SequentialRecommender(Recommender):
         self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
+        self.available_negatives = available_negatives
         self.verbose = verbose
         self.log_dir = log_dir
 
@@ -64,22 +71,30 @@ class SequentialRecommender(Recommender):
         # Items are shifted by one: 0 pads a sequence (on the left, so the last item is at the end).
         order = np.lexsort((interactions.timestamps, interactions.user_codes))
         users, items = interactions.user_codes[order], interactions.item_codes[order] + 1
+        days = event_days(interactions)[order]
         keep = np.r_[True, (users[1:] != users[:-1]) | (items[1:] != items[:-1])]
-        users, items = users[keep], items[keep]
+        users, items, days = users[keep], items[keep], days[keep]
         self.sequences = np.zeros((len(self.user_ids), self.max_length), dtype=np.int64)
+        # The day each sequence item was chosen (training only: the release rule's clock).
+        chosen_on = np.zeros((len(self.user_ids), self.max_length), dtype=np.float32)
         ends = np.r_[np.flatnonzero(users[1:] != users[:-1]), len(users) - 1] if len(users) else []
         starts = np.r_[0, np.asarray(ends[:-1], dtype=np.int64) + 1] if len(users) else []
         for start, end in zip(starts, ends, strict=True):
-            tail = items[max(start, end + 1 - self.max_length) : end + 1]
-            self.sequences[users[start], self.max_length - len(tail) :] = tail
-        self.weights = self._train()
+            first = max(start, end + 1 - self.max_length)
+            self.sequences[users[start], self.max_length - (end + 1 - first) :] = items[first : end + 1]
+            chosen_on[users[start], self.max_length - (end + 1 - first) :] = days[first : end + 1]
+        # Column 0 is the padding (never a target); an item's release is 0 when the rule is off.
+        released = np.zeros(len(self.item_ids) + 1, dtype=np.float32)
+        if self.available_negatives:
+            released[1:] = release_days(interactions, self.item_ids)
+        self.weights = self._train(chosen_on, released)
         self._prepare()
 
     def _prepare(self) -> None:
         # Converted once, not per request (the embedding table is items x dims).
         self.serving_weights = {name: self.weights[name].astype(np.float64) for name in WEIGHTS}
 
-    def _train(self) -> dict[str, np.ndarray]:
+    def _train(self, chosen_on: np.ndarray, released: np.ndarray) -> dict[str, np.ndarray]:
         import tensorflow as tf  # lazy: only training pays for TensorFlow
 
         tf.keras.utils.set_random_seed(self.random_state)
@@ -102,13 +117,14 @@ class SequentialRecommender(Recommender):
         optimizer = tf.keras.optimizers.Adam(self.learning_rate)
         causal = tf.constant(np.triu(np.full((length, length), -1e9, dtype=np.float32), k=1))
         pad_logit = tf.constant(np.r_[-1e9, np.zeros(n - 1)].astype(np.float32))
+        released_on = tf.constant(released)
 
         def norm(x: tf.Tensor) -> tf.Tensor:
             mean, variance = tf.nn.moments(x, axes=[-1], keepdims=True)
             return (x - mean) / tf.sqrt(variance + 1e-6)
 
         @tf.function(reduce_retracing=True)
-        def step(inputs: tf.Tensor, targets: tf.Tensor) -> tf.Tensor:
+        def step(inputs: tf.Tensor, targets: tf.Tensor, days: tf.Tensor) -> tf.Tensor:
             with tf.GradientTape() as tape:
                 present = tf.cast(inputs > 0, tf.float32)
                 x = (tf.gather(weights["embedding"], inputs) + weights["position"]) * present[:, :, None]
@@ -121,6 +137,9 @@ class SequentialRecommender(Recommender):
                     h + tf.nn.relu(g @ weights["w_hidden"] + weights["b_hidden"]) @ weights["w_out"] + weights["b_out"]
                 )
                 logits = norm(out) @ tf.transpose(weights["embedding"]) + pad_logit
+                if self.available_negatives:
+                    # A position's target competes only with items already on sale when it was chosen.
+                    logits += tf.where(released_on[None, None, :] > days[:, :, None], -1e9, 0.0)
                 losses = tf.nn.sparse_softmax_cross_entropy_with_logits(targets, logits)
                 mask = tf.cast(targets > 0, tf.float32)
                 loss = tf.reduce_sum(losses * mask) / tf.maximum(tf.reduce_sum(mask), 1.0)
@@ -128,7 +147,8 @@ class SequentialRecommender(Recommender):
             return loss
 
         # Input: the sequence without its last item; target: the next item at each position.
-        usable = self.sequences[(self.sequences > 0).sum(axis=1) > 1]
+        rows = (self.sequences > 0).sum(axis=1) > 1
+        usable, days = self.sequences[rows], chosen_on[rows]
         inputs = np.c_[np.zeros((len(usable), 1), dtype=np.int64), usable[:, :-1]]
         targets = np.where(inputs > 0, usable, 0)
         steps = max(1, -(-len(usable) // self.batch_size))
@@ -137,7 +157,7 @@ class SequentialRecommender(Recommender):
             started, order, losses = time.perf_counter(), rng.permutation(len(usable)), []
             for number, start in enumerate(range(0, len(usable), self.batch_size), start=1):
                 batch = order[start : start + self.batch_size]
-                losses.append(float(step(inputs[batch], targets[batch])))
+                losses.append(float(step(inputs[batch], targets[batch], days[batch])))
                 if self.verbose and number == steps:
                     sys.stderr.write(
                         f"sequential epoch {epoch}/{self.epochs} loss {np.mean(losses):.4f} "
