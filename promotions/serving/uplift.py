@@ -8,7 +8,8 @@ visitor's predicted uplift for the ranking.
   tracked are never withheld, and nothing is logged about them.
 - Logging: once per visitor, promotion and day, an eligible visitor gets an ``uplift_assignment``
   event (``{"withheld": bool, "slot": ...}``), shown and withheld alike, so both arms are defined the
-  same way (intent to treat) for ``promotions.uplift.app_data``.
+  same way (intent to treat) for ``promotions.uplift.app_data``. Whether today's is logged is read
+  with the page's other per-visitor entries; only the first page of the day adds a ``cache.add``.
 - Prediction: ``predicted_uplifts`` scores the visitor with each promotion's latest model from
   their recent events (one capped query, kept in the cache for a few minutes).
 
@@ -34,6 +35,7 @@ from ..conf import app_settings
 from ..experiments.assignment import hash_point
 from ..offers.models import Promotion, PromotionUpliftModel
 from ..offers.ranking import AFFINITY, SIGNALS
+from ..offers.service import live_promotions
 from ..ops.fallbacks import log_fallback
 from ..tracking.capture import register_event_type, track
 from ..tracking.models import Event
@@ -49,7 +51,7 @@ from ..uplift.app_data import (
 from ..uplift.features import BehaviorEvent, BehaviorFeatures, behavior_features_at
 from ..uplift.linear import LinearUplift
 from .holdout import anchor_id
-from .prefetch import remember_value, visitor_values
+from .prefetch import NAME_PROVIDERS, remember_value, store_value, visitor_values
 
 logger = logging.getLogger("promotions.serving")
 
@@ -76,18 +78,31 @@ def _anchor(request: HttpRequest) -> str | None:
     return memo["_promotions_uplift_anchor"]
 
 
+def _logged_name(promotion_id: int) -> str:
+    return f"uplift_logged:{timezone.now().date().isoformat()}:{promotion_id}"
+
+
+def _randomized_names() -> list[str]:
+    """Today's "assignment logged" entries of the live promotions with an uplift holdout, read with
+    the page's other per-visitor entries (``prefetch.NAME_PROVIDERS``)."""
+    return [_logged_name(p.pk) for p in live_promotions() if p.uplift_holdout and p.uplift_holdout > 0]
+
+
+NAME_PROVIDERS.append(_randomized_names)
+
+
 def _log_assignment(request: HttpRequest, promotion: Promotion, withheld: bool, slot: str) -> None:
-    logged = request.__dict__.setdefault("_promotions_uplift_logged", set())
-    if promotion.pk in logged:
-        return
-    logged.add(promotion.pk)
-    name = f"uplift_logged:{timezone.now().date().isoformat()}:{promotion.pk}"
+    name = _logged_name(promotion.pk)
+    if visitor_values(request, [name])[name]:
+        return  # logged earlier today (or earlier on this page): no round trip
     register_person_cache_key(name, LOGGED_SECONDS)
     try:
+        # Atomic: of two pages rendered at once, one logs.
         first_today = cache.add(visitor_cache_key(request.promotions.visitor_id, name), 1, LOGGED_SECONDS)
     except Exception:  # the cache is down: log again (training keeps each visitor's first assignment)
         log_fallback("cache_unavailable", operation="add")
         first_today = True
+    remember_value(request, name, 1)
     if first_today:
         track(request, UPLIFT_ASSIGNMENT, promotion_id=promotion.pk, context={"withheld": withheld, "slot": slot})
 
@@ -174,11 +189,7 @@ def visitor_history(request: HttpRequest) -> list[BehaviorEvent]:
             .values_list(*BEHAVIOR_FIELDS)[:HISTORY_ROWS]
         )
         stored = [(e.occurred_at.timestamp(), e.event_type, e.category, e.device, e.revenue) for e in to_behavior(rows)]
-        try:
-            cache.set(visitor_cache_key(visitor_id, HISTORY_CACHE_NAME), stored, HISTORY_SECONDS)
-        except Exception:
-            log_fallback("cache_unavailable", operation="set")
-        remember_value(request, HISTORY_CACHE_NAME, stored)
+        store_value(request, HISTORY_CACHE_NAME, stored, HISTORY_SECONDS)
     events = [
         BehaviorEvent(visitor_id, datetime.fromtimestamp(at, UTC), kind, category, device, revenue)
         for at, kind, category, device, revenue in stored
