@@ -150,10 +150,16 @@ def is_eligible(
 
 def eligible_promotions(request: HttpRequest, *, slot: str | None = None) -> list[Promotion]:
     """The live promotions this request's shopper may see in ``slot`` (coupon-only ones included:
-    their message invites the code); worked out once per request and slot."""
+    their message invites the code), less those their uplift holdout withholds from this visitor
+    (``serving.uplift``: they still apply at checkout); worked out once per request and slot."""
     memo = request.__dict__.setdefault("_promotions_eligible", {})
     if slot not in memo:
-        memo[slot] = _eligible(request, slot)
+        eligible = _eligible(request, slot)
+        if any(p.uplift_holdout for p in eligible):
+            from ..serving.uplift import withhold  # serving imports this module: imported when needed
+
+            eligible = withhold(request, eligible, slot)
+        memo[slot] = eligible
     return memo[slot]
 
 

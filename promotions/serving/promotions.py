@@ -179,6 +179,11 @@ def _personalized(
     stats = promotion_stats()
     segment = segment_key(request, picks)
     typical_price = float(np.median([i.price for i in interests])) if interests else 0.0
+    # What each promotion is ranked by (a variant's {"ranking": ...} decides for the slot), and the
+    # visitor's predicted uplifts where that is uplift or blend: nothing is read otherwise.
+    from .uplift import uplifts_for_ranking
+
+    signals, uplifts = uplifts_for_ranking(request, eligible, decision.config)
     candidates = []
     for promotion in eligible:
         figures = stats.get(str(promotion.pk), {})
@@ -190,12 +195,14 @@ def _personalized(
                 ranking.stats_from(figures.get("overall")),
                 ranking.stats_from(figures.get("segments", {}).get(segment)),
                 _baseline_affinity(promotion.target, typical_picks),
+                uplift=uplifts.get(promotion.pk),
+                signal=signals[promotion.pk],
             )
         )
     by_id = {p.pk: p for p in eligible}
     first: list[ShownPromotion] = []
     if decision.step == BANDIT:
-        chosen, propensity = _bandit_pick(decision, eligible, rng)
+        chosen, propensity = _bandit_pick(decision, eligible, rng, segment)
         first = [_shown(by_id[chosen], shown_from, slot, decision, propensity=propensity)]
         candidates = [c for c in candidates if c.promotion_id != chosen]
     ranked = ranking.rank(candidates, interests, rng, limit=limit - len(first))
@@ -227,10 +234,15 @@ def _distinct(picks: list[Pick]) -> list[Pick]:
     return [p for p in picks if not (p.card.id in seen or seen.add(p.card.id))]
 
 
-def _bandit_pick(decision: Decision, eligible: list[Promotion], rng: np.random.Generator) -> tuple[int, float]:
+def _bandit_pick(
+    decision: Decision, eligible: list[Promotion], rng: np.random.Generator, segment: str
+) -> tuple[int, float]:
     """The bandit's arm for this visitor by the stored shares (uniform before the first
-    re-weighting); returns it with the probability it had, for inverse-propensity estimates."""
-    weights = decision.slot_config.weights or {}
+    re-weighting); a contextual slot uses the shares of the visitor's segment where it has them.
+    Returns the arm with the probability it really had, for inverse-propensity estimates."""
+    from .bandit import shares_for
+
+    weights = shares_for(decision.slot_config, segment)
     shares = np.array([float(weights.get(str(p.pk), 0.0)) for p in eligible])
     if shares.sum() <= 0:
         shares = np.ones(len(eligible))
