@@ -302,7 +302,10 @@ class SlotConfig(models.Model):
         blank=True,
         related_name="slot_configs",
         verbose_name=_("experiment"),
-        help_text=_('While it runs, its variant config decides: {"personalized": false} or {"model": "item_knn"}.'),
+        help_text=_(
+            'While it runs, its variant config decides: {"personalized": false}, {"model": "item_knn"} or '
+            '{"ranking": "uplift"} (or "affinity", "blend").'
+        ),
     )
     bandit = models.BooleanField(_("run as a bandit"), default=False)
     bandit_metric = models.CharField(
