@@ -107,6 +107,13 @@ DEFAULTS: dict[str, Any] = {
     # reasons, slot and language): tag templates then see only their own values. Set False when
     # an overriding tag template reads anything else (the request, the user).
     "CACHE_TAG_HTML": True,
+    # Uplift models learned from promotions' uplift holdouts: a promotion needs this many visitors
+    # shown and this many withheld before its model is trained, from the assignments of the last
+    # this-many days; a visitor's features come from their most recent this-many events (at
+    # training and at serving alike).
+    "UPLIFT_MIN_PER_ARM": 200,
+    "UPLIFT_TRAINING_DAYS": 90,
+    "UPLIFT_HISTORY_EVENTS": 200,
     # Extra eligibility rules promotions can name: rule name -> dotted path of a
     # callable(request, promotion) -> bool.
     "ELIGIBILITY_RULES": {},

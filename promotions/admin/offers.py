@@ -22,7 +22,6 @@ from ..conf import app_settings
 from ..offers.budget import refund
 from ..offers.figures import PromotionFigures, promotion_figures
 from ..offers.models import CouponCode, Promotion, PromotionUpliftModel, Redemption, SlotConfig, SlotRule
-from ..uplift.app_data import MIN_PER_ARM
 
 
 class PromotionForm(forms.ModelForm):
@@ -171,7 +170,7 @@ class PromotionAdmin(admin.ModelAdmin):
             return _(
                 "None yet: with an uplift holdout, one is trained daily once %(count)d visitors were shown the "
                 "promotion and %(count)d were not."
-            ) % {"count": MIN_PER_ARM}
+            ) % {"count": app_settings.UPLIFT_MIN_PER_ARM}
         return format_html(
             "{}: {} · {}: {} · {}: {} · {}: {} · {}: {}",
             _("trained"),

@@ -3,10 +3,10 @@
 
 def forget_process_caches() -> None:
     """Empty this process's serving caches (live promotions, product cards, slot settings and rules,
-    statistics, trending lists, tag HTML): the next render reads everything afresh."""
+    statistics, trending lists, uplift models, tag HTML): the next render reads everything afresh."""
     from ..offers.service import forget_live_promotions
     from ..templatetags.promotions import forget_fragments
-    from . import cards, decide, merchandising, promotions, recommendations
+    from . import cards, decide, merchandising, promotions, recommendations, uplift
 
     forget_live_promotions()
     cards.forget_cards()
@@ -14,4 +14,5 @@ def forget_process_caches() -> None:
     merchandising.forget_rules()
     promotions.forget_stats()
     recommendations.forget_trending()
+    uplift.forget_uplift_models()
     forget_fragments()

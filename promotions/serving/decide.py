@@ -4,8 +4,10 @@
 2. The global holdout: non-personalized promotions, outside every experiment (a rolled-out
    winner never reaches it).
 3. A running experiment on the slot (``SlotConfig.experiment``): its variant's config decides
-   (``personalized``, ``model``, ``template``, ``strategy``).
-4. A bandit on the slot (``SlotConfig.bandit``): it picks the first promotion among its arms.
+   (``personalized``, ``model``, ``template``, ``strategy``, ``ranking``: the signal every
+   promotion of the slot is ranked by, "affinity", "uplift" or "blend").
+4. A bandit on the slot (``SlotConfig.bandit``): it picks the first promotion among its arms
+   (a contextual slot with the shares of the visitor's segment).
 5. Otherwise the default personalized ranking.
 """
 

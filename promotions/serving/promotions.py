@@ -29,11 +29,13 @@ from ..tracking.exposures import record_exposures
 from ..tracking.privacy import register_person_cache_key
 from ..training.versions import active_version_id
 from . import segments
+from .bandit import shares_for
 from .cards import ProductCard, cards
 from .decide import BANDIT, Decision, decide
 from .prefetch import NAME_PROVIDERS, store_value, visitor_values
 from .recent import recent_items
 from .recommendations import MODEL, Pick, recommendations_for
+from .uplift import uplifts_for_ranking
 
 logger = logging.getLogger("promotions.serving")
 
@@ -181,8 +183,6 @@ def _personalized(
     typical_price = float(np.median([i.price for i in interests])) if interests else 0.0
     # What each promotion is ranked by (a variant's {"ranking": ...} decides for the slot), and the
     # visitor's predicted uplifts where that is uplift or blend: nothing is read otherwise.
-    from .uplift import uplifts_for_ranking
-
     signals, uplifts = uplifts_for_ranking(request, eligible, decision.config)
     candidates = []
     for promotion in eligible:
@@ -240,8 +240,6 @@ def _bandit_pick(
     """The bandit's arm for this visitor by the stored shares (uniform before the first
     re-weighting); a contextual slot uses the shares of the visitor's segment where it has them.
     Returns the arm with the probability it really had, for inverse-propensity estimates."""
-    from .bandit import shares_for
-
     weights = shares_for(decision.slot_config, segment)
     shares = np.array([float(weights.get(str(p.pk), 0.0)) for p in eligible])
     if shares.sum() <= 0:

@@ -42,7 +42,6 @@ from ..tracking.models import Event
 from ..tracking.privacy import register_person_cache_key, visitor_cache_key
 from ..uplift.app_data import (
     BEHAVIOR_FIELDS,
-    HISTORY_ROWS,
     INTERNAL_EVENT_TYPES,
     UPLIFT_ASSIGNMENT,
     latest_history,
@@ -174,7 +173,7 @@ def _pending(request: HttpRequest) -> list[tuple]:
 
 
 def visitor_history(request: HttpRequest) -> list[BehaviorEvent]:
-    """The visitor's recent events (at most ``HISTORY_ROWS`` from the database, cached a few minutes)
+    """The visitor's recent events (at most ``UPLIFT_HISTORY_EVENTS`` from the database, cached a few minutes)
     and this request's own; empty for a visitor who may not be tracked."""
     state = getattr(request, "promotions", None)
     visitor_id = state.visitor_id if state is not None and state.allowed else None
@@ -186,7 +185,7 @@ def visitor_history(request: HttpRequest) -> list[BehaviorEvent]:
             Event.objects.filter(visitor_id=visitor_id)
             .exclude(event_type__in=INTERNAL_EVENT_TYPES)
             .order_by("-occurred_at")
-            .values_list(*BEHAVIOR_FIELDS)[:HISTORY_ROWS]
+            .values_list(*BEHAVIOR_FIELDS)[: app_settings.UPLIFT_HISTORY_EVENTS]
         )
         stored = [(e.occurred_at.timestamp(), e.event_type, e.category, e.device, e.revenue) for e in to_behavior(rows)]
         store_value(request, HISTORY_CACHE_NAME, stored, HISTORY_SECONDS)

@@ -30,12 +30,6 @@ from .linear import fit_and_evaluate
 UPLIFT_ASSIGNMENT = "uplift_assignment"
 #: Logging events of the app itself, not something the visitor did: no feature is built from them.
 INTERNAL_EVENT_TYPES = (UPLIFT_ASSIGNMENT, "bandit_pick")
-#: Assignments of the last this-many days are learned from.
-TRAINING_DAYS = 90
-#: A promotion needs this many visitors shown and this many withheld before a model is fitted.
-MIN_PER_ARM = 200
-#: A visitor's most recent events that make their features, at training and at serving alike.
-HISTORY_ROWS = 200
 #: Visitor ids per query (IN lists of bounded size on every database).
 CHUNK = 1000
 
@@ -67,17 +61,18 @@ BEHAVIOR_FIELDS = ("visitor_id", "occurred_at", "event_type", "item_id", "unit_p
 
 
 def latest_history(events: Iterable[BehaviorEvent], as_of: dict[str, datetime]) -> list[BehaviorEvent]:
-    """Each visitor's last ``HISTORY_ROWS`` events before their own ``as_of`` (what serving reads too)."""
+    """Each visitor's last ``UPLIFT_HISTORY_EVENTS`` events before their own ``as_of`` (what serving reads too)."""
     kept: dict[str, list[BehaviorEvent]] = defaultdict(list)
     for event in events:
         moment = as_of.get(event.visitor_id)
         if moment is not None and event.occurred_at < moment:
             kept[event.visitor_id].append(event)
-    return [event for rows in kept.values() for event in sorted(rows, key=lambda e: e.occurred_at)[-HISTORY_ROWS:]]
+    last = app_settings.UPLIFT_HISTORY_EVENTS
+    return [event for rows in kept.values() for event in sorted(rows, key=lambda e: e.occurred_at)[-last:]]
 
 
 def history_before(as_of: dict[str, datetime]) -> list[BehaviorEvent]:
-    """These visitors' last ``HISTORY_ROWS`` events before their own time, from the database."""
+    """These visitors' last ``UPLIFT_HISTORY_EVENTS`` events before their own time, from the database."""
     ids = list(as_of)
     until = max(as_of.values(), default=timezone.now())
     rows = []
@@ -143,10 +138,14 @@ def click_window() -> timedelta:
 
 
 def train_promotion(
-    promotion_id: int, now: datetime, days: int = TRAINING_DAYS, min_per_arm: int = MIN_PER_ARM, seed: int = 0
+    promotion_id: int, now: datetime, days: int | None = None, min_per_arm: int | None = None, seed: int = 0
 ) -> TrainingOutcome:
-    """Fit, score and store one promotion's uplift model from its assignments whose window has ended."""
+    """Fit, score and store one promotion's uplift model from its assignments whose window has ended
+    (``days`` and ``min_per_arm`` default to ``UPLIFT_TRAINING_DAYS`` and ``UPLIFT_MIN_PER_ARM``)."""
     from ..offers.models import PromotionUpliftModel
+
+    days = app_settings.UPLIFT_TRAINING_DAYS if days is None else days
+    min_per_arm = app_settings.UPLIFT_MIN_PER_ARM if min_per_arm is None else min_per_arm
 
     window = click_window()
     assigned = first_assignments(promotion_id, now - timedelta(days=days), now - window)
@@ -190,12 +189,13 @@ def promotions_with_assignments(since: datetime) -> list[int]:
 
 def train_uplift_models(
     now: datetime | None = None,
-    days: int = TRAINING_DAYS,
-    min_per_arm: int = MIN_PER_ARM,
+    days: int | None = None,
+    min_per_arm: int | None = None,
     promotion_ids: Sequence[int] | None = None,
     seed: int = 0,
 ) -> list[TrainingOutcome]:
     """Train every promotion that logged assignments in the window (or those named)."""
     now = now or timezone.now()
+    days = app_settings.UPLIFT_TRAINING_DAYS if days is None else days
     ids = promotion_ids if promotion_ids is not None else promotions_with_assignments(now - timedelta(days=days))
     return [train_promotion(pk, now, days, min_per_arm, seed) for pk in ids]

@@ -5,8 +5,10 @@ from decimal import Decimal
 
 import numpy as np
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import override_settings
 from django.utils import timezone
 
 from promotions.offers.models import Promotion, PromotionUpliftModel
@@ -100,6 +102,9 @@ def test_assignments_whose_window_has_not_ended_wait_and_thin_promotions_are_ski
     assert outcome.model is None and (outcome.n_treated, outcome.n_control) == (0, 0)
     [outcome] = train_uplift_models(now=now + timedelta(days=10), min_per_arm=400)
     assert outcome.model is None and "each needs 400" in outcome.skipped
+    with override_settings(PROMOTIONS={**settings.PROMOTIONS, "UPLIFT_MIN_PER_ARM": 350}):
+        [outcome] = train_uplift_models(now=now + timedelta(days=10))  # the setting is the default
+    assert outcome.model is None and "each needs 350" in outcome.skipped
     assert not PromotionUpliftModel.objects.exists()
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from promotions.conf import app_settings
 from promotions.offers.models import Promotion
-from promotions.uplift.app_data import MIN_PER_ARM, TRAINING_DAYS, train_uplift_models
+from promotions.uplift.app_data import train_uplift_models
 
 INPUT_ERROR_EXIT_CODE = 2
 
@@ -28,12 +29,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--promotion", type=int, action="append", help="only this promotion id (repeatable)")
-        parser.add_argument("--days", type=int, default=TRAINING_DAYS, help="assignments of the last N days")
-        parser.add_argument("--min-per-arm", type=int, default=MIN_PER_ARM, help="visitors needed per arm")
+        parser.add_argument("--days", type=int, help="assignments of the last N days (UPLIFT_TRAINING_DAYS)")
+        parser.add_argument("--min-per-arm", type=int, help="visitors needed per arm (UPLIFT_MIN_PER_ARM)")
         parser.add_argument("--seed", type=int, default=0, help="seed of the held-out split")
 
     def handle(self, *args, **options):
-        days, minimum, ids = options["days"], options["min_per_arm"], options["promotion"]
+        days = options["days"] if options["days"] is not None else app_settings.UPLIFT_TRAINING_DAYS
+        minimum = options["min_per_arm"] if options["min_per_arm"] is not None else app_settings.UPLIFT_MIN_PER_ARM
+        ids = options["promotion"]
         if days < 1:
             raise CommandError("--days must be at least 1", returncode=INPUT_ERROR_EXIT_CODE)
         if minimum < 10:
