@@ -6,25 +6,19 @@ prints. Every problem with the input raises ``InputError`` with one line saying 
 
 from __future__ import annotations
 
-import csv
-import gzip
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import numpy as np
 
+from promotions.csvinput import InputError, numeric, read_columns
 from promotions.experiments import stats
 
 METHODS = ("frequentist", "bayesian", "sequential")
 DEFAULT_CONTROL = "control"
-
-
-class InputError(ValueError):
-    """The CSV file or the options cannot be analysed; the message is one line for the user."""
 
 
 @dataclass(frozen=True)
@@ -40,47 +34,6 @@ class ExperimentData:
 # --- reading and validation -----------------------------------------------------------------------
 
 
-def _open_text(path: Path) -> TextIO:
-    opener = gzip.open if path.suffix == ".gz" else open
-    return opener(path, "rt", encoding="utf-8-sig", newline="")
-
-
-def _read_columns(path: Path, names: Sequence[str]) -> dict[str, list[str]]:
-    try:
-        with _open_text(path) as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            if header is None:
-                raise InputError(f"{path} is empty")
-            missing = [name for name in names if name not in header]
-            if missing:
-                raise InputError(f"column {missing[0]!r} not found in {path} (columns: {', '.join(header)})")
-            indexes = [header.index(name) for name in names]
-            columns = {name: [] for name in names}
-            for row in reader:
-                if row:
-                    for name, index in zip(names, indexes, strict=True):
-                        columns[name].append(row[index] if index < len(row) else "")
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
-        raise InputError(f"cannot read {path}: {error}") from error
-    if not columns[names[0]]:
-        raise InputError(f"{path} has a header but no rows")
-    return columns
-
-
-def _numeric(values: list[str], column: str) -> np.ndarray:
-    """The column as floats; the first value that is not a finite number is reported with its line."""
-    numbers = np.empty(len(values))
-    for index, value in enumerate(values):
-        try:
-            numbers[index] = float(value)
-        except ValueError:
-            numbers[index] = math.nan
-        if not math.isfinite(numbers[index]):
-            raise InputError(f"column {column!r} is not numeric: {value!r} on line {index + 2}")
-    return numbers
-
-
 def _day_numbers(values: list[str], column: str) -> np.ndarray:
     """Calendar days of ISO dates or date-times, else whole parts of numbers (day indexes)."""
     try:
@@ -88,7 +41,7 @@ def _day_numbers(values: list[str], column: str) -> np.ndarray:
     except ValueError:
         pass
     try:
-        return np.floor(_numeric(values, column)).astype(np.int64)
+        return np.floor(numeric(values, column)).astype(np.int64)
     except InputError:
         raise InputError(f"column {column!r} holds neither ISO dates nor numbers") from None
 
@@ -101,15 +54,12 @@ def load_experiment(
     time_col: str | None = None,
 ) -> ExperimentData:
     """Read the needed columns of a CSV file (``.gz`` is decompressed) and check their values."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"file not found: {path}")
     names = [name for name in (group_col, metric_col, covariate_col, time_col) if name]
-    columns = _read_columns(path, list(dict.fromkeys(names)))
+    columns = read_columns(path, list(dict.fromkeys(names)))
     return ExperimentData(
         groups=np.array(columns[group_col]),
-        metric=_numeric(columns[metric_col], metric_col),
-        covariate=_numeric(columns[covariate_col], covariate_col) if covariate_col else None,
+        metric=numeric(columns[metric_col], metric_col),
+        covariate=numeric(columns[covariate_col], covariate_col) if covariate_col else None,
         days=_day_numbers(columns[time_col], time_col) if time_col else None,
     )
 

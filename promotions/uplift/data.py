@@ -6,25 +6,19 @@ model is fitted, so the command can print it and exit with code 2.
 
 from __future__ import annotations
 
-import csv
-import gzip
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
 
 import numpy as np
 from sklearn.model_selection import train_test_split
+
+from ..csvinput import InputError, floats, numeric, read_columns
 
 DEFAULT_CONTROL = "control"
 OUTCOME_KINDS = ("auto", "binary", "continuous")
 #: A text column with more distinct values than this is an id or free text, not a category.
 MAX_CATEGORIES = 50
-
-
-class InputError(ValueError):
-    """The CSV file or the options cannot be used; the message is one line for the user."""
 
 
 @dataclass(frozen=True)
@@ -45,51 +39,12 @@ class Experiment:
         return [arm for arm in dict.fromkeys(self.arms.tolist()) if arm != self.control]
 
 
-def _open_text(path: Path) -> TextIO:
-    opener = gzip.open if path.suffix == ".gz" else open
-    return opener(path, "rt", encoding="utf-8-sig", newline="")
-
-
-def read_columns(path: str | Path) -> dict[str, list[str]]:
-    """Every column of a CSV file (``.gz`` is decompressed) as lists of strings."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"file not found: {path}")
-    try:
-        with _open_text(path) as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            if not header:
-                raise InputError(f"{path} is empty")
-            rows = [row for row in reader if row]
-    except (OSError, UnicodeDecodeError, csv.Error, EOFError) as error:
-        raise InputError(f"cannot read {path}: {error}") from error
-    if not rows:
-        raise InputError(f"{path} has a header but no rows")
-    for line, row in enumerate(rows, start=2):
-        if len(row) != len(header):
-            raise InputError(f"line {line} of {path} has {len(row)} fields, the header {len(header)}")
-    return {name: list(values) for name, values in zip(header, zip(*rows, strict=True), strict=True)}
-
-
-def _floats(values: Sequence[str]) -> np.ndarray | None:
-    """The values as floats (empty ones NaN), or None when one is not a number."""
-    numbers = np.empty(len(values))
-    for index, value in enumerate(values):
-        text = value.strip()
-        try:
-            numbers[index] = float(text) if text else math.nan
-        except ValueError:
-            return None
-    return numbers
-
-
 def encode_features(columns: dict[str, list[str]], names: Sequence[str]) -> tuple[np.ndarray, list[str]]:
     """Numeric columns as they are (empty cells NaN); text columns one-hot, one column per value."""
     blocks, encoded_names = [], []
     for name in names:
-        numbers = _floats(columns[name])
-        if numbers is not None:
+        numbers, not_a_number = floats(columns[name])
+        if not_a_number is None:
             if np.isinf(numbers).any():
                 raise InputError(f"feature column {name!r} holds an infinite value")
             blocks.append(numbers[:, None])
@@ -108,14 +63,7 @@ def encode_features(columns: dict[str, list[str]], names: Sequence[str]) -> tupl
 
 
 def _outcome(values: list[str], name: str, kind: str) -> tuple[np.ndarray, bool]:
-    numbers = np.empty(len(values))
-    for index, value in enumerate(values):
-        try:
-            numbers[index] = float(value)
-        except ValueError:
-            numbers[index] = math.nan
-        if not math.isfinite(numbers[index]):
-            raise InputError(f"outcome column {name!r} is not numeric: {value!r} on line {index + 2}")
+    numbers = numeric(values, name, "outcome column")
     binary = bool(np.isin(numbers, (0.0, 1.0)).all())
     if kind == "binary" and not binary:
         bad = numbers[~np.isin(numbers, (0.0, 1.0))][0]
