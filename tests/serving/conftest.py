@@ -11,9 +11,11 @@ from django.core.files.base import ContentFile
 
 from promotions.recommenders import MODELS, Interactions
 from promotions.serving import forget_process_caches
+from promotions.tracking.capture import make_event
 from promotions.training import versions
 from promotions.training.models import ModelVersion
 from shop_demo.models import Category, Product
+from tests.offers.conftest import visitor_request
 
 ITEMS = {"Lanterns": ["L1", "L2", "L3", "L4"], "Candles": ["C1", "C2", "C3", "C4"], "Mugs": ["M1", "M2", "M3", "M4"]}
 
@@ -67,3 +69,10 @@ def active_model(catalogue):
     version.artifact.save(f"hybrid-{version.pk}.npz", ContentFile(model.save()), save=True)
     versions.activate(version.pk)
     return version
+
+
+def lantern_fan(visitor_id: str = "a" * 32):
+    """A visitor's request whose pending page view is of lantern L1."""
+    request = visitor_request(visitor_id=visitor_id)
+    request.promotions.events.append(make_event(request, "view", item_id="L1"))
+    return request

@@ -17,6 +17,7 @@ from promotions.tracking.capture import make_event
 from promotions.tracking.models import Visitor
 from tests.experiments.factories import make_experiment
 from tests.offers.conftest import make_promotion, visitor_request
+from tests.serving.conftest import lantern_fan
 
 pytestmark = pytest.mark.django_db
 
@@ -25,12 +26,6 @@ ALL_HELD_OUT = {**settings.PROMOTIONS, "HOLDOUT_SHARE": 0.999999}
 NONE_HELD_OUT = {**settings.PROMOTIONS, "HOLDOUT_SHARE": 0}
 HALF_HELD_OUT = {**settings.PROMOTIONS, "HOLDOUT_SHARE": 0.5}
 FIVE_PERCENT = {**settings.PROMOTIONS, "HOLDOUT_SHARE": 0.05}
-
-
-def lantern_fan(visitor_id="a" * 32):
-    request = visitor_request(visitor_id=visitor_id)
-    request.promotions.events.append(make_event(request, "view", item_id="L1"))
-    return request
 
 
 @pytest.fixture

@@ -14,12 +14,12 @@ from promotions.serving import forget_process_caches
 from promotions.serving import uplift as serving_uplift
 from promotions.serving.promotions import BANDIT_PICK, personalized_promotions
 from promotions.serving.uplift import is_withheld
-from promotions.tracking.capture import make_event
 from promotions.uplift.app_data import UPLIFT_ASSIGNMENT
 from promotions.uplift.features import DEVICES
 from promotions.uplift.linear import LinearUplift
 from tests.experiments.factories import make_experiment
 from tests.offers.conftest import make_promotion, visitor_request
+from tests.serving.conftest import lantern_fan
 
 pytestmark = pytest.mark.django_db
 NONE_HELD_OUT = {**settings.PROMOTIONS, "HOLDOUT_SHARE": 0}
@@ -30,12 +30,6 @@ def fresh_models():
     serving_uplift.forget_uplift_models()
     yield
     serving_uplift.forget_uplift_models()
-
-
-def lantern_fan(visitor_id="a" * 32):
-    request = visitor_request(visitor_id=visitor_id)
-    request.promotions.events.append(make_event(request, "view", item_id="L1"))
-    return request
 
 
 @pytest.fixture
