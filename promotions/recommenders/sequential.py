@@ -16,7 +16,12 @@ written to TensorBoard as training goes.
 ``available_negatives`` (the two-tower model's release rule, ``deep.release_days``): the softmax at
 a position leaves out the items not yet on sale when its target was chosen (an item's release is
 the first time anyone chose it). Without it, a new item is a negative at every position of the
-year before it existed and learns that it loses to everything.
+year before it existed and learns that it loses to everything. On the shared online-retail file's
+three validation windows (60/70/80th percentile cuts of the training part, 4,226 users) it lifts
+NDCG@10 from 0.071/0.064/0.053 to 0.079/0.067/0.060 (paired +0.0061, standard error 0.0009; with
+another seed +0.0072 +- 0.0009) and cold-item HR@10 from 0 to 0.013/0.003/0.012, while the next
+item within a session stays where it was (HR@10 +0.0009 +- 0.0008 over 60,000 points; +0.0002
+with the other seed). Hence on by default.
 """
 
 from __future__ import annotations
@@ -51,7 +56,7 @@ class SequentialRecommender(Recommender):
         epochs: int = 10,
         batch_size: int = 128,
         learning_rate: float = 0.003,
-        available_negatives: bool = False,
+        available_negatives: bool = True,
         verbose: bool = True,
         log_dir: str | None = None,
         random_state: int = 0,
