@@ -41,7 +41,7 @@ logger = logging.getLogger("promotions.serving")
 
 STATS_SECONDS = 60.0
 #: Recommendations the ranking looks at for affinity.
-INTEREST_DEPTH = 30
+INTEREST_DEPTH = 20
 PRODUCTS_PER_PROMOTION = 4
 
 

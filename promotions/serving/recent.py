@@ -71,6 +71,10 @@ def recent_items(request: HttpRequest) -> tuple[list[str], float]:
     state = getattr(request, "promotions", None)
     if state is None or not state.allowed or not state.visitor_id:
         return [], 0.0
+    # Every tag of a page asks: worked out once per request, again only if events were added.
+    memo = request.__dict__.get("_promotions_recent")
+    if memo is not None and memo[0] == len(state.events):
+        return memo[1]
     stored = visitor_values(request, [RECENT_CACHE_NAME])[RECENT_CACHE_NAME] or []
     pending = [
         (event["item_id"], time.time())
@@ -78,4 +82,6 @@ def recent_items(request: HttpRequest) -> tuple[list[str], float]:
         if event.get("item_id") and event.get("event_type") in INTEREST_EVENTS
     ]
     entries = _merge(stored, pending)
-    return [entry[0] for entry in entries], max((entry[1] for entry in entries), default=0.0)
+    result = [entry[0] for entry in entries], max((entry[1] for entry in entries), default=0.0)
+    request.__dict__["_promotions_recent"] = (len(state.events), result)
+    return result
