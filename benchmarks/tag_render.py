@@ -115,7 +115,11 @@ def fresh(request):
     copy.user = AnonymousUser()
     # As under the tracking middleware: cache writes wait for the response's close.
     copy.promotions = TrackingState(
-        allowed=True, visitor_id=request.visitor_id, cache_writes={}, issued_at=request.promotions.issued_at
+        allowed=True,
+        visitor_id=request.visitor_id,
+        cache_writes={},
+        cache_counts={},
+        issued_at=request.promotions.issued_at,
     )
     copy.visitor_id = request.visitor_id
     return copy

@@ -7,7 +7,6 @@ the request. With the cache down every entry reads as missing and serving comput
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -15,6 +14,7 @@ from django.core.cache import cache
 from django.http import HttpRequest
 
 from ..ops.fallbacks import log_fallback
+from ..tracking import cachewrites
 from ..tracking.privacy import visitor_cache_key
 
 #: Names fetched with every first request for any of them (declared by the modules using them).
@@ -80,22 +80,12 @@ def store_value(request: HttpRequest, name: str, value: Any, seconds: int | None
 
 
 def flush_writes(state: Any) -> None:
-    """Write a request's deferred entries (see ``store_value``): one pipelined round trip on
-    django-redis, one ``set_many`` per timeout elsewhere. A cache failure loses only them."""
-    writes, state.cache_writes = state.cache_writes, {}
-    client = getattr(cache, "client", None)
+    """Write a request's deferred entries and counts (see ``store_value``): one pipelined round trip
+    on django-redis. A cache failure loses only them."""
+    entries, counts = state.cache_writes or {}, state.cache_counts or {}
+    state.cache_writes = {} if state.cache_writes is not None else None
+    state.cache_counts = {} if state.cache_counts is not None else None
     try:
-        if hasattr(client, "get_client"):
-            pipeline = client.get_client(write=True).pipeline(transaction=False)
-            for key, (value, seconds) in writes.items():
-                # As django-redis's own set: its key prefixing and serializer, None for no expiry.
-                pipeline.set(client.make_key(key), client.encode(value), ex=seconds)
-            pipeline.execute()
-            return
-        by_timeout: dict[int | None, dict[str, Any]] = defaultdict(dict)
-        for key, (value, seconds) in writes.items():
-            by_timeout[seconds][key] = value
-        for seconds, values in by_timeout.items():
-            cache.set_many(values, seconds)
+        cachewrites.write(entries, counts)
     except Exception:
-        log_fallback("cache_unavailable", operation="set_many")
+        log_fallback("cache_unavailable", operation="write")

@@ -17,8 +17,8 @@ import hashlib
 import logging
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.core.cache import cache
 from django.db.models import Count
@@ -54,9 +54,9 @@ MODEL, TRENDING = "model", "trending"
 Row = tuple[str, float, str, str | None]
 
 
-@dataclass(frozen=True)
-class Pick:
-    """One recommended product, with why and where it came from."""
+class Pick(NamedTuple):
+    """One recommended product, with why and where it came from (a named tuple: a page builds
+    dozens of them, and a tuple is built several times faster than a frozen dataclass)."""
 
     card: ProductCard
     score: float

@@ -49,6 +49,8 @@ class TrackingState:
     #: Cache entries serving computed for this visitor during the page ({key: (value, seconds)}),
     #: written with the events once the body went out; None (no middleware) writes them at once.
     cache_writes: dict[str, tuple[Any, int | None]] | None = None
+    #: Counters to add to then as well ({key: (increment, seconds)}); None adds them at once.
+    cache_counts: dict[str, tuple[int, int]] | None = None
     #: When the visitor id was issued (epoch seconds; now for a new visitor), None when unknown.
     issued_at: float | None = None
 
@@ -171,7 +173,7 @@ def write_pending(request: HttpRequest) -> None:
             except Exception:  # the events are stored; only the real-time list misses them
                 logger.exception("promotions: could not update the recent items of a visitor")
         state.events = []
-    if state.cache_writes:
+    if state.cache_writes or state.cache_counts:
         from ..serving.prefetch import flush_writes
 
         flush_writes(state)

@@ -15,6 +15,7 @@ from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
 
+from . import cachewrites
 from .privacy import register_person_cache_key, visitor_cache_key
 
 # Counts are per day; two days keep yesterday's readable around midnight.
@@ -31,43 +32,29 @@ def record_exposure(request: HttpRequest, kind: str, key: str | int) -> int:
     state = getattr(request, "promotions", None)
     if state is None or not state.allowed:
         return 0
-    return _increment(_cache_key(state.visitor_id, kind, key))
+    return cachewrites.increment(_cache_key(state.visitor_id, kind, key), 1, EXPOSURE_TTL_SECONDS)
 
 
 def record_exposures(request: HttpRequest, kind: str, keys: Iterable[str | int]) -> None:
-    """``record_exposure`` of several keys: one pipelined round trip on django-redis (a page
-    shows several capped promotions), one increment per key on other backends."""
+    """Count one exposure of each key. Under the tracking middleware the counts are added after the
+    response body went out, with the page's other cache writes (``TrackingState.cache_writes``);
+    the page itself has read the counts already. Without it they are added now, in one round trip."""
     state = getattr(request, "promotions", None)
     if state is None or not state.allowed:
         return
-    cache_keys = [_cache_key(state.visitor_id, kind, key) for key in keys]
-    client = getattr(cache, "client", None)
-    if not cache_keys or not hasattr(client, "get_client"):
-        for cache_key in cache_keys:
-            _increment(cache_key)
-        return
-    pipeline = client.get_client(write=True).pipeline(transaction=False)
-    for cache_key in cache_keys:
-        # django-redis stores integers unpickled, so INCR works on what ``cache.get`` reads back.
-        raw = client.make_key(cache_key)
-        pipeline.incr(raw)
-        pipeline.expire(raw, EXPOSURE_TTL_SECONDS)
-    pipeline.execute()
+    counts = {_cache_key(state.visitor_id, kind, key): (1, EXPOSURE_TTL_SECONDS) for key in keys}
+    if state.cache_counts is not None:
+        for cache_key, (delta, seconds) in counts.items():
+            pending = state.cache_counts.get(cache_key, (0, seconds))[0]
+            state.cache_counts[cache_key] = (pending + delta, seconds)
+    elif counts:
+        cachewrites.write({}, counts)
 
 
 def _cache_key(visitor_id: str, kind: str, key: str | int) -> str:
     name = _name(kind, key, timezone.localdate())
     register_person_cache_key(name, EXPOSURE_TTL_SECONDS)  # so export and erasure find it on any cache backend
     return visitor_cache_key(visitor_id, name)
-
-
-def _increment(cache_key: str) -> int:
-    cache.add(cache_key, 0, EXPOSURE_TTL_SECONDS)
-    try:
-        return cache.incr(cache_key)
-    except ValueError:  # expired between add and incr
-        cache.add(cache_key, 1, EXPOSURE_TTL_SECONDS)
-        return 1
 
 
 def exposure_count(visitor_id: str, kind: str, key: str | int, day: date | None = None) -> int:

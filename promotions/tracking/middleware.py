@@ -52,7 +52,11 @@ class TrackingMiddleware:
         if allowed:
             issued_at = time.time() if existing is None else visitor_id_issued_at(request)
         request.promotions = TrackingState(
-            allowed=allowed, visitor_id=visitor_id, cache_writes={} if allowed else None, issued_at=issued_at
+            allowed=allowed,
+            visitor_id=visitor_id,
+            cache_writes={} if allowed else None,
+            cache_counts={} if allowed else None,
+            issued_at=issued_at,
         )
 
         response = self.get_response(request)

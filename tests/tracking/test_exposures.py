@@ -59,6 +59,30 @@ def test_several_counted_at_once(rf):
     _count_several(rf)
 
 
+def _counted_after_the_body(rf):
+    from promotions.tracking.capture import write_pending
+
+    request = request_for(rf, VISITOR)
+    request.promotions.cache_writes, request.promotions.cache_counts = {}, {}  # as the middleware sets them
+    record_exposures(request, "promotion", [7, 8])
+    record_exposures(request, "promotion", [7])
+    assert exposure_count(VISITOR, "promotion", 7) == 0  # the page has read the counts already
+    write_pending(request)  # the response is closed
+    assert [exposure_count(VISITOR, "promotion", key) for key in (7, 8)] == [2, 1]
+    assert request.promotions.cache_counts == {}
+
+
+def test_under_the_middleware_counts_are_added_after_the_body(rf):
+    _counted_after_the_body(rf)
+
+
+def test_under_the_middleware_counts_are_added_after_the_body_on_redis(rf, redis_url):
+    with override_settings(CACHES={"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": redis_url}}):
+        _counted_after_the_body(rf)
+        name = f"exposures:{timezone.localdate().isoformat()}:promotion:7"
+        assert 0 < cache.ttl(visitor_cache_key(VISITOR, name)) <= EXPOSURE_TTL_SECONDS
+
+
 def test_several_counted_in_one_pipeline_on_redis(rf, redis_url):
     with override_settings(CACHES={"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": redis_url}}):
         _count_several(rf)
