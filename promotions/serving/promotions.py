@@ -317,12 +317,14 @@ def _cached_or_ranked(
     if name not in _shown_names:
         register_person_cache_key(name, SHOWN_SECONDS)
         _shown_names.add(name)
-    _history, newest = recent_items(request)
+    history, _newest = recent_items(request)
+    eligible_list = eligible_promotions(request, slot=slot)
     variant = getattr(decision.variant, "pk", "")
-    signature = f"{active_version_id()}:{newest}:{decision.step}:{variant}"
+    profile = _promoted_interests(history, eligible_list)
+    signature = f"{active_version_id()}:{profile}:{decision.step}:{variant}"
     cached = visitor_values(request, [name])[name]
     if cached is not None and cached.get("signature") == signature:
-        eligible = {p.pk: p for p in eligible_promotions(request, slot=slot)}
+        eligible = {p.pk: p for p in eligible_list}
         if all(row[0] in eligible for row in cached["rows"]):
             found = cards(item for row in cached["rows"] for item in row[2])
             return [
@@ -336,6 +338,25 @@ def _cached_or_ranked(
     value = {"signature": signature, "rows": [(s.id, s.reason, [c.id for c in s.products]) for s in shown]}
     store_value(request, name, value, SHOWN_SECONDS)
     return shown
+
+
+def _promoted_interests(history: list[str], eligible: list[Promotion]) -> str:
+    """What of the visitor's recent items bears on the ranking: newest first, each distinct set of
+    targeted promotions that one of their last ``RECENT_INTERESTS`` items falls under. The answer is
+    ranked again when this changes (the visitor turned to what another promotion covers); items no
+    promotion targets, or more of what the same promotions cover, leave it as it is."""
+    targeted = [p for p in eligible if p.target.kind != "all"]
+    recent = list(reversed(history[-RECENT_INTERESTS:]))
+    found = cards(recent)
+    profile: list[tuple[int, ...]] = []
+    for item in recent:
+        card = found.get(item)
+        if card is None:
+            continue
+        covering = tuple(p.pk for p in targeted if p.target.covers(card.id, card.category, card.brand))
+        if covering and covering not in profile:
+            profile.append(covering)
+    return repr(profile)
 
 
 def promotion_for(request: HttpRequest, card: ProductCard, *, slot: str = "product") -> ShownPromotion | None:

@@ -174,3 +174,27 @@ def test_a_new_view_reranks_from_the_recent_items_without_scoring_the_catalogue_
     remember("m" * 32, request.promotions.events)
     assert show(visitor_request(visitor_id="m" * 32))[0].promotion == candles
     assert calls == []  # the model's list of a minute ago, with the new views first in the interests
+
+
+@override_settings(PROMOTIONS=NONE_HELD_OUT)
+def test_views_of_what_no_promotion_targets_keep_the_answer_and_a_turn_to_another_target_reranks(offers, monkeypatch):
+    from promotions.offers import ranking
+    from promotions.serving.recent import remember
+
+    candles, lanterns = offers
+    remember("n" * 32, lantern_fan("n" * 32).promotions.events)
+    assert show(visitor_request(visitor_id="n" * 32))[0].promotion == lanterns
+    calls = []
+    real = ranking.rank
+    monkeypatch.setattr(ranking, "rank", lambda *a, **k: calls.append(1) or real(*a, **k))
+
+    def view(*items):
+        request = visitor_request(visitor_id="n" * 32)
+        for item in items:
+            request.promotions.events.append(make_event(request, "view", item_id=item))
+        remember("n" * 32, request.promotions.events)
+        return show(visitor_request(visitor_id="n" * 32))[0].promotion
+
+    assert view("M1", "M2") == lanterns and calls == []  # mugs: no promotion targets them
+    assert view("L2") == lanterns and calls == []  # more of what the lantern offer covers
+    assert view("C1", "C2", "C3") == candles and len(calls) == 1  # the visitor turned to candles
