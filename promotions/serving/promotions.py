@@ -40,8 +40,12 @@ from .uplift import uplifts_for_ranking
 logger = logging.getLogger("promotions.serving")
 
 STATS_SECONDS = 60.0
-#: Recommendations the ranking looks at for affinity.
+#: The visitor's recommendations the ranking looks at for affinity.
 INTEREST_DEPTH = 20
+#: The depth of the list every visitor gets (kept per process), from which the average visitor's
+#: affinity to each target, the ranking's baseline, is read: a shallow list would overstate the
+#: baseline of the best sellers' categories.
+TYPICAL_DEPTH = 50
 PRODUCTS_PER_PROMOTION = 4
 
 
@@ -155,7 +159,7 @@ def _matching(promotion: Promotion, picks: list[Pick], limit: int) -> tuple[Prod
 
 def _non_personalized(request: HttpRequest, slot: str, limit: int, step: str) -> list[ShownPromotion]:
     promotions = eligible_promotions(request, slot=slot)[:limit]
-    picks = recommendations_for(request, INTEREST_DEPTH, personalized=False, slot=slot) if promotions else []
+    picks = recommendations_for(request, TYPICAL_DEPTH, personalized=False, slot=slot) if promotions else []
     return [
         ShownPromotion(p, p.localized_message, "", _matching(p, picks, PRODUCTS_PER_PROMOTION), slot, step, False)
         for p in promotions
@@ -175,7 +179,7 @@ def _personalized(
     # Only what the model scored for this visitor says something about them; the list every
     # visitor gets (no model yet) would dilute their recent items into the average.
     interests = _recent_interests(request, picks) + [_interest(p) for p in picks if p.source == MODEL]
-    typical_picks = recommendations_for(request, INTEREST_DEPTH, personalized=False, slot=slot)
+    typical_picks = recommendations_for(request, TYPICAL_DEPTH, personalized=False, slot=slot)
     # Products shown inside an offer: the visitor's own picks first, then what is popular in its target.
     shown_from = _distinct([*picks, *typical_picks])
     stats = promotion_stats()
