@@ -349,7 +349,7 @@ def _promoted_interests(history: list[str], eligible: list[Promotion]) -> str:
     targeted promotions that one of their last ``RECENT_INTERESTS`` items falls under. The answer is
     ranked again when this changes (the visitor turned to what another promotion covers); items no
     promotion targets, or more of what the same promotions cover, leave it as it is."""
-    targeted = [p for p in eligible if p.target.kind != "all"]
+    targeted = [(p.pk, target) for p in eligible if (target := p.target).kind != "all"]
     recent = list(reversed(history[-RECENT_INTERESTS:]))
     found = cards(recent)
     profile: list[tuple[int, ...]] = []
@@ -357,7 +357,7 @@ def _promoted_interests(history: list[str], eligible: list[Promotion]) -> str:
         card = found.get(item)
         if card is None:
             continue
-        covering = tuple(p.pk for p in targeted if p.target.covers(card.id, card.category, card.brand))
+        covering = tuple(pk for pk, target in targeted if target.covers(card.id, card.category, card.brand))
         if covering and covering not in profile:
             profile.append(covering)
     return repr(profile)
