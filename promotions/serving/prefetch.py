@@ -63,8 +63,8 @@ def remember_value(request: HttpRequest, name: str, value: Any) -> None:
 
 def store_value(request: HttpRequest, name: str, value: Any, seconds: int | None) -> None:
     """Keep ``value`` for the page's later tags and for the visitor's next pages. Under the tracking
-    middleware the write waits until the body went out, with the page's other writes in one
-    ``set_many`` per timeout; without it (a bare request) it is written now."""
+    middleware the write waits until the body went out, with the page's other writes
+    (``flush_writes``); without it (a bare request) it is written now."""
     remember_value(request, name, value)
     state = getattr(request, "promotions", None)
     if state is None or not state.allowed or not state.visitor_id:

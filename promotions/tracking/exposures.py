@@ -1,8 +1,9 @@
-"""What was shown, counted the moment it is rendered.
+"""What was shown, counted when it is rendered.
 
-A template tag that renders a promotion or a recommendation calls ``record_exposure``: the
-count goes to Django's cache at once (Redis in production, so every process sees it), without
-waiting for the event buffer. Frequency caps and experiment exposure read these counts; the
+Serving calls ``record_exposures`` for what a page shows: the counts go to Django's cache (Redis
+in production, so every process sees them) once the response body went out, with the page's
+other cache writes, or at once without the tracking middleware (``record_exposure`` counts one and
+returns the new count); never through the event buffer. Frequency caps and experiment exposure read these counts; the
 beacon's viewport impressions, which say what was really seen, go to the event log.
 """
 
