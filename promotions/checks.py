@@ -172,6 +172,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list:
 
 def _check_training(raw: dict) -> list:
     from .recommenders import MODELS
+    from .recommenders.threads import resolve_threads
 
     errors = []
     if isinstance(raw.get("TRAINING_MODELS"), list):
@@ -191,6 +192,11 @@ def _check_training(raw: dict) -> list:
         errors.append(
             Error("PROMOTIONS['TRAINING_EVENT_WEIGHTS'] values must be non-negative numbers.", id="promotions.E008")
         )
+    threads = raw.get("TRAINING_THREADS")
+    try:
+        resolve_threads(threads, in_worker=False)
+    except ValueError as error:
+        errors.append(Error(f"PROMOTIONS['TRAINING_THREADS']: {error}.", id="promotions.E008"))
     return errors
 
 

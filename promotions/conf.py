@@ -76,6 +76,11 @@ DEFAULTS: dict[str, Any] = {
     "TRAINING_LOG_DIR": "",
     # The event types training learns from and what each counts for (purchases say more than views).
     "TRAINING_EVENT_WEIGHTS": {"view": 1.0, "add_to_cart": 3.0, "purchase": 5.0, "rating": 2.0},
+    # BLAS/OpenMP threads for fitting and scoring (threadpoolctl): None is automatic, one thread
+    # in a Celery worker process (its siblings use the other cores; more threads oversubscribe
+    # them and made fits 5-8x slower) and every core for a management command run alone; a
+    # positive integer is used everywhere. The count used is kept in each model version's metrics.
+    "TRAINING_THREADS": None,
     # Top-N lists are precomputed after each training for visitors active in the last this-many days.
     "PRECOMPUTE_ACTIVE_DAYS": 7,
     "PRECOMPUTE_TOP_N": 20,

@@ -44,7 +44,7 @@ def train_models() -> int | None:
     from .training.pipeline import TrainingInProgressError, train  # numpy and the models load only in workers
 
     try:
-        version = train()
+        version = train(in_worker=True)  # one BLAS thread by default: sibling workers share the cores
     except TrainingInProgressError:
         logger.info("Training skipped: another run is in progress")
         return None

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from ..conf import app_settings
 from ..evaluation import WINDOWS, InteractionLog, Split, SplitError, evaluate, temporal_split
 from ..recommenders import MODELS, CatalogueTooLargeError, ItemInfo, Recommender, Weighting
+from ..recommenders.threads import limited_threads, resolve_threads
 from . import data
 from .models import ModelVersion
 from .precompute import precompute_recommendations
@@ -102,10 +103,14 @@ def score(
     return figures
 
 
-def train(models: Sequence[str] | None = None, progress: Progress | None = None) -> ModelVersion | None:
+def train(
+    models: Sequence[str] | None = None, progress: Progress | None = None, in_worker: bool = False
+) -> ModelVersion | None:
     """Run one training; returns the new version (ready, active or failed), or None without any data.
 
-    Raises ``UnknownModelError`` or ``TrainingInProgressError`` before anything is recorded.
+    ``in_worker``: the run is a Celery worker's (one BLAS thread with ``TRAINING_THREADS`` automatic),
+    else a run alone (every core). Raises ``UnknownModelError`` or ``TrainingInProgressError``
+    before anything is recorded.
     """
     names = enabled_models(models)
     if ModelVersion.objects.filter(status=Status.TRAINING, created_at__gte=timezone.now() - STALE_RUN).exists():
@@ -113,6 +118,7 @@ def train(models: Sequence[str] | None = None, progress: Progress | None = None)
     started = time.monotonic()
     version = ModelVersion.objects.create()  # recorded at once, so a concurrent run sees this one
     try:
+        threads = resolve_threads(app_settings.TRAINING_THREADS, in_worker)
         log = data.interaction_log()
         if not len(log):
             logger.info("No interaction events yet: nothing to train")
@@ -121,7 +127,15 @@ def train(models: Sequence[str] | None = None, progress: Progress | None = None)
         version.training_rows = len(log)
         version.training_users = len(set(log.users.tolist()))
         version.training_items = len(set(log.items.tolist()))
-        better = _fit_best(version, names, log, progress or (lambda done, total: None))
+        with limited_threads(threads) as observed:
+            better = _fit_best(version, names, log, progress or (lambda done, total: None))
+        # What threadpoolctl reported inside the limit, kept with the figures it produced.
+        version.metrics["threads"] = {
+            "setting": app_settings.TRAINING_THREADS,
+            "in_worker": in_worker,
+            "limit": threads,
+            **observed,
+        }
     except Exception as error:  # any failure leaves the active version serving
         logger.exception("Training run %s failed; the active model version stays", version.pk)
         _finish(version, started, Status.FAILED, error=f"{type(error).__name__}: {error}")
@@ -133,7 +147,8 @@ def train(models: Sequence[str] | None = None, progress: Progress | None = None)
         logger.info("Model version %s scores below the active version; the active one stays", version.pk)
     current, model = active_version(), active_model()
     if current is not None and model is not None:
-        written = precompute_recommendations(model, current.pk)
+        with limited_threads(threads):
+            written = precompute_recommendations(model, current.pk)
         logger.info("Precomputed %s recommendation lists with model version %s", written, current.pk)
     return version
 

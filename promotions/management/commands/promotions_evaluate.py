@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from promotions.conf import app_settings
 from promotions.evaluation import (
     WINDOWS,
     DataFormatError,
@@ -27,6 +28,7 @@ from promotions.evaluation import (
 from promotions.evaluation.report import as_json, session_table, table
 from promotions.evaluation.session import next_item, session_points
 from promotions.recommenders import MODELS
+from promotions.recommenders.threads import limited_threads, resolve_threads
 
 
 class Command(BaseCommand):
@@ -46,6 +48,12 @@ class Command(BaseCommand):
             "(both are evaluated even if --models leaves them out)",
         )
         parser.add_argument("--resamples", type=int, default=10_000, help="bootstrap resamples for --compare")
+        parser.add_argument(
+            "--threads",
+            type=int,
+            help="BLAS/OpenMP threads for fitting and scoring (default: PROMOTIONS['TRAINING_THREADS'], "
+            "automatic: every core)",
+        )
         parser.add_argument(
             "--sessions",
             action="store_true",
@@ -68,6 +76,18 @@ class Command(BaseCommand):
             windows = validation_splits(split, WINDOWS) if options["tune"] else []
         except (DataFormatError, SplitError) as error:
             raise CommandError(str(error), returncode=2) from error
+        try:
+            threads = resolve_threads(
+                options["threads"] if options["threads"] is not None else app_settings.TRAINING_THREADS, False
+            )
+        except ValueError as error:
+            raise CommandError(str(error).replace("TRAINING_THREADS", "--threads"), returncode=2) from error
+        self._note(f"BLAS/OpenMP threads: {threads}")
+        with limited_threads(threads):
+            results = self._evaluate(names, split, items, windows, options)
+        self._report(split, results, pair, options)
+
+    def _evaluate(self, names: list[str], split: Any, items: list, windows: list, options: dict[str, Any]) -> list:
         points = session_points(split) if options["sessions"] else []
         results = []
         for name in names:
@@ -83,6 +103,9 @@ class Command(BaseCommand):
                     "session_only": next_item(model, points, options["k"]).as_json(),
                     "with_user": next_item(model, points, options["k"], with_user=True).as_json(),
                 }
+        return results
+
+    def _report(self, split: Any, results: list, pair: tuple[str, str] | None, options: dict[str, Any]) -> None:
         self.stdout.write(table(results, options["k"]))
         if options["sessions"]:
             self.stdout.write(session_table(results, options["k"]))
