@@ -1,6 +1,6 @@
 """System checks: each tells a shop owner what is misconfigured and how to fix it.
 
-Ids are stable and listed in the README. No check opens a network connection: URLs are
+Ids are stable and listed in docs/configuration.md. No check opens a network connection: URLs are
 checked for syntax only.
 """
 

@@ -17,8 +17,8 @@ from typing import Any
 from django.conf import settings
 from django.core.signals import setting_changed
 
-#: Every key of ``PROMOTIONS``, its default and what it means. The README's
-#: configuration reference is written from this table.
+#: Every key of ``PROMOTIONS``, its default and what it means. The configuration
+#: reference (docs/configuration.md) is generated from this table by docs/gen_settings.py.
 DEFAULTS: dict[str, Any] = {
     # Dotted path of the class that reads the shop's products (promotions.products.ProductAdapter).
     "PRODUCT_ADAPTER": "promotions.products.ProductAdapter",

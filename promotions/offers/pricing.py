@@ -1,6 +1,6 @@
 """Which discounts a cart gets, in money: pure functions over plain dataclasses (no Django).
 
-Order of application (the README states it):
+Order of application (docs/promotions.md states it):
 
 1. Candidates are the promotions the cart is eligible for (schedule, status, audience, budget and
    coupon were checked by the caller).

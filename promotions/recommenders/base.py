@@ -26,7 +26,7 @@ FORMAT_VERSION = 1
 #: Default of every model's ``max_history``: the most recent items a request scores from. Serving
 #: time grows with the history (a wholesale customer may have touched 1,600 items) while the
 #: newest items say the most about what comes next; on the shared online-retail validation split
-#: 50 scores within noise of the whole history (the README has the figures).
+#: 50 scores within noise of the whole history (docs/recommenders.md has the figures).
 DEFAULT_MAX_HISTORY = 50
 
 
