@@ -6,27 +6,25 @@ processor reads the same key for the item count in the header.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from promotions.offers import service as promotion_service
-from promotions.offers.budget import RedemptionRefused, redeem
-from promotions.offers.models import Promotion
-from promotions.offers.pricing import PricedCart
-from promotions.offers.service import CartLineInput
+from promotions import checkout
 
 from .models import Order, OrderLine, Product
 
 SESSION_KEY = "cart"
 COUPON_SESSION_KEY = "cart_coupon"
+#: How many orders this session's carts became: part of the checkout key, so the next cart gets a new one.
+GENERATION_SESSION_KEY = "cart_generation"
 #: The demo's flat delivery fee (a free-shipping promotion takes it off).
 SHIPPING_FEE = Decimal("4.95")
 #: The most of one product a cart holds; enough for a shop, small enough to stop typos.
@@ -80,6 +78,16 @@ class Cart:
         self.quantities = {}
         self._save()
         self.session.pop(COUPON_SESSION_KEY, None)
+        self.session[GENERATION_SESSION_KEY] = self.session.get(GENERATION_SESSION_KEY, 0) + 1
+
+    @property
+    def checkout_key(self) -> str:
+        """The idempotency key of this cart's order: the same for every submit of this cart, however
+        many run at once (they all read the same session), new once the cart became an order."""
+        if self.session.session_key is None:
+            self.session.save()
+        seed = f"{self.session.session_key}:{self.session.get(GENERATION_SESSION_KEY, 0)}"
+        return hashlib.sha256(seed.encode()).hexdigest()
 
     @property
     def coupon_code(self) -> str:
@@ -103,41 +111,21 @@ def cart_total(lines: list[CartLine]) -> Decimal:
     return sum((line.line_total for line in lines), Decimal("0.00"))
 
 
-@dataclass(frozen=True)
-class AppliedPromotion:
-    promotion: Promotion
-    amount: Decimal
-
-    @property
-    def message(self) -> str:
-        return self.promotion.localized_message
+def basket_lines(lines: list[CartLine]) -> list[checkout.BasketLine]:
+    """The cart lines as the checkout contract takes them: the price charged now; category and
+    brand come from the product adapter."""
+    return [checkout.BasketLine(line.product.stock_code, line.quantity, line.unit_price) for line in lines]
 
 
-@dataclass(frozen=True)
-class PricedLines:
-    """The cart as it will be charged: discounts by promotion, shipping and the total."""
-
-    priced: PricedCart
-    applied: list[AppliedPromotion]
-    codes: dict[int, str]
-
-    @property
-    def total(self) -> Decimal:
-        return self.priced.total
+def shipping_fee(lines: list[CartLine]) -> Decimal:
+    return SHIPPING_FEE if lines else Decimal("0.00")
 
 
-def price_lines(request: HttpRequest, cart: Cart, lines: list[CartLine]) -> PricedLines:
+def price_lines(request: HttpRequest, cart: Cart, lines: list[CartLine]) -> checkout.PricedBasket:
     """Price the lines with every promotion the visitor may use (and the cart's coupon code)."""
-    shipping = SHIPPING_FEE if lines else Decimal("0.00")
-    priced, codes = promotion_service.price(
-        request,
-        promotion_service.to_pricing_lines(CartLineInput(line.product, line.quantity) for line in lines),
-        codes=[cart.coupon_code] if cart.coupon_code else [],
-        shipping=shipping,
+    return checkout.price_basket(
+        request, basket_lines(lines), codes=[cart.coupon_code] if cart.coupon_code else [], shipping=shipping_fee(lines)
     )
-    by_id = {promotion.pk: promotion for promotion in Promotion.objects.filter(pk__in=priced.applied)}
-    applied = [AppliedPromotion(by_id[pk], priced.by_promotion[pk]) for pk in priced.applied if pk in by_id]
-    return PricedLines(priced, applied, codes)
 
 
 def out_of_stock(lines: list[CartLine]) -> list[Product]:
@@ -165,25 +153,31 @@ class PaymentDeclined(CheckoutError):
     pass
 
 
-class PromotionUnavailable(CheckoutError):
-    """A promotion in the cart ran out (budget, single-use code) between the cart and the payment."""
-
-
 def charge_card(card_number: str, amount: Decimal) -> None:
     """The simulated payment provider: cards ending in 0000 are declined, every other is charged."""
     if card_number.endswith("0000"):
         raise PaymentDeclined(amount)
 
 
-def place_order(request: HttpRequest, cart: Cart, *, email: str, shipping_address: str, card_number: str) -> Order:
-    """Charge the card and record the cart as a paid order at current prices and discounts, then
-    empty the cart.
+def place_order(
+    request: HttpRequest, cart: Cart, *, email: str, shipping_address: str, card_number: str, quote: str = ""
+) -> tuple[Order, bool]:
+    """Charge the card and record the cart as a paid order at the prices and discounts the shopper
+    was quoted, then empty the cart; returns the order and whether this call placed it.
 
-    Everything happens in one transaction: a refused checkout leaves no order and no redemption
-    behind, and each promotion's budget is taken under its row lock (``promotions.offers.budget``).
+    One cart becomes one order: every submit of the cart carries its checkout key (unique on the
+    order), so a double-click or a retry gets the order the first submit placed. Everything happens
+    in one transaction with the promotions' ``checkout.redeem``: a promotion that ran out since the
+    quote raises a ``promotions.checkout.CheckoutError`` (with the new basket) before any charge,
+    and a refused checkout leaves no order and no redemption behind. Without a ``quote`` (a submit
+    that never showed a price) the cart is priced now.
     """
     user: AbstractBaseUser | AnonymousUser = request.user
+    key = cart.checkout_key
     with transaction.atomic():
+        placed = Order.objects.filter(checkout_key=key).first()
+        if placed is not None:
+            return placed, False
         # Locked rows keep price and stock from changing between the check and the order.
         lines = cart.lines(Product.objects.select_for_update())
         if not lines:
@@ -191,44 +185,36 @@ def place_order(request: HttpRequest, cart: Cart, *, email: str, shipping_addres
         unavailable = out_of_stock(lines)
         if unavailable:
             raise OutOfStock(unavailable)
-        promotion_service.forget_live_promotions()  # price with fresh budgets, not this process's cache
-        pricing = price_lines(request, cart, lines)
-        order = Order.objects.create(
-            user=user if user.is_authenticated else None,
-            created_at=timezone.now(),
-            status=Order.Status.PAID,
+        codes = [cart.coupon_code] if cart.coupon_code else []
+        quote = quote or price_lines(request, cart, lines).quote
+        try:
+            with transaction.atomic():
+                order = Order.objects.create(
+                    user=user if user.is_authenticated else None,
+                    created_at=timezone.now(),
+                    status=Order.Status.PAID,
+                    email=email,
+                    shipping_address=shipping_address,
+                    shipping=shipping_fee(lines),
+                    checkout_key=key,
+                )
+        except IntegrityError:  # a concurrent submit of this cart placed it first
+            return Order.objects.get(checkout_key=key), False
+        redemptions = checkout.redeem(
+            request,
+            basket_lines(lines),
+            codes=codes,
+            quote=quote,
+            order_id=str(order.pk),
             email=email,
-            shipping_address=shipping_address,
-            shipping=pricing.priced.shipping,
-            discount=pricing.priced.discount,
+            shipping=order.shipping,
         )
+        order.discount = sum((redemption.discount for redemption in redemptions), Decimal("0.00"))
+        order.save(update_fields=["discount"])
         OrderLine.objects.bulk_create(
             OrderLine(order=order, product=line.product, quantity=line.quantity, unit_price=line.unit_price)
             for line in lines
         )
-        _redeem(request, order, pricing)
-        charge_card(card_number, pricing.total)
+        charge_card(card_number, cart_total(lines) + order.shipping - order.discount)
     cart.clear()
-    return order
-
-
-def _redeem(request: HttpRequest, order: Order, pricing: PricedLines) -> None:
-    user = request.user
-    for applied in pricing.applied:
-        try:
-            redemption = redeem(
-                applied.promotion.pk,
-                applied.amount,
-                order_ref=str(order.pk),
-                order_total=pricing.total,
-                visitor_id=getattr(request, "visitor_id", None) or "",
-                user_id=user.pk if user.is_authenticated else None,
-                code=pricing.codes.get(applied.promotion.pk, ""),
-            )
-        except RedemptionRefused as refused:
-            raise PromotionUnavailable(str(refused)) from refused
-        if redemption.discount != applied.amount:
-            # The budget capped it below what the cart showed: the customer must see the new total.
-            raise PromotionUnavailable(
-                _("The offer “%(name)s” is nearly used up; please check your cart again.") % {"name": applied.message}
-            )
+    return order, True

@@ -52,6 +52,9 @@ class CheckoutForm(forms.Form):
         help_text=_("This shop is a demo: no card is charged. A number ending in 0000 is declined."),
         widget=forms.TextInput(attrs={"autocomplete": "cc-number", "inputmode": "numeric"}),
     )
+    #: The signed quote of the total shown on the page (``promotions.checkout``): the order is
+    #: charged exactly that, or stopped with the new total to confirm.
+    quote = forms.CharField(required=False, max_length=4000, widget=forms.HiddenInput)
 
     def clean_card_number(self) -> str:
         """The card number as bare digits, checked for length and checksum."""

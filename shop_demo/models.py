@@ -80,6 +80,10 @@ class Order(models.Model):
     shipping_address = models.TextField(_("shipping address"), blank=True)
     shipping = models.DecimalField(_("shipping"), max_digits=10, decimal_places=2, default=Decimal("0.00"))
     discount = models.DecimalField(_("discount"), max_digits=10, decimal_places=2, default=Decimal("0.00"))
+    #: One cart becomes one order: concurrent submits of the same cart share this key (unique).
+    checkout_key = models.CharField(
+        _("checkout key"), max_length=64, unique=True, null=True, blank=True, editable=False
+    )
 
     class Meta:
         ordering = ["-created_at"]

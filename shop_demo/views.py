@@ -14,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from promotions.offers.service import valid_codes
+from promotions import checkout as promotions_checkout
 from promotions.tracking import set_search_results, track
 from promotions.tracking.signals import order_placed, product_added_to_cart, product_removed_from_cart
 
@@ -23,7 +23,6 @@ from .cart import (
     EmptyCart,
     OutOfStock,
     PaymentDeclined,
-    PromotionUnavailable,
     out_of_stock,
     place_order,
     price_lines,
@@ -125,14 +124,15 @@ def cart_detail(request: HttpRequest) -> HttpResponse:
     return render(request, "shop/cart.html", _cart_context(request, Cart(request)))
 
 
-def _cart_context(request: HttpRequest, cart: Cart) -> dict:
+def _cart_context(request: HttpRequest, cart: Cart, basket: promotions_checkout.PricedBasket | None = None) -> dict:
     lines = cart.lines()
-    pricing = price_lines(request, cart, lines)
+    basket = basket or price_lines(request, cart, lines)
     return {
         "lines": lines,
-        "priced": pricing.priced,
-        "applied_promotions": pricing.applied,
-        "total": pricing.total,
+        "priced": basket,
+        "applied_promotions": basket.applied,
+        "not_applied": basket.not_applied,
+        "total": basket.total,
         "coupon_code": cart.coupon_code,
         "out_of_stock": out_of_stock(lines),
     }
@@ -145,12 +145,21 @@ def cart_coupon(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, " ".join(form.errors.get("code", [])))
         return redirect("shop:cart")
-    code = form.cleaned_data["code"]
+    code = form.cleaned_data["code"].upper()
     cart.set_coupon_code(code)
-    if code and not valid_codes([code]):
-        messages.error(request, _("The code %(code)s is not valid.") % {"code": code.upper()})
-    elif code:
-        messages.success(request, _("The code %(code)s was applied.") % {"code": code.upper()})
+    if code:
+        # Said only when the code really gives a discount; else why not (the cart lists what applies).
+        basket = price_lines(request, cart, cart.lines())
+        refused = basket.not_applied_for(code)
+        if refused is not None:
+            messages.error(request, refused.message)
+        elif code in basket.applied_codes():
+            messages.success(request, _("The code %(code)s was applied.") % {"code": code})
+        else:
+            messages.info(
+                request,
+                _("The code %(code)s was saved; it applies once its products are in your cart.") % {"code": code},
+            )
     return redirect("shop:cart")
 
 
@@ -205,9 +214,10 @@ def checkout(request: HttpRequest) -> HttpResponse:
     form = CheckoutForm(
         request.POST if request.method == "POST" else None, initial={"email": getattr(request.user, "email", "")}
     )
+    basket = None
     if request.method == "POST" and form.is_valid():
         try:
-            order = place_order(request, cart, **form.cleaned_data)
+            order, placed = place_order(request, cart, **form.cleaned_data)
         except EmptyCart:
             messages.info(request, _("Your cart is empty."))
             return redirect("shop:cart")
@@ -216,17 +226,29 @@ def checkout(request: HttpRequest) -> HttpResponse:
             form.add_error(None, _("Out of stock: %(titles)s. Please remove it from your cart.") % {"titles": titles})
         except PaymentDeclined:
             form.add_error("card_number", _("Your card was declined. Please use another card."))
-        except PromotionUnavailable as error:
-            messages.error(request, str(error))
-            return redirect("shop:cart")
+        except promotions_checkout.CheckoutError as error:
+            # Nothing was charged: the page shows the new total (with its quote) to confirm.
+            form.add_error(None, error.message)
+            basket = error.new_basket
         else:
-            lines = [(line.product, line.quantity, line.unit_price) for line in order.lines.select_related("product")]
-            order_placed.send(Order, request=request, lines=lines, order_id=order.pk)
-            placed = [*request.session.get(PLACED_ORDERS_KEY, []), order.pk]
-            request.session[PLACED_ORDERS_KEY] = placed[-MAX_PLACED_ORDERS:]
-            messages.success(request, _("Thank you! Your payment was accepted and your order is on its way."))
+            if placed:
+                lines = [
+                    (line.product, line.quantity, line.unit_price) for line in order.lines.select_related("product")
+                ]
+                order_placed.send(Order, request=request, lines=lines, order_id=order.pk)
+                messages.success(request, _("Thank you! Your payment was accepted and your order is on its way."))
+            else:
+                cart.clear()  # a repeated submit of a cart that is already an order
+            placed_orders = [pk for pk in request.session.get(PLACED_ORDERS_KEY, []) if pk != order.pk]
+            request.session[PLACED_ORDERS_KEY] = [*placed_orders, order.pk][-MAX_PLACED_ORDERS:]
             return redirect("shop:order", order.pk)
-    return render(request, "shop/checkout.html", {"form": form, **_cart_context(request, cart)})
+    context = _cart_context(request, cart, basket)
+    if form.is_bound:  # the page now shows this quote: a confirmation pays exactly that
+        form.data = form.data.copy()
+        form.data["quote"] = context["priced"].quote
+    else:
+        form.initial["quote"] = context["priced"].quote
+    return render(request, "shop/checkout.html", {"form": form, **context})
 
 
 @require_safe

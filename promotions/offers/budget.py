@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from .models import CouponCode, Promotion, Redemption
@@ -32,6 +33,8 @@ def redeem(
     visitor_id: str = "",
     user_id: int | None = None,
     code: str = "",
+    email: str = "",
+    session_key: str = "",
 ) -> Redemption:
     """Record the use of a promotion in an order; returns the redemption with the discount granted
     (capped to the budget left). Must run inside the caller's transaction to be atomic with it."""
@@ -46,7 +49,7 @@ def redeem(
                 raise RedemptionRefused(_("The offer “%(name)s” has run out.") % {"name": promotion.localized_message})
         if (
             promotion.per_customer_limit is not None
-            and _uses(promotion, visitor_id, user_id) >= promotion.per_customer_limit
+            and customer_uses(promotion, visitor_id, user_id, email, session_key) >= promotion.per_customer_limit
         ):
             raise RedemptionRefused(
                 _("You have already used the offer “%(name)s”.") % {"name": promotion.localized_message}
@@ -61,15 +64,33 @@ def redeem(
             order_ref=order_ref,
             visitor_id=visitor_id,
             user_id=user_id,
+            email_hash=customer_hash(email),
+            session_hash=customer_hash(session_key),
             discount=granted,
             order_total=order_total,
         )
 
 
-def _uses(promotion: Promotion, visitor_id: str, user_id: int | None) -> int:
-    person = Q(visitor_id=visitor_id) if visitor_id else Q(pk__in=[])
+def customer_hash(value: str) -> str:
+    """A keyed hash of an e-mail address or session key ("" for none); e-mails ignore case."""
+    value = (value or "").strip().lower()
+    return salted_hmac("promotions.offers.customer", value).hexdigest() if value else ""
+
+
+def customer_uses(
+    promotion: Promotion, visitor_id: str = "", user_id: int | None = None, email: str = "", session_key: str = ""
+) -> int:
+    """How many unrefunded redemptions of ``promotion`` belong to this customer: the same visitor,
+    user, e-mail or session (any of them; tracking consent is not needed to enforce a limit)."""
+    person = Q(pk__in=[])
+    if visitor_id:
+        person |= Q(visitor_id=visitor_id)
     if user_id is not None:
         person |= Q(user_id=user_id)
+    if email:
+        person |= Q(email_hash=customer_hash(email))
+    if session_key:
+        person |= Q(session_hash=customer_hash(session_key))
     return promotion.redemptions.filter(person, refunded_at__isnull=True).count()
 
 

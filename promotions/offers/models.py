@@ -239,6 +239,10 @@ class Redemption(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("user")
     )
+    #: Keyed hashes of the customer's e-mail and session, so "uses per customer" holds for shoppers
+    #: who declined tracking (no visitor id) without storing the e-mail or session key itself.
+    email_hash = models.CharField(_("e-mail (hashed)"), max_length=64, blank=True, db_index=True, editable=False)
+    session_hash = models.CharField(_("session (hashed)"), max_length=64, blank=True, db_index=True, editable=False)
     discount = models.DecimalField(_("discount"), **MONEY)
     order_total = models.DecimalField(_("order total"), **MONEY, default=Decimal(0))
     redeemed_at = models.DateTimeField(_("redeemed"), default=timezone.now)

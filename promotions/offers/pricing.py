@@ -105,6 +105,9 @@ class PricedCart:
     shipping_discount: Decimal = ZERO
     by_promotion: dict[int, Decimal] = field(default_factory=dict)
     applied: list[int] = field(default_factory=list)
+    #: Per applied promotion: its discount on each line, and on shipping.
+    line_discounts_by_promotion: dict[int, list[Decimal]] = field(default_factory=dict)
+    shipping_discount_by_promotion: dict[int, Decimal] = field(default_factory=dict)
 
     @property
     def subtotal(self) -> Decimal:
@@ -184,6 +187,8 @@ def _price(combination: Sequence[Terms], lines: Sequence[Line], shipping: Decima
         priced.shipping_discount += shipping_discount
         priced.by_promotion[terms.promotion_id] = wanted
         priced.applied.append(terms.promotion_id)
+        priced.line_discounts_by_promotion[terms.promotion_id] = per_line
+        priced.shipping_discount_by_promotion[terms.promotion_id] = shipping_discount
     return priced
 
 

@@ -49,11 +49,17 @@ def live_promotions() -> list[Promotion]:
     if cached is not None and now - cached[0] < LIVE_CACHE_SECONDS:
         return cached[1]
     with _live_lock:
-        promotions = list(Promotion.objects.live().prefetch_related("stacks_with"))
-        for promotion in promotions:
-            promotion.stacking_ids = frozenset(other.pk for other in promotion.stacks_with.all())
+        promotions = load_live_promotions()
         _live = (now, promotions)
     # Schedules end between reloads: filter by time on every read.
+    return promotions
+
+
+def load_live_promotions() -> list[Promotion]:
+    """The live promotions read from the database now (no cache), with their stacking sets."""
+    promotions = list(Promotion.objects.live().prefetch_related("stacks_with"))
+    for promotion in promotions:
+        promotion.stacking_ids = frozenset(other.pk for other in promotion.stacks_with.all())
     return promotions
 
 
@@ -64,7 +70,7 @@ def live_promotions_stamp() -> float:
     return cached[0] if cached is not None else 0.0
 
 
-def _still_live(promotion: Promotion) -> bool:
+def in_schedule(promotion: Promotion) -> bool:
     from django.utils import timezone
 
     now = timezone.now()
@@ -116,7 +122,7 @@ def is_eligible(
     The minimum cart value is checked only when a cart value is given; the frequency cap only for
     display (a promotion seen often enough is not shown again today, but still applies at checkout).
     """
-    if not _still_live(promotion) or promotion.budget_exhausted:
+    if not in_schedule(promotion) or promotion.budget_exhausted:
         return False
     if slot is not None and promotion.slots and slot not in promotion.slots:
         return False
