@@ -10,6 +10,8 @@ each part to a real server:
 ``CELERY_BROKER_URL``   e.g. ``redis://127.0.0.1:6379/1`` (real broker and workers)
 ``DJANGO_SECRET_KEY``, ``DJANGO_DEBUG``, ``DJANGO_ALLOWED_HOSTS``
 ``DJANGO_HTTPS``        ``1`` behind HTTPS: secure cookies, redirect, HSTS
+``DJANGO_ADMINS``       comma-separated addresses mailed each server error (``DJANGO_SERVER_EMAIL``,
+                        ``DJANGO_EMAIL_HOST``, ``DJANGO_EMAIL_PORT`` say from where and through what)
 ``DJANGO_NUM_PROXIES``  proxies in front of the shop (default 0)
 ``PROMOTIONS_OPS_TOKEN`` bearer token for /promotions/health/ and /promotions/metrics/
 ``SHOP_DATASETS_DIR``   folder holding ``online-retail/`` (default ``../shared/datasets``)
@@ -87,6 +89,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a NUL in the path or query string is a 400 before any database query sees it.
+    "promotions.ops.middleware.RejectNulMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -219,11 +223,32 @@ PROMOTIONS = {
 # The health and metrics endpoints (/promotions/health/, /promotions/metrics/): staff, or this token.
 PROMOTIONS["OPS_TOKEN"] = os.environ.get("PROMOTIONS_OPS_TOKEN", "")
 
+# Errors reach someone with DEBUG off: Django's request errors (a 500's traceback) and warnings
+# (4xx) go to stderr, where gunicorn and systemd collect them; errors are also mailed to ADMINS
+# when DJANGO_ADMINS names any ("ops@shop.example,dev@shop.example"; sent through EMAIL_HOST).
+ADMINS = [(address, address) for address in map(str.strip, os.environ.get("DJANGO_ADMINS", "").split(",")) if address]
+SERVER_EMAIL = os.environ.get("DJANGO_SERVER_EMAIL") or "root@localhost"
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST") or "localhost"
+EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT") or 25)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"promotions": {"handlers": ["console"], "level": "INFO"}},
+    "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr", "formatter": "plain"},
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+        },
+    },
+    "loggers": {
+        "django": {"handlers": ["console", "mail_admins"], "level": "WARNING"},
+        # A request with a Host header not in ALLOWED_HOSTS is a 400 that bots send all day: logged, not mailed.
+        "django.security.DisallowedHost": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "promotions": {"handlers": ["console"], "level": "INFO"},
+    },
 }
 
 # --- REST framework ------------------------------------------------------------------

@@ -8,6 +8,7 @@ from django.core.cache import cache
 from django.test import override_settings
 
 from tests.api.conftest import beacon, visitor_id  # noqa: F401 - the beacon tests' fixtures, shared
+from tests.tracking.conftest import product  # noqa: F401 - the tracking tests' product, shared
 
 
 def rest_framework_with(**rates: str) -> dict:
