@@ -5,9 +5,9 @@ from __future__ import annotations
 import csv
 import gzip
 import math
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -16,37 +16,126 @@ from promotions.recommenders import Interactions, ItemInfo, Weighting
 
 REQUIRED_COLUMNS = ("user_id", "item_id", "timestamp")
 
+#: A vocabulary of distinct ids and each row's code into it.
+Coded = tuple[np.ndarray, np.ndarray]
+
 
 class DataFormatError(ValueError):
     """The file is not in the protocol's format; the message names the file, line and problem."""
 
 
-@dataclass(frozen=True)
 class InteractionLog:
-    """The interaction rows as parallel arrays, in file order. ``timestamps``: epoch seconds."""
+    """The interaction rows in file order (time order, for the event log), stored compactly.
 
-    users: np.ndarray
-    items: np.ndarray
-    timestamps: np.ndarray
-    events: np.ndarray | None = None
-    quantities: np.ndarray | None = None
+    Users, items and event types are small integer codes into sorted vocabularies (about 25 bytes
+    a row instead of a Python object or a fixed-width string per row), and a subset that is a
+    ``slice`` shares the arrays (a view, no copy): the protocol's temporal cuts of a log in time
+    order are such slices. ``users``, ``items`` and ``events`` give the per-row ids as arrays.
+    """
+
+    def __init__(
+        self,
+        users: Sequence[str] | np.ndarray,
+        items: Sequence[str] | np.ndarray,
+        timestamps: Sequence[float] | np.ndarray,
+        events: Sequence[str] | np.ndarray | None = None,
+        quantities: Sequence[float] | np.ndarray | None = None,
+    ):
+        user_ids, user_codes = np.unique(np.asarray(users, dtype=str), return_inverse=True)
+        item_ids, item_codes = np.unique(np.asarray(items, dtype=str), return_inverse=True)
+        event_ids, event_codes = (None, None)
+        if events is not None:
+            event_ids, event_codes = np.unique(np.asarray(events, dtype=str), return_inverse=True)
+        self._set(
+            user_ids,
+            user_codes.astype(np.int32),
+            item_ids,
+            item_codes.astype(np.int32),
+            np.asarray(timestamps, dtype=np.float64),
+            event_ids,
+            None if event_codes is None else event_codes.astype(np.int16),
+            None if quantities is None else np.asarray(quantities, dtype=np.float64),
+        )
+
+    def _set(self, user_ids, user_codes, item_ids, item_codes, timestamps, event_ids, event_codes, quantities) -> None:
+        if not (len(user_codes) == len(item_codes) == len(timestamps)):
+            raise ValueError("users, items and timestamps must have the same length")
+        #: Sorted distinct ids; a row's user is ``user_ids[user_codes[row]]`` (the same for items).
+        self.user_ids, self.user_codes = user_ids, user_codes
+        self.item_ids, self.item_codes = item_ids, item_codes
+        self.timestamps = timestamps
+        self.event_ids, self.event_codes = event_ids, event_codes
+        self.quantities = quantities
+
+    @classmethod
+    def from_codes(
+        cls,
+        users: Coded,
+        items: Coded,
+        timestamps: np.ndarray,
+        events: Coded | None = None,
+        quantities: np.ndarray | None = None,
+    ) -> InteractionLog:
+        """A log from (distinct ids in any order, per-row codes into them) pairs; sorted here."""
+        log = cls.__new__(cls)
+        coded_events = (None, None) if events is None else _sorted_codes(*events)
+        log._set(*_sorted_codes(*users), *_sorted_codes(*items), timestamps, *coded_events, quantities)
+        return log
 
     def __len__(self) -> int:
-        return len(self.users)
+        return len(self.timestamps)
 
-    def subset(self, mask: np.ndarray) -> InteractionLog:
-        return InteractionLog(
-            self.users[mask],
-            self.items[mask],
-            self.timestamps[mask],
-            None if self.events is None else self.events[mask],
-            None if self.quantities is None else self.quantities[mask],
+    @cached_property
+    def users(self) -> np.ndarray:
+        return self.user_ids[self.user_codes]
+
+    @cached_property
+    def items(self) -> np.ndarray:
+        return self.item_ids[self.item_codes]
+
+    @cached_property
+    def events(self) -> np.ndarray | None:
+        return None if self.event_ids is None else self.event_ids[self.event_codes]
+
+    def subset(self, rows: np.ndarray | slice) -> InteractionLog:
+        """The rows selected by a mask, indices or a slice (a slice shares the arrays)."""
+        log = InteractionLog.__new__(InteractionLog)
+        log._set(
+            self.user_ids,
+            self.user_codes[rows],
+            self.item_ids,
+            self.item_codes[rows],
+            self.timestamps[rows],
+            self.event_ids,
+            None if self.event_codes is None else self.event_codes[rows],
+            None if self.quantities is None else self.quantities[rows],
         )
+        return log
+
+    @cached_property
+    def time_ordered(self) -> bool:
+        return bool(np.all(self.timestamps[1:] >= self.timestamps[:-1]))
 
     def to_interactions(self, weighting: Weighting | None = None) -> Interactions:
-        return Interactions.from_arrays(
-            self.users, self.items, self.timestamps, self.events, self.quantities, weighting
+        weighting = weighting or Weighting()
+        return Interactions.from_codes(
+            self.user_ids,
+            self.user_codes,
+            self.item_ids,
+            self.item_codes,
+            self.timestamps,
+            weighting.coded_row_weights(self.event_ids, self.event_codes, self.quantities, len(self)),
+            weighting.half_life_days,
         )
+
+
+def _sorted_codes(ids: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The vocabulary sorted, and the codes renumbered to match (one pass over the codes)."""
+    ids = np.asarray(ids, dtype=str)
+    order = np.argsort(ids, kind="stable")
+    position = np.empty(len(ids), dtype=codes.dtype)
+    position[order] = np.arange(len(ids), dtype=codes.dtype)
+    return ids[order], position[codes]
 
 
 def parse_timestamp(text: str) -> float:

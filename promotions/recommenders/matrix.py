@@ -50,6 +50,18 @@ class Weighting:
             events = np.asarray(events, dtype=str)
             for event, weight in self.event_weights.items():
                 weights[events == event] = weight
+        return self._times_quantity(weights, quantities)
+
+    def coded_row_weights(
+        self, event_ids: np.ndarray | None, event_codes: np.ndarray | None, quantities: np.ndarray | None, n: int
+    ) -> np.ndarray:
+        """``row_weights`` of rows whose event types are codes into ``event_ids``."""
+        if event_ids is None or event_codes is None:
+            return self.row_weights(None, quantities, n)
+        weights = self.row_weights(event_ids, None, len(event_ids))[event_codes]
+        return self._times_quantity(weights, quantities)
+
+    def _times_quantity(self, weights: np.ndarray, quantities: np.ndarray | None) -> np.ndarray:
         if quantities is not None and self.quantity != "ignore":
             quantities = np.asarray(quantities, dtype=np.float64)
             quantities = np.where(np.isfinite(quantities) & (quantities > 0), quantities, 1.0)
@@ -63,6 +75,14 @@ def decay(timestamps: np.ndarray, now: float, half_life_days: float | None) -> n
         return np.ones_like(timestamps, dtype=np.float64)
     age_days = np.maximum(now - timestamps, 0.0) / SECONDS_PER_DAY
     return np.exp2(-age_days / half_life_days)
+
+
+def _present(ids: np.ndarray, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The ids that ``codes`` use (still sorted) and the codes renumbered into them."""
+    used = np.zeros(len(ids), dtype=bool)
+    used[codes] = True
+    position = np.cumsum(used, dtype=np.int64) - 1
+    return ids[used], position[codes]
 
 
 def to_epoch_seconds(value: Any) -> float:
@@ -134,6 +154,24 @@ class Interactions:
             weights[keep],
             weighting.half_life_days,
         )
+
+    @classmethod
+    def from_codes(
+        cls,
+        user_ids: np.ndarray,
+        user_codes: np.ndarray,
+        item_ids: np.ndarray,
+        item_codes: np.ndarray,
+        timestamps: np.ndarray,
+        row_weights: np.ndarray,
+        half_life_days: float | None = None,
+    ) -> Interactions:
+        """From rows already coded into sorted id vocabularies (``from_arrays`` without its string
+        sort): rows of weight 0 are dropped, and so are ids no remaining row uses."""
+        keep = row_weights != 0
+        users, new_user_codes = _present(user_ids, user_codes[keep])
+        items, new_item_codes = _present(item_ids, item_codes[keep])
+        return cls(users, items, new_user_codes, new_item_codes, timestamps[keep], row_weights[keep], half_life_days)
 
     @classmethod
     def from_rows(cls, rows: Iterable[Sequence[Any]], weighting: Weighting | None = None) -> Interactions:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from itertools import islice
 
 import numpy as np
 from django.db.models import Q
@@ -68,20 +69,38 @@ def interaction_rows() -> Iterator[Row]:
 
 
 def interaction_log() -> InteractionLog:
-    """The interaction rows as the evaluation protocol's log, ready to split or to fit on."""
-    users, items, times, events, quantities = [], [], [], [], []
-    for user, item, timestamp, event, quantity in interaction_rows():
-        users.append(user)
-        items.append(item)
-        times.append(timestamp)
-        events.append(event)
-        quantities.append(quantity)
-    return InteractionLog(
-        np.array(users, dtype=str),
-        np.array(items, dtype=str),
-        np.array(times, dtype=np.float64),
-        np.array(events, dtype=str),
-        np.array(quantities, dtype=np.float64),
+    """The interaction rows as the evaluation protocol's log, ready to split or to fit on.
+
+    Read in chunks of ``CHUNK_SIZE`` rows, each turned into integer codes at once (people, items
+    and event types are numbered in dictionaries that grow with the distinct ids, not the rows),
+    so the whole table never exists as Python objects: about 25 bytes a row in the end.
+    """
+    links = visitor_links()
+    people: dict[str, int] = {}
+    items: dict[str, int] = {}
+    kinds: dict[str, int] = {}
+    chunks: list[tuple[np.ndarray, ...]] = []
+    events = interaction_events()
+    while chunk := list(islice(events, CHUNK_SIZE)):
+        chunks.append(
+            (
+                np.fromiter(
+                    (people.setdefault(person_id(v, u, links), len(people)) for v, u, *_ in chunk), np.int32, len(chunk)
+                ),
+                np.fromiter((items.setdefault(row[2], len(items)) for row in chunk), np.int32, len(chunk)),
+                np.fromiter((row[3].timestamp() for row in chunk), np.float64, len(chunk)),
+                np.fromiter((kinds.setdefault(row[4], len(kinds)) for row in chunk), np.int16, len(chunk)),
+                np.fromiter((np.nan if row[5] is None else float(row[5]) for row in chunk), np.float64, len(chunk)),
+            )
+        )
+    columns = [np.concatenate(parts) for parts in zip(*chunks, strict=True)] if chunks else [np.zeros(0)] * 5
+    chunks.clear()
+    return InteractionLog.from_codes(
+        (np.array(list(people), dtype=str), columns[0].astype(np.int32, copy=False)),
+        (np.array(list(items), dtype=str), columns[1].astype(np.int32, copy=False)),
+        columns[2].astype(np.float64, copy=False),
+        (np.array(list(kinds), dtype=str), columns[3].astype(np.int16, copy=False)),
+        columns[4].astype(np.float64, copy=False),
     )
 
 

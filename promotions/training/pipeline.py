@@ -125,8 +125,8 @@ def train(
             version.delete()
             return None
         version.training_rows = len(log)
-        version.training_users = len(set(log.users.tolist()))
-        version.training_items = len(set(log.items.tolist()))
+        version.training_users = len(log.user_ids)  # every id of the log's vocabularies has a row
+        version.training_items = len(log.item_ids)
         with limited_threads(threads) as observed:
             better = _fit_best(version, names, log, progress or (lambda done, total: None))
         # What threadpoolctl reported inside the limit, kept with the figures it produced.

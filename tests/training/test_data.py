@@ -58,3 +58,34 @@ def test_catalogue_reads_products_through_the_adapter(catalogue):
     assert items["L1"].category == "Lights"
     assert items["L1"].title == "lights L1"
     assert items["L1"].price == 2.5
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("chunk_size", [3, 5000])
+def test_the_chunked_loader_builds_exactly_the_matrix_of_the_row_by_row_path(monkeypatch, chunk_size):
+    from promotions.evaluation import temporal_split
+    from promotions.recommenders import Interactions, Weighting
+
+    monkeypatch.setattr(data, "CHUNK_SIZE", chunk_size)  # rows cross chunk boundaries with 3
+    alice = get_user_model().objects.create_user("alice")
+    Visitor.objects.create(key="phone", user=alice)
+    start = timezone.now() - timedelta(days=30)
+    kinds = ["view", "add_to_cart", "purchase", "rating", "view"]
+    for n in range(40):
+        visitor = ["phone", "laptop", "v-z", "v-a", "v-m"][n % 5]
+        quantity = None if n % 4 else n % 7
+        add_event(visitor, f"SKU-{(n * 7) % 11}", start + timedelta(hours=17 * n), kinds[n % 5], quantity=quantity)
+    rows = list(data.interaction_rows())
+    log = data.interaction_log()
+    assert len(log) == len(rows) == 40
+    assert log.users.tolist() == [row[0] for row in rows] and log.items.tolist() == [row[1] for row in rows]
+    for weighting in (data.weighting(), Weighting(half_life_days=5.0, quantity="linear")):
+        old, new = Interactions.from_rows(rows, weighting), log.to_interactions(weighting)
+        assert new.user_ids.tolist() == old.user_ids.tolist() and new.item_ids.tolist() == old.item_ids.tolist()
+        assert (new.matrix != old.matrix).nnz == 0 and new.matrix.nnz == old.matrix.nnz
+        assert (new.last_seen != old.last_seen).nnz == 0
+    # The validation windows are slices of the one log, not copies.
+    split = temporal_split(log, 0.7)
+    assert np.shares_memory(split.train.user_codes, log.user_codes)
+    assert np.shares_memory(split.test.timestamps, log.timestamps)
+    assert len(split.train) + len(split.test) == 40
