@@ -2,6 +2,25 @@ from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
 
+def register_privacy() -> None:
+    """Every per-person cache name and every section of a person's data, for export and erasure,
+    in every process (a management command imports no serving module)."""
+    from .experiments.models import Assignment, erase_assignments, export_assignments
+    from .offers.models import Redemption
+    from .offers.privacy import erase_redemptions, export_redemptions
+    from .tracking import personcache, privacy
+    from .training.erasure import erase_models, export_models
+    from .training.models import ModelVersion
+
+    for entry in personcache.DECLARED:
+        privacy.register_person_cache_name(entry)
+    # Export order; erasure runs backwards (the artifacts and other tables before the events).
+    privacy.register_builtin_sections()
+    privacy.register_person_data("assignments", export_assignments, erase_assignments, [Assignment])
+    privacy.register_person_data("redemptions", export_redemptions, erase_redemptions, [Redemption])
+    privacy.register_person_data("models", export_models, erase_models, [ModelVersion])
+
+
 class PromotionsConfig(AppConfig):
     name = "promotions"
     verbose_name = _("Personalized promotions")
@@ -34,6 +53,7 @@ class PromotionsConfig(AppConfig):
         post_delete.connect(forget_rules, sender=SlotRule, dispatch_uid="promotions-forget-rules")
         post_save.connect(forget_active, sender=ModelVersion, dispatch_uid="promotions-forget-active")
         post_delete.connect(forget_active, sender=ModelVersion, dispatch_uid="promotions-forget-active")
+        register_privacy()
 
         try:
             product_model = get_product_model()

@@ -59,6 +59,9 @@ DEFAULTS: dict[str, Any] = {
     "CONSENT_CHECK": None,
     # Events older than this many days are purged by a periodic task.
     "RETENTION_DAYS": 365,
+    # Trained model artifacts kept: the newest this many versions' files (the active one always);
+    # older ones are deleted by the same periodic purge task (their rows and figures stay).
+    "MODEL_ARTIFACTS_KEEP": 5,
     # The Redis stream that buffers events between a request and the flush task.
     "EVENT_STREAM": "promotions:events",
     # Events read and inserted per batch by the flush task.

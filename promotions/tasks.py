@@ -11,6 +11,7 @@ from django.utils import timezone
 from .conf import app_settings
 from .tracking import buffer
 from .tracking.models import Event
+from .training.erasure import purge_old_artifacts
 
 PURGE_BATCH = 10_000
 
@@ -25,7 +26,10 @@ def flush_events() -> int:
 
 @shared_task(name="promotions.purge_expired_events", ignore_result=True)
 def purge_expired_events() -> int:
-    """Delete events older than ``PROMOTIONS["RETENTION_DAYS"]``, in batches to keep locks short."""
+    """Delete events older than ``PROMOTIONS["RETENTION_DAYS"]``, in batches to keep locks short,
+    and the artifacts of model versions beyond ``PROMOTIONS["MODEL_ARTIFACTS_KEEP"]``; returns the
+    events deleted."""
+    purge_old_artifacts()
     cutoff = timezone.now() - timedelta(days=app_settings.RETENTION_DAYS)
     deleted = 0
     while True:

@@ -19,7 +19,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import app_settings
-from ..tracking.privacy import Person, register_person_data
+from ..tracking.privacy import Person
 from .assignment import WEIGHT_TOLERANCE, ExperimentSpec, LayerSlot, VariantSpec
 
 SHARE_VALIDATORS = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))]
@@ -248,7 +248,7 @@ def person_assignments(person: Person) -> models.QuerySet:
     return Assignment.objects.filter(unit_id__in=units)
 
 
-def _export_assignments(person: Person) -> list[dict]:
+def export_assignments(person: Person) -> list[dict]:
     return [
         {
             "experiment": row.experiment.key,
@@ -262,9 +262,5 @@ def _export_assignments(person: Person) -> list[dict]:
     ]
 
 
-def _erase_assignments(person: Person) -> int:
+def erase_assignments(person: Person) -> int:
     return person_assignments(person).delete()[0]
-
-
-# Registered here: this module is imported in every process at start-up (promotions.models).
-register_person_data("assignments", _export_assignments, _erase_assignments)

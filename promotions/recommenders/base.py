@@ -160,7 +160,31 @@ class Recommender:
 
     def _build_indexes(self) -> None:
         self.item_index = {item: i for i, item in enumerate(self.item_ids.tolist())}
-        self.user_index = {user: u for u, user in enumerate(self.user_ids.tolist())}
+        # An empty id is a forgotten user's row (``forget_users``): it answers to no id.
+        self.user_index = {user: u for u, user in enumerate(self.user_ids.tolist()) if user}
+
+    def forget_users(self, user_ids: Iterable[str]) -> int:
+        """Remove what the model stores per user for these ids (erasure); returns how many it knew.
+
+        Their id is blanked and their rows emptied, so they are served like an unknown visitor and
+        no longer count as anyone's neighbour; shapes stay as they were. What they contributed to
+        shared item parameters stays until the next fit, which no longer sees their events.
+        """
+        self._check_fitted()
+        rows = np.array(sorted({self.user_index[u] for u in user_ids if u in self.user_index}), dtype=np.int64)
+        if not len(rows):
+            return 0
+        self.user_ids = self.user_ids.copy()
+        self.user_ids[rows] = ""
+        self.user_items = without_rows(self.user_items, rows)
+        if self.last_seen is not None:
+            self.last_seen = without_rows(self.last_seen, rows)
+        self._forget_rows(rows)
+        self._build_indexes()
+        return len(rows)
+
+    def _forget_rows(self, rows: np.ndarray) -> None:
+        """Empty a model's own per-user state at these rows (models that keep some override this)."""
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "item_ids"):
@@ -353,6 +377,15 @@ def csr_entries(matrix: sp.csr_matrix, rows: np.ndarray) -> tuple[np.ndarray, np
     ends = np.cumsum(lengths)
     offsets = np.arange(ends[-1] if len(ends) else 0) + np.repeat(starts - (ends - lengths), lengths)
     return np.repeat(np.arange(len(rows)), lengths), matrix.indices[offsets], matrix.data[offsets]
+
+
+def without_rows(matrix: sp.spmatrix, rows: np.ndarray) -> sp.csr_matrix:
+    """``matrix`` (CSR) with every entry of ``rows`` removed; the shape is kept."""
+    keep = np.ones(matrix.shape[0])
+    keep[rows] = 0.0
+    emptied = sp.csr_matrix(sp.diags(keep) @ sp.csr_matrix(matrix), dtype=matrix.dtype)
+    emptied.eliminate_zeros()
+    return emptied
 
 
 def csr_weighted_rows(matrix: sp.csr_matrix, rows: np.ndarray, weights: np.ndarray) -> np.ndarray:

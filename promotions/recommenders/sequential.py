@@ -213,6 +213,10 @@ class SequentialRecommender(Recommender):
         reason = Reason("next_in_session", f"Often chosen after {self.item_name(source)}", str(self.item_ids[source]))
         return [Recommendation(str(self.item_ids[i]), float(scores[i]), reason) for i in top_k(scores, k, blocked)]
 
+    def _forget_rows(self, rows: np.ndarray) -> None:
+        self.sequences = self.sequences.copy()
+        self.sequences[rows] = 0  # 0 pads a sequence: an empty one
+
     def _state(self) -> dict[str, np.ndarray]:
         return {
             "sequences": self.sequences,

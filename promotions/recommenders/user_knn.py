@@ -16,6 +16,7 @@ from .base import (
     csr_weighted_rows,
     pack_csr,
     unpack_csr,
+    without_rows,
 )
 from .matrix import Interactions
 
@@ -64,6 +65,10 @@ class UserKNNRecommender(Recommender):
         neighbours = neighbours[similarity[neighbours] > 0]
         scores = csr_weighted_rows(self.chosen, neighbours, similarity[neighbours])
         return scores, lambda chosen: [reason] * len(chosen)
+
+    def _forget_rows(self, rows: np.ndarray) -> None:
+        self.user_vectors = without_rows(self.user_vectors, rows)
+        self._prepare()
 
     def _state(self) -> dict[str, np.ndarray]:
         return pack_csr("user_vectors", self.user_vectors)

@@ -13,7 +13,8 @@ from ..training.models import ModelVersion
 logger = logging.getLogger(__name__)
 
 SERVABLE = (*ModelVersion.ACTIVATABLE, ModelVersion.Status.ACTIVE)
-_named: dict[int, Recommender] = {}
+#: Keyed by (version id, artifact name): an erasure that rewrites an artifact renames it.
+_named: dict[tuple[int, str], Recommender] = {}
 _lock = threading.Lock()
 
 
@@ -32,9 +33,10 @@ def model_for_serving(model_name: str | None) -> tuple[int | None, Recommender |
     if version is None:
         logger.warning("promotions: no ready version of model %r; serving the active model", model_name)
         return versions.active_version_id(), versions.active_model()
-    if version.pk not in _named:
+    key = (version.pk, version.artifact.name)
+    if key not in _named:
         with _lock:
             if len(_named) > 8:
                 _named.clear()
-            _named[version.pk] = version.load_model()
-    return version.pk, _named[version.pk]
+            _named[key] = version.load_model()
+    return version.pk, _named[key]

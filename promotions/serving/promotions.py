@@ -26,7 +26,7 @@ from ..offers.service import eligible_promotions
 from ..ops.fallbacks import log_fallback
 from ..tracking.capture import register_event_type, track
 from ..tracking.exposures import record_exposures
-from ..tracking.privacy import register_person_cache_key
+from ..tracking.personcache import SHOWN
 from ..training.versions import active_version_id
 from . import segments
 from .bandit import shares_for
@@ -305,7 +305,7 @@ def personalized_promotions(
     return shown
 
 
-SHOWN_SECONDS = 60
+SHOWN_SECONDS = SHOWN.lifetime
 #: The slots' cached answers this process has used: later pages read them with the visitor's
 #: other entries, in the page's one round trip.
 _shown_names: set[str] = set()
@@ -317,10 +317,8 @@ register_event_type(BANDIT_PICK)
 def _cached_or_ranked(
     request: HttpRequest, slot: str, limit: int, decision: Decision, rng: np.random.Generator | None
 ) -> list[ShownPromotion]:
-    name = f"shown:{slot}:{limit}"
-    if name not in _shown_names:
-        register_person_cache_key(name, SHOWN_SECONDS)
-        _shown_names.add(name)
+    name = SHOWN.name.format(slot=slot, limit=limit)
+    _shown_names.add(name)
     history, _newest = recent_items(request)
     eligible_list = eligible_promotions(request, slot=slot)
     variant = getattr(decision.variant, "pk", "")

@@ -14,15 +14,15 @@ from typing import Any
 from django.core.cache import cache
 from django.http import HttpRequest
 
-from ..tracking.privacy import register_person_cache_key, visitor_cache_key
+from ..tracking.personcache import RECENT_ITEMS
+from ..tracking.privacy import visitor_cache_key
 from .prefetch import STANDARD_NAMES, store_value, visitor_values
 
-RECENT_CACHE_NAME = "recent_items"
+RECENT_CACHE_NAME = RECENT_ITEMS.name
 RECENT_LENGTH = 20
-RECENT_SECONDS = 30 * 24 * 3600
+RECENT_SECONDS = RECENT_ITEMS.lifetime
 #: Event types that say the visitor is interested in the item.
 INTEREST_EVENTS = frozenset({"view", "add_to_cart", "purchase", "rating", "review", "recommendation_click"})
-register_person_cache_key(RECENT_CACHE_NAME)
 STANDARD_NAMES.append(RECENT_CACHE_NAME)
 
 

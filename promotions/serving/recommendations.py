@@ -29,7 +29,8 @@ from django.utils.translation import gettext
 from ..ops.fallbacks import log_fallback
 from ..recommenders import Recommendation
 from ..tracking.models import Event
-from ..tracking.privacy import register_person_cache_key, user_cache_key
+from ..tracking.personcache import LIVE_RECOMMENDATIONS
+from ..tracking.privacy import user_cache_key
 from ..training.models import RECOMMENDATIONS_CACHE_NAME
 from .cards import ProductCard, cards
 from .merchandising import apply_slot_rules, rules_stamp
@@ -39,12 +40,11 @@ from .recent import recent_items
 
 logger = logging.getLogger("promotions.serving")
 
-LIVE_CACHE_NAME = "live_recommendations"
-LIVE_CACHE_SECONDS = 60
+LIVE_CACHE_NAME = LIVE_RECOMMENDATIONS.name
+LIVE_CACHE_SECONDS = LIVE_RECOMMENDATIONS.lifetime
 TRENDING_SECONDS = 300.0
 #: Items asked of the model beyond ``k``, so that filtering (stock, bans) still leaves ``k``.
 HEADROOM = 20
-register_person_cache_key(LIVE_CACHE_NAME)
 STANDARD_NAMES.extend([LIVE_CACHE_NAME, RECOMMENDATIONS_CACHE_NAME])
 
 

@@ -39,7 +39,8 @@ from ..offers.service import live_promotions
 from ..ops.fallbacks import log_fallback
 from ..tracking.capture import register_event_type, track
 from ..tracking.models import Event
-from ..tracking.privacy import register_person_cache_key, visitor_cache_key
+from ..tracking.personcache import UPLIFT_HISTORY, UPLIFT_LOGGED
+from ..tracking.privacy import visitor_cache_key
 from ..uplift.app_data import (
     BEHAVIOR_FIELDS,
     INTERNAL_EVENT_TYPES,
@@ -55,10 +56,9 @@ from .prefetch import NAME_PROVIDERS, remember_value, store_value, visitor_value
 logger = logging.getLogger("promotions.serving")
 
 register_event_type(UPLIFT_ASSIGNMENT)
-HISTORY_CACHE_NAME = "uplift_history"
-HISTORY_SECONDS = 300
-register_person_cache_key(HISTORY_CACHE_NAME)
-LOGGED_SECONDS = 24 * 3600
+HISTORY_CACHE_NAME = UPLIFT_HISTORY.name
+HISTORY_SECONDS = UPLIFT_HISTORY.lifetime
+LOGGED_SECONDS = UPLIFT_LOGGED.lifetime
 #: Uplift models are re-read from the database this often per process (they change once a day).
 MODELS_SECONDS = 300.0
 
@@ -78,7 +78,7 @@ def _anchor(request: HttpRequest) -> str | None:
 
 
 def _logged_name(promotion_id: int) -> str:
-    return f"uplift_logged:{timezone.now().date().isoformat()}:{promotion_id}"
+    return UPLIFT_LOGGED.name.format(day=timezone.localdate().isoformat(), promotion=promotion_id)
 
 
 def _randomized_names() -> list[str]:
@@ -94,7 +94,6 @@ def _log_assignment(request: HttpRequest, promotion: Promotion, withheld: bool, 
     name = _logged_name(promotion.pk)
     if visitor_values(request, [name])[name]:
         return  # logged earlier today (or earlier on this page): no round trip
-    register_person_cache_key(name, LOGGED_SECONDS)
     try:
         # Atomic: of two pages rendered at once, one logs.
         first_today = cache.add(visitor_cache_key(request.promotions.visitor_id, name), 1, LOGGED_SECONDS)

@@ -17,13 +17,14 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from . import cachewrites
-from .privacy import register_person_cache_key, visitor_cache_key
+from .personcache import EXPOSURES
+from .privacy import visitor_cache_key
 
-# Counts are per day; two days keep yesterday's readable around midnight.
-EXPOSURE_TTL_SECONDS = 2 * 24 * 3600
+EXPOSURE_TTL_SECONDS = EXPOSURES.lifetime
 
 
 def _name(kind: str, key: str | int, day: date) -> str:
+    # The "promotion" kind, the one serving counts, is EXPOSURES' template (a test holds them together).
     return f"exposures:{day.isoformat()}:{kind}:{key}"
 
 
@@ -53,9 +54,7 @@ def record_exposures(request: HttpRequest, kind: str, keys: Iterable[str | int])
 
 
 def _cache_key(visitor_id: str, kind: str, key: str | int) -> str:
-    name = _name(kind, key, timezone.localdate())
-    register_person_cache_key(name, EXPOSURE_TTL_SECONDS)  # so export and erasure find it on any cache backend
-    return visitor_cache_key(visitor_id, name)
+    return visitor_cache_key(visitor_id, _name(kind, key, timezone.localdate()))
 
 
 def exposure_count(visitor_id: str, kind: str, key: str | int, day: date | None = None) -> int:

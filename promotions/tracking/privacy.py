@@ -16,13 +16,14 @@ Each kind of data is a *section* in a registry. This module registers:
 ``cache``
     Per-person values in Django's cache under ``promotions:visitor:<visitor id>:<name>`` and
     ``promotions:user:<user id>:<name>``. Code that caches per-person data builds its keys with
-    :func:`visitor_cache_key` / :func:`user_cache_key` and declares each name once with
-    :func:`register_person_cache_key`; with django-redis every key under the prefixes is found
-    whether declared or not.
+    :func:`visitor_cache_key` / :func:`user_cache_key`; every name is declared with its lifetime
+    in :mod:`promotions.tracking.personcache` and registered in ``AppConfig.ready()``, so an
+    erasure in any process (a management command too) finds it; with django-redis every key
+    under the prefixes is found whether declared or not.
 
-Other modules plug in their own tables (experiment assignments, cached recommendations...)
-with :func:`register_person_data`. Training reads only the event log, so once a person's
-events are erased the next training forgets them.
+Other modules plug in their own tables (experiment assignments, redemptions, trained models)
+with :func:`register_person_data`, also from ``ready()``. Training reads only the event log, so
+once a person's events are erased the next training forgets them.
 
 The shop's user account itself is never deleted: the shop owns it and deletes it with its
 own tools (deleting the user also nulls it on events, but leaves them under the visitor ids).
@@ -32,8 +33,7 @@ from __future__ import annotations
 
 import json
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -49,6 +49,7 @@ from django.utils.translation import gettext as _
 from ..conf import app_settings
 from . import buffer
 from .models import Event, Visitor
+from .personcache import PersonCacheName
 
 #: Identifies the layout of :func:`export_person`'s result; bumped when it changes.
 EXPORT_FORMAT = "promotions.person-data"
@@ -102,21 +103,35 @@ class Section:
     name: str
     exporter: Callable[[Person], Any]
     eraser: Callable[[Person], int]
+    #: The models whose rows about the person this section exports and erases.
+    tables: tuple[type[models.Model], ...] = ()
 
 
 _sections: dict[str, Section] = {}
 
 
-def register_person_data(name: str, exporter: Callable[[Person], Any], eraser: Callable[[Person], int]) -> None:
+def register_person_data(
+    name: str,
+    exporter: Callable[[Person], Any],
+    eraser: Callable[[Person], int],
+    tables: Iterable[type[models.Model]] = (),
+) -> None:
     """Add a section of personal data to every export and erasure.
 
     ``exporter(person)`` returns JSON-ready data (a list of rows, typically), shown under
     ``sections[name]`` in the export; ``eraser(person)`` deletes it and returns how many
     records it deleted. Erasers run inside one database transaction, in reverse order of
     registration, so a section added later (which may refer to identities) goes before the
-    built-in ones. Registering a name again replaces the section.
+    built-in ones. Registering a name again replaces the section. ``tables`` names the tables
+    whose rows about the person the section covers (a test checks that every table of the app
+    with a visitor or user column is covered). Call it from ``AppConfig.ready()``.
     """
-    _sections[name] = Section(name, exporter, eraser)
+    _sections[name] = Section(name, exporter, eraser, tuple(tables))
+
+
+def covered_models() -> set[type[models.Model]]:
+    """The models some registered section exports and erases."""
+    return {model for section in _sections.values() for model in section.tables}
 
 
 def unregister_person_data(name: str) -> None:
@@ -336,24 +351,29 @@ def _erase_buffered(person: Person) -> int:
 
 VISITOR_CACHE_PREFIX = "promotions:visitor:{visitor_id}:"
 USER_CACHE_PREFIX = "promotions:user:{user_id}:"
-# Declared names, with the monotonic time after which their entries have surely expired (None: never).
-_cache_names: dict[str, float | None] = {}
+#: Declared per-person entries by name (``personcache.DECLARED``, registered in ``ready()``).
+_cache_names: dict[str, PersonCacheName] = {}
 
 
-def register_person_cache_key(name: str, timeout: float | None = None) -> None:
-    """Declare a per-person cache entry, so export and erasure find it on any cache backend.
+def register_person_cache_name(entry: PersonCacheName) -> None:
+    """Declare a per-person cache entry (or name template), so export and erasure find it on any
+    cache backend. Called from ``AppConfig.ready()``; registering a name again replaces it."""
+    _cache_names[entry.name] = entry
 
-    Entries written with a ``timeout`` are forgotten here once it has passed, so names that
-    change every day (counters per day) do not pile up.
-    """
-    _cache_names[name] = None if timeout is None else time.monotonic() + timeout
+
+def register_person_cache_key(name: str, timeout: int | None = None) -> None:
+    """Declare a shop's own per-person cache entry (a plain name); call it from ``ready()``."""
+    register_person_cache_name(PersonCacheName(name, timeout, ""))
+
+
+def registered_cache_names() -> list[PersonCacheName]:
+    return list(_cache_names.values())
 
 
 def _live_cache_names() -> list[str]:
-    now = time.monotonic()
-    for name in [name for name, expiry in _cache_names.items() if expiry is not None and expiry < now]:
-        del _cache_names[name]
-    return list(_cache_names)
+    """Every concrete name the declarations stand for today (templates expanded)."""
+    today = timezone.localdate()
+    return list(dict.fromkeys(name for entry in list(_cache_names.values()) for name in entry.names(today)))
 
 
 def visitor_cache_key(visitor_id: str, name: str) -> str:
@@ -398,9 +418,13 @@ def _erase_cache(person: Person) -> int:
     return len(found)
 
 
-# Registration order is the order of an export; erasure runs it backwards, so the buffer is
-# emptied before the stored events go and a Redis failure rolls back the database.
-register_person_data("events", _export_events, _erase_events)
-register_person_data("buffered_events", _export_buffered, _erase_buffered)
-register_person_data("visitors", _export_visitors, _erase_visitors)
-register_person_data("cache", _export_cache, _erase_cache)
+def register_builtin_sections() -> None:
+    """Register the sections of this module; called by ``PromotionsConfig.ready()`` first.
+
+    Registration order is the order of an export; erasure runs it backwards, so the buffer is
+    emptied before the stored events go and a Redis failure rolls back the database.
+    """
+    register_person_data("events", _export_events, _erase_events, [Event])
+    register_person_data("buffered_events", _export_buffered, _erase_buffered)
+    register_person_data("visitors", _export_visitors, _erase_visitors, [Visitor])
+    register_person_data("cache", _export_cache, _erase_cache)

@@ -7,12 +7,10 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from ..recommenders import Recommender
-from ..tracking.privacy import register_person_cache_key
+from ..tracking.personcache import RECOMMENDATIONS
 
-#: The per-person cache entry holding precomputed recommendations. Declared here because this
-#: module is imported in every process at start-up, so erasure finds the entry on any backend.
-RECOMMENDATIONS_CACHE_NAME = "recommendations"
-register_person_cache_key(RECOMMENDATIONS_CACHE_NAME)
+#: The per-person cache entry holding precomputed recommendations (declared in ``personcache``).
+RECOMMENDATIONS_CACHE_NAME = RECOMMENDATIONS.name
 
 
 class ModelVersion(models.Model):

@@ -19,12 +19,13 @@ from django.utils import timezone
 
 from ..conf import app_settings
 from ..recommenders import Recommender
+from ..tracking.personcache import RECOMMENDATIONS
 from ..tracking.privacy import user_cache_key, visitor_cache_key
 from .data import interaction_events, person_id, visitor_links
 from .models import RECOMMENDATIONS_CACHE_NAME
 
 #: Lists outlive one daily training, so a late or failed run leaves yesterday's lists in place.
-CACHE_SECONDS = 2 * 24 * 3600
+CACHE_SECONDS = RECOMMENDATIONS.lifetime
 #: Recent items per visitor folded in, as serving does for the current session.
 HISTORY_LENGTH = 20
 #: Cache entries written per round trip.

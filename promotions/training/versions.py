@@ -21,11 +21,12 @@ logger = logging.getLogger(__name__)
 
 Status = ModelVersion.Status
 
-# Per process: (active version id, the model serving it). Reloaded when the active id changes.
-_loaded: tuple[int, Recommender] | None = None
+# Per process: ((active version id, artifact name), the model serving it). Reloaded when either
+# changes: another version is activated, or an erasure rewrote the artifact without a person.
+_loaded: tuple[tuple[int, str], Recommender] | None = None
 _lock = threading.Lock()
-#: Per process: (monotonic time, active version id) of the last look at the table.
-_checked: tuple[float, int | None] | None = None
+#: Per process: (monotonic time, (active version id, artifact name) or None) of the last look.
+_checked: tuple[float, tuple[int, str] | None] | None = None
 ACTIVE_CHECK_SECONDS = 5.0
 
 
@@ -61,14 +62,19 @@ def active_version() -> ModelVersion | None:
 def active_version_id() -> int | None:
     """The active version's id, read at most every ``ACTIVE_CHECK_SECONDS`` per process (serving
     asks on every render; an activation elsewhere is seen within that time, here at once)."""
+    stamp = _active_stamp()
+    return None if stamp is None else stamp[0]
+
+
+def _active_stamp() -> tuple[int, str] | None:
     global _checked
     checked = _checked
     now = time.monotonic()
     if checked is not None and now - checked[0] < ACTIVE_CHECK_SECONDS:
         return checked[1]
-    active_id = ModelVersion.objects.filter(status=Status.ACTIVE).values_list("pk", flat=True).first()
-    _checked = (now, active_id)
-    return active_id
+    stamp = ModelVersion.objects.filter(status=Status.ACTIVE).values_list("pk", "artifact").first()
+    _checked = (now, stamp)
+    return stamp
 
 
 def forget_active(*args: object, **kwargs: object) -> None:
@@ -84,15 +90,15 @@ def active_model() -> Recommender | None:
     instead (the database is left as it is: an admin decides what to activate).
     """
     global _loaded
-    active_id = active_version_id()
-    if active_id is None:
+    stamp = _active_stamp()
+    if stamp is None:
         return None
     loaded = _loaded
-    if loaded is not None and loaded[0] == active_id:
+    if loaded is not None and loaded[0] == stamp:
         return loaded[1]
     with _lock:
-        if _loaded is None or _loaded[0] != active_id:
-            _loaded = (active_id, _load_with_fallback(active_id))
+        if _loaded is None or _loaded[0] != stamp:
+            _loaded = (stamp, _load_with_fallback(stamp[0]))
         return _loaded[1]
 
 

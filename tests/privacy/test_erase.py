@@ -28,7 +28,15 @@ def snapshot(user) -> tuple[list, list]:
 def test_erase_deletes_their_events_and_identities_only(alice, bob, anonymous):
     bob_before = snapshot(bob)
     counts = erase_person(find_person(email="alice@example.com"))
-    assert counts == {"events": 4, "buffered_events": 0, "visitors": 2, "cache": 0, "assignments": 0}
+    assert counts == {
+        "events": 4,
+        "buffered_events": 0,
+        "visitors": 2,
+        "cache": 0,
+        "assignments": 0,
+        "redemptions": 0,
+        "models": 0,
+    }
     person = find_person(user=alice.pk)
     assert not person.events().exists() and not person.visitors().exists()
     assert person.visitor_ids == ()

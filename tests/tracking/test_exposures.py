@@ -98,14 +98,17 @@ def test_opted_out_visitors_are_not_counted(rf):
 @pytest.mark.django_db
 def test_erasure_and_export_cover_the_counts(rf):
     from promotions.tracking import buffer
+    from tests.offers.conftest import make_promotion
 
     buffer.insert(
         [{"event_type": "view", "visitor_id": VISITOR, "occurred_at": timezone.now(), "idempotency_key": "k1"}]
     )
-    record_exposure(request_for(rf, VISITOR), "promotion", 7)
-    record_exposure(request_for(rf, OTHER), "promotion", 7)
+    # Counted for a real promotion: erasure finds the counts of every promotion on any cache backend.
+    promotion = make_promotion(frequency_cap=2).pk
+    record_exposure(request_for(rf, VISITOR), "promotion", promotion)
+    record_exposure(request_for(rf, OTHER), "promotion", promotion)
     person = find_person(visitor=VISITOR)
     assert export_person(person)["sections"]["cache"]
     erase_person(person)
-    assert exposure_count(VISITOR, "promotion", 7) == 0
-    assert exposure_count(OTHER, "promotion", 7) == 1
+    assert exposure_count(VISITOR, "promotion", promotion) == 0
+    assert exposure_count(OTHER, "promotion", promotion) == 1

@@ -1,0 +1,96 @@
+"""A person in the trained models: exported, erased from every stored artifact, and old artifacts
+deleted after ``PROMOTIONS["MODEL_ARTIFACTS_KEEP"]`` versions.
+
+A model stores rows per person (``u:<user id>`` or a visitor id, as training names them: their
+items, weights, times, a sequence or a neighbour vector). Erasing a person rewrites every stored
+artifact without their rows (``Recommender.forget_users``) under a new file name; serving keys its
+loaded model by the artifact's name, so each process serves the rewritten model within
+``versions.ACTIVE_CHECK_SECONDS`` (the erasing process at once). What they contributed to shared
+item parameters stays until the next training, which no longer sees their deleted events.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from ..conf import app_settings
+from ..tracking.privacy import Person
+from .models import ModelVersion
+
+logger = logging.getLogger(__name__)
+
+#: Versions whose artifact may be served (again); a training in progress has not written its own.
+STORED = (*ModelVersion.ACTIVATABLE, ModelVersion.Status.ACTIVE)
+
+
+def model_ids(person: Person) -> list[str]:
+    """The ids the models know this person by (``training.data.person_id``)."""
+    ids = list(person.visitor_ids)
+    if person.user_id is not None:
+        ids.append(f"u:{person.user_id}")
+    return ids
+
+
+def _stored_versions() -> list[ModelVersion]:
+    return list(ModelVersion.objects.filter(status__in=STORED).exclude(artifact="").order_by("pk"))
+
+
+def export_models(person: Person) -> list[dict[str, Any]]:
+    """Per stored version that holds the person: the items it keeps for each of their ids."""
+    ids = model_ids(person)
+    found = []
+    for version in _stored_versions():
+        model = version.load_model()
+        rows = {key: model.user_index[key] for key in ids if key in model.user_index}
+        if rows:
+            items = {}
+            for key, row in rows.items():
+                start, stop = model.user_items.indptr[row : row + 2]
+                items[key] = [str(model.item_ids[i]) for i in model.user_items.indices[start:stop]]
+            found.append({"version": version.pk, "model": version.model_name, "items": items})
+    return found
+
+
+def erase_models(person: Person) -> int:
+    """Rewrite every stored artifact without the person's rows; returns the rows removed.
+
+    The old files are deleted once the erasure's transaction commits, so the database never names
+    a missing file; a rolled-back erasure leaves its new files (without the person) unnamed.
+    """
+    ids = model_ids(person)
+    removed = 0
+    for version in _stored_versions():
+        model = version.load_model()
+        forgotten = model.forget_users(ids)
+        if not forgotten:
+            continue
+        old = version.artifact.name
+        version.artifact.save(
+            f"{version.model_name or 'model'}-{version.pk}.npz", ContentFile(model.save()), save=False
+        )
+        version.save(update_fields=["artifact"])  # post_save: this process reloads at once
+        storage = version.artifact.storage
+        transaction.on_commit(lambda name=old, storage=storage: storage.delete(name))
+        removed += forgotten
+    return removed
+
+
+def purge_old_artifacts() -> int:
+    """Delete the artifacts of all but the newest ``MODEL_ARTIFACTS_KEEP`` stored versions; the
+    active version's is never deleted. Their rows stay (with their figures) but can no longer be
+    activated. Returns the artifacts deleted."""
+    keep = max(int(app_settings.MODEL_ARTIFACTS_KEEP), 1)
+    with_artifacts = ModelVersion.objects.exclude(artifact="").exclude(status=ModelVersion.Status.TRAINING)
+    newest = list(with_artifacts.order_by("-pk").values_list("pk", flat=True)[:keep])
+    deleted = 0
+    for version in with_artifacts.exclude(pk__in=newest).exclude(status=ModelVersion.Status.ACTIVE):
+        name = version.artifact.name
+        version.artifact.storage.delete(name)
+        ModelVersion.objects.filter(pk=version.pk).update(artifact="")
+        logger.info("Deleted the artifact %s of model version %s", name, version.pk)
+        deleted += 1
+    return deleted
