@@ -39,6 +39,8 @@ MEANINGS: dict[str, str] = {
     "CONSENT_CHECK": "dotted path of `callable(request) -> bool`; when it returns False nothing is tracked "
     "(the demo uses its consent banner: `shop_demo.consent.has_consent`)",
     "RETENTION_DAYS": "events older than this are purged by the periodic task",
+    "MODEL_ARTIFACTS_KEEP": "trained model files kept: the newest this many versions' (and always the active one); "
+    "the purge task deletes older ones, their figures stay",
     "EVENT_STREAM": "the Redis stream buffering events",
     "FLUSH_BATCH_SIZE": "events per batch moved from Redis into the database",
     "BEACON_MAX_EVENTS": "events per batch the beacon endpoint accepts",

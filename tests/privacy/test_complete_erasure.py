@@ -18,6 +18,7 @@ from django.core.management import call_command
 from django.test import override_settings
 
 import promotions
+from promotions.offers.budget import customer_hash
 from promotions.offers.models import Redemption
 from promotions.recommenders import MODELS, Interactions
 from promotions.serving import forget_process_caches
@@ -126,7 +127,7 @@ def test_no_module_registers_personal_data_on_import():
 # --- Every table holding a person is exported and erased ---------------------------------------
 
 #: Field names that hold a visitor id, a user or another way to single out a person.
-PERSON_NAME = re.compile(r"(^|_)(visitor|user|person|unit|customer|email|session|anchor)(_id|_key)?$")
+PERSON_NAME = re.compile(r"(^|_)(visitor|user|person|unit|customer|email|session|anchor)(_id|_key|_hash)?$")
 
 
 def person_fields(model) -> list[str]:
@@ -151,9 +152,15 @@ def test_every_table_holding_a_person_is_exported_and_erased():
     assert sorted(model.__name__ for model in holding - privacy.covered_models()) == []
 
 
-def redemption(promotion, order_ref: str, visitor_id: str, user) -> Redemption:
+def redemption(promotion, order_ref: str, visitor_id: str, user, email: str = "") -> Redemption:
     return Redemption.objects.create(
-        promotion=promotion, order_ref=order_ref, visitor_id=visitor_id, user=user, discount=Decimal("5.00")
+        promotion=promotion,
+        order_ref=order_ref,
+        visitor_id=visitor_id,
+        user=user,
+        email_hash=customer_hash(email),
+        session_hash=customer_hash(order_ref + "-session"),
+        discount=Decimal("5.00"),
     )
 
 
@@ -161,12 +168,13 @@ def test_redemptions_are_exported_and_anonymised(alice, bob):
     promotion = make_promotion()
     redemption(promotion, "A-1", ALICE_COOKIE, alice)
     redemption(promotion, "A-2", ALICE_COOKIE, None)  # before she signed in
+    redemption(promotion, "A-3", "f" * 32, None, email="alice@example.COM")  # a guest checkout
     redemption(promotion, "B-1", BOB_COOKIE, bob)
     person = privacy.find_person(user=alice.pk)
     exported = privacy.export_person(person)["sections"]["redemptions"]
-    assert sorted(row["order_ref"] for row in exported) == ["A-1", "A-2"]
+    assert sorted(row["order_ref"] for row in exported) == ["A-1", "A-2", "A-3"]
 
-    assert privacy.erase_person(person)["redemptions"] == 2
+    assert privacy.erase_person(person)["redemptions"] == 3
     for row in Redemption.objects.filter(order_ref__startswith="A-"):
         # Every field that could name a person is empty; the discount still counts.
         assert all(getattr(row, name) in ("", None) for name in person_fields(Redemption)), row
