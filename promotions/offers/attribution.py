@@ -3,18 +3,20 @@
 A purchase is credited to the promotion whose click came last within ``click_window`` before it,
 else to the promotion whose exposure came last within ``exposure_window``; and, separately, to a
 recommendation of the same product clicked (else shown) within the same windows. Times are epoch
-seconds; only touches of the same visitor count.
+seconds; only touches of the same visitor count. A purchase whose order redeemed a promotion is
+credited to that promotion (``via="redemption"``): the discount actually given wins over touches.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 CLICK = "click"
 EXPOSURE = "exposure"
+REDEMPTION = "redemption"
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class Purchase:
     item_id: str
     revenue: float
     key: str = ""
+    order: str = ""
 
 
 @dataclass(frozen=True)
@@ -51,9 +54,15 @@ def _last(times: list[float], touches: list[Touch], at: float, window: float) ->
 
 
 def attribute(
-    touches: Iterable[Touch], purchases: Iterable[Purchase], click_window: float, exposure_window: float
+    touches: Iterable[Touch],
+    purchases: Iterable[Purchase],
+    click_window: float,
+    exposure_window: float,
+    redeemed: Mapping[str, int] | None = None,
 ) -> list[Credit]:
-    """One credit per purchase (promotion and recommendation may both be None)."""
+    """One credit per purchase (promotion and recommendation may both be None); ``redeemed`` maps
+    an order to the promotion it redeemed."""
+    redeemed = redeemed or {}
     lanes: dict[tuple, list[Touch]] = defaultdict(list)
     for touch in touches:
         if touch.promotion_id is not None:
@@ -72,9 +81,11 @@ def attribute(
     credits = []
     for purchase in purchases:
         promotion, via = None, None
+        if purchase.order and purchase.order in redeemed:
+            promotion, via = redeemed[purchase.order], REDEMPTION
         click = last((purchase.visitor, "promotion", CLICK, None), purchase.at, click_window)
         seen = None if click else last((purchase.visitor, "promotion", EXPOSURE, None), purchase.at, exposure_window)
-        if click or seen:
+        if (click or seen) and via is None:
             promotion, via = (click or seen).promotion_id, CLICK if click else EXPOSURE
         recommended = None
         if last((purchase.visitor, "item", CLICK, purchase.item_id), purchase.at, click_window):

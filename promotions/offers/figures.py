@@ -42,12 +42,23 @@ def credits_between(since: datetime, until: datetime) -> list[Credit]:
     click_window, exposure_window = windows()
     purchases = [
         Purchase(
-            row["visitor_id"], row["occurred_at"].timestamp(), row["item_id"], _revenue(row), row["idempotency_key"]
+            row["visitor_id"],
+            row["occurred_at"].timestamp(),
+            row["item_id"],
+            _revenue(row),
+            row["idempotency_key"],
+            _order(row["context"]),
         )
         for row in Event.objects.filter(event_type="purchase", occurred_at__gte=since, occurred_at__lt=until).values(
-            "visitor_id", "occurred_at", "item_id", "unit_price", "quantity", "idempotency_key"
+            "visitor_id", "occurred_at", "item_id", "unit_price", "quantity", "idempotency_key", "context"
         )
     ]
+    # The promotion each order really redeemed (the largest discount when several) is its credit.
+    redeemed = dict(
+        Redemption.objects.filter(order_ref__in={p.order for p in purchases if p.order}, refunded_at__isnull=True)
+        .order_by("discount", "pk")
+        .values_list("order_ref", "promotion_id")
+    )
     visitors = {p.visitor for p in purchases}
     touch_rows = Event.objects.filter(
         event_type__in=TOUCH_TYPES,
@@ -65,7 +76,13 @@ def credits_between(since: datetime, until: datetime) -> list[Credit]:
         )
         for row in touch_rows.iterator(2000)
     ]
-    return attribute(touches, purchases, click_window, exposure_window)
+    return attribute(touches, purchases, click_window, exposure_window, redeemed)
+
+
+def _order(context: Any) -> str:
+    """The order id a purchase event carries (``order_placed`` puts it in the context)."""
+    order = context.get("order") if isinstance(context, dict) else None
+    return str(order) if order is not None else ""
 
 
 def _revenue(row: dict[str, Any]) -> float:

@@ -2,7 +2,7 @@
 
 The live promotions are read once per ``LIVE_CACHE_SECONDS`` per process (and at once after a
 promotion is saved in this process), so rendering promotions costs no query on most pages; a
-checkout re-checks everything under lock (``budget.redeem``), so a few seconds of staleness can
+checkout re-checks everything under lock (``promotions.checkout.redeem``), so a few seconds of staleness can
 never over-spend a budget.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from functools import lru_cache
@@ -24,8 +24,7 @@ from ..ops.fallbacks import log_fallback
 from ..serving import segments
 from ..serving.prefetch import NAME_PROVIDERS, visitor_values
 from ..tracking.exposures import exposure_count, exposure_name
-from . import pricing
-from .models import CouponCode, Promotion
+from .models import Promotion
 
 logger = logging.getLogger(__name__)
 LIVE_CACHE_SECONDS = 10.0
@@ -194,51 +193,3 @@ def _capped_names() -> list[str]:
 
 
 NAME_PROVIDERS.append(_capped_names)
-
-
-@dataclass(frozen=True)
-class CartLineInput:
-    """A cart line as the shop hands it over: the product object and its quantity."""
-
-    product: object
-    quantity: int
-
-
-def to_pricing_lines(lines: Iterable[CartLineInput]) -> list[pricing.Line]:
-    from ..products import get_adapter
-
-    adapter = get_adapter()
-    result = []
-    for line in lines:
-        info = adapter.info(line.product)
-        result.append(pricing.Line(info.id, info.price, line.quantity, info.category, info.brand))
-    return result
-
-
-def valid_codes(codes: Iterable[str]) -> dict[int, str]:
-    """Promotion id -> the entered code that unlocks it (unknown or used-up codes are left out)."""
-    normalized = {code.strip().upper() for code in codes if code and code.strip()}
-    found = {}
-    for coupon in CouponCode.objects.filter(code__in=normalized):
-        if not (coupon.single_use and coupon.used >= 1):
-            found[coupon.promotion_id] = coupon.code
-    return found
-
-
-def price(
-    request: HttpRequest, lines: Sequence[pricing.Line], *, codes: Iterable[str] = (), shipping: Decimal = pricing.ZERO
-) -> tuple[pricing.PricedCart, dict[int, str]]:
-    """The cart priced with every promotion the shopper may use; returns it and the codes used."""
-    shopper = Shopper.from_request(request)
-    subtotal = sum((line.unit_price * line.quantity for line in lines), pricing.ZERO)
-    unlocked = valid_codes(codes)
-    candidates = []
-    for promotion in live_promotions():
-        if promotion.kind == Promotion.Kind.BANNER:
-            continue
-        if promotion.coupon_required and promotion.pk not in unlocked:
-            continue
-        if is_eligible(promotion, shopper, request, cart_value=subtotal, for_display=False):
-            candidates.append(promotion.terms(getattr(promotion, "stacking_ids", frozenset())))
-    priced = pricing.price_cart(lines, candidates, shipping)
-    return priced, {pk: code for pk, code in unlocked.items() if pk in priced.applied}

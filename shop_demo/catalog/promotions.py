@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from promotions.offers.models import CouponCode, Promotion
+from promotions.models import CouponCode, Promotion
 
 #: (name, message, Simplified Chinese message, kind, value, target categories, extra fields)
 EXAMPLES = [
