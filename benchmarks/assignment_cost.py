@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from promotions.experiments.assignment import ExperimentSpec, LayerSlot, VariantSpec, assign  # noqa: E402
+from promotions.experiments.stats.assignment import ExperimentSpec, LayerSlot, VariantSpec, assign  # noqa: E402
 
 WEIGHTS = {"control": 0.5, "treatment_a": 0.3, "treatment_b": 0.2}
 ROUNDS = 5

@@ -90,8 +90,8 @@ def visitor(product_ids: list[str], rng: random.Random):
     from django.test import RequestFactory
     from django.utils import timezone
 
-    from promotions.serving.recent import remember
     from promotions.tracking.capture import TrackingState
+    from promotions.visitors.recent import remember
 
     visitor_id = uuid.uuid4().hex
     session = rng.sample(product_ids, 5)

@@ -30,7 +30,8 @@ from threadpoolctl import threadpool_limits
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from promotions.uplift import data, metrics, models  # noqa: E402
+from promotions.uplift import data, metrics  # noqa: E402
+from promotions.uplift import learners as models  # noqa: E402
 
 try:
     from sklift import metrics as sklift_metrics

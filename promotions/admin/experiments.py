@@ -28,7 +28,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from ..conf import app_settings
-from ..experiments.factorial import FactorialDesign, factorial_design, parse_factors
 from ..experiments.models import Experiment, Variant, validate_variants
 from ..experiments.results import (
     ExperimentResults,
@@ -39,6 +38,7 @@ from ..experiments.results import (
     guardrail_results,
     plan,
 )
+from ..experiments.stats.factorial import FactorialDesign, factorial_design, parse_factors
 
 HUNDRED = Decimal(100)
 # The change form's field for a multivariate design; when filled, it replaces the variants.

@@ -15,7 +15,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from ..tracking.identity import read_visitor_id
+from ..visitors.identity import read_visitor_id
 
 
 class TrackedVisitor(BasePermission):

@@ -24,7 +24,7 @@ import numpy as np
 
 from promotions.bandits.arms import Arm, ArmStats, Prior, RevenuePosterior
 from promotions.bandits.shares import active_arms, argmax, floor_shares, in_burn_in, spread
-from promotions.experiments.stats import BetaPosterior
+from promotions.experiments.stats.inference import BetaPosterior
 
 METRICS = ("conversion", "revenue")
 DEFAULT_PRIOR = Prior()

@@ -20,10 +20,10 @@ from django.utils.translation import gettext_lazy as _
 
 from ..conf import app_settings
 from ..tracking.privacy import Person
-from .assignment import WEIGHT_TOLERANCE, ExperimentSpec, LayerSlot, VariantSpec
+from .stats.assignment import WEIGHT_TOLERANCE, ExperimentSpec, LayerSlot, VariantSpec
 
 SHARE_VALIDATORS = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))]
-#: Device classes of ``promotions.serving.segments.device_class``.
+#: Device classes of ``promotions.visitors.segments.device_class``.
 DEVICE_CLASSES = ("mobile", "desktop")
 #: Targeting understood by ``variant_for``; a visitor must fit every key given.
 TARGETING_KEYS = ("signed_in", "returning", "device", "country", "segments")

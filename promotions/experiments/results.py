@@ -28,8 +28,8 @@ from django.utils import timezone
 
 from ..conf import app_settings
 from ..tracking.models import Event, EventType, Visitor
-from . import stats
 from .models import Assignment, Experiment, Variant
+from .stats import inference as stats
 
 VISITOR_PREFIX = "visitor:"
 USER_PREFIX = "user:"

@@ -1,7 +1,7 @@
 """Which variant a request gets: ``variant_for(request, "key")``, the exposure being recorded then.
 
 Decision order: a staff member's forced variant (QA, never recorded); the control, unrecorded, for
-people in the global holdout (``promotions.serving.holdout``: never enrolled, and a concluded
+people in the global holdout (``promotions.visitors.holdout``: never enrolled, and a concluded
 experiment's winner never reaches them); the declared winner, for everyone else, once the
 experiment is concluded; the control, unrecorded, for visitors who may not be tracked (opted out,
 bots, no consent) and for experiments not running; the unit's recorded variant (sticky); targeting
@@ -22,10 +22,10 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from ..conf import app_settings
-from ..serving import segments
-from ..serving.holdout import in_holdout
-from .assignment import LayerSlot, assign
+from ..visitors import segments
+from ..visitors.holdout import in_holdout
 from .models import Assignment, Experiment, Variant
+from .stats.assignment import LayerSlot, assign
 
 logger = logging.getLogger(__name__)
 

@@ -20,10 +20,10 @@ from django.http import HttpRequest
 from django.utils.module_loading import import_string
 
 from ..conf import app_settings
-from ..ops.fallbacks import log_fallback
-from ..serving import segments
-from ..serving.prefetch import NAME_PROVIDERS, visitor_values
+from ..fallbacks import log_fallback
 from ..tracking.exposures import exposure_count, exposure_name
+from ..visitors import segments
+from ..visitors.prefetch import NAME_PROVIDERS, visitor_values
 from .models import Promotion
 
 logger = logging.getLogger(__name__)
@@ -156,12 +156,12 @@ def is_eligible(
 def eligible_promotions(request: HttpRequest, *, slot: str | None = None) -> list[Promotion]:
     """The live promotions this request's shopper may see in ``slot`` (coupon-only ones included:
     their message invites the code), less those their uplift holdout withholds from this visitor
-    (``serving.uplift``: they still apply at checkout); worked out once per request and slot."""
+    (``uplift.serving``: they still apply at checkout); worked out once per request and slot."""
     memo = request.__dict__.setdefault("_promotions_eligible", {})
     if slot not in memo:
         eligible = _eligible(request, slot)
         if any(p.uplift_holdout for p in eligible):
-            from ..serving.uplift import withhold  # serving imports this module: imported when needed
+            from ..uplift.serving import withhold  # serving imports this module: imported when needed
 
             eligible = withhold(request, eligible, slot)
         memo[slot] = eligible

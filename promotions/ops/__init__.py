@@ -5,6 +5,6 @@ degrade (a service down, a model that cannot load); everything else is reached t
 ``promotions.urls`` (``health/``, ``metrics/``), the admin index and the ``deploy`` system checks.
 """
 
-from .fallbacks import log_fallback
+from ..fallbacks import log_fallback
 
 __all__ = ["log_fallback"]

@@ -6,7 +6,8 @@ def forget_process_caches() -> None:
     statistics, trending lists, uplift models, tag HTML): the next render reads everything afresh."""
     from ..offers.service import forget_live_promotions
     from ..templatetags.promotions import forget_fragments
-    from . import cards, decide, merchandising, promotions, recommendations, uplift
+    from ..uplift import serving as uplift
+    from . import cards, decide, merchandising, promotions, recommendations
 
     forget_live_promotions()
     cards.forget_cards()

@@ -20,7 +20,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from ..offers.models import SlotConfig
-from .holdout import in_holdout
+from ..visitors.holdout import in_holdout
 
 NOT_TRACKED = "not_tracked"
 HOLDOUT = "holdout"

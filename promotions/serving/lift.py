@@ -14,9 +14,9 @@ from django.utils import timezone
 from scipy.stats import norm
 
 from ..conf import app_settings
-from ..experiments.stats import Comparison, MeanStats, ProportionStats, two_proportion_z_test, welch_t_test
+from ..experiments.stats.inference import Comparison, MeanStats, ProportionStats, two_proportion_z_test, welch_t_test
 from ..tracking.models import Event, Visitor
-from .holdout import is_held_out
+from ..visitors.holdout import is_held_out
 
 
 def days_to_detect(

@@ -18,24 +18,24 @@ from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils.translation import gettext
 
+from ..fallbacks import log_fallback
 from ..offers import ranking
 from ..offers.figures import STATS_CACHE_KEY
 from ..offers.models import Promotion
 from ..offers.pricing import Target
 from ..offers.service import eligible_promotions
-from ..ops.fallbacks import log_fallback
 from ..tracking.capture import register_event_type, track
 from ..tracking.exposures import record_exposures
 from ..tracking.personcache import SHOWN
 from ..training.versions import active_version_id
-from . import segments
+from ..uplift.serving import uplifts_for_ranking
+from ..visitors import segments
+from ..visitors.prefetch import NAME_PROVIDERS, store_value, visitor_values
+from ..visitors.recent import recent_items
 from .bandit import shares_for
 from .cards import ProductCard, cards
 from .decide import BANDIT, Decision, decide
-from .prefetch import NAME_PROVIDERS, store_value, visitor_values
-from .recent import recent_items
 from .recommendations import MODEL, Pick, recommendations_for
-from .uplift import uplifts_for_ranking
 
 logger = logging.getLogger("promotions.serving")
 

@@ -26,17 +26,17 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from ..ops.fallbacks import log_fallback
+from ..fallbacks import log_fallback
 from ..recommenders import Recommendation
 from ..tracking.models import Event
 from ..tracking.personcache import LIVE_RECOMMENDATIONS
 from ..tracking.privacy import user_cache_key
 from ..training.models import RECOMMENDATIONS_CACHE_NAME
+from ..visitors.prefetch import STANDARD_NAMES, store_value, visitor_values
+from ..visitors.recent import recent_items
 from .cards import ProductCard, cards
 from .merchandising import apply_slot_rules, rules_stamp
 from .models_cache import model_for_serving
-from .prefetch import STANDARD_NAMES, store_value, visitor_values
-from .recent import recent_items
 
 logger = logging.getLogger("promotions.serving")
 

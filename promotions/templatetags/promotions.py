@@ -67,7 +67,7 @@ class _ContentNode(template.Node):
         try:
             value, html = self.function(context, request, *args, as_variable=self.target is not None, **kwargs)
         except Exception:
-            from ..ops.fallbacks import log_fallback
+            from ..fallbacks import log_fallback
 
             logger.exception("promotions: a template tag failed")
             log_fallback("tag_failed", tag=self.function.__name__)

@@ -166,7 +166,7 @@ def write_pending(request: HttpRequest) -> None:
     if state.events:
         buffer.write(state.events)
         if state.visitor_id:
-            from ..serving.recent import remember_request
+            from ..visitors.recent import remember_request
 
             try:
                 remember_request(request)
@@ -174,6 +174,6 @@ def write_pending(request: HttpRequest) -> None:
                 logger.exception("promotions: could not update the recent items of a visitor")
         state.events = []
     if state.cache_writes or state.cache_counts:
-        from ..serving.prefetch import flush_writes
+        from ..visitors.prefetch import flush_writes
 
         flush_writes(state)

@@ -16,7 +16,7 @@ from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
 
-from . import cachewrites
+from ..visitors import cachewrites
 from .personcache import EXPOSURES
 from .privacy import visitor_cache_key
 

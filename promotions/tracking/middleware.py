@@ -12,9 +12,9 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 
 from ..conf import app_settings
+from ..visitors.identity import new_visitor_id, read_visitor_id, visitor_id_issued_at, write_visitor_id
 from . import buffer
 from .capture import TrackingState, make_event, tracking_allowed, write_pending
-from .identity import new_visitor_id, read_visitor_id, visitor_id_issued_at, write_visitor_id
 
 logger = logging.getLogger(__name__)
 

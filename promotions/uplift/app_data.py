@@ -2,7 +2,7 @@
 
 A promotion with an uplift holdout (``Promotion.uplift_holdout``) is withheld at random from that
 share of the visitors eligible to see it, and every eligible visitor, shown or withheld, gets one
-``uplift_assignment`` event per day (``promotions.serving.uplift``). Training takes, per promotion,
+``uplift_assignment`` event per day (``promotions.uplift.serving``). Training takes, per promotion,
 each visitor's first assignment whose attribution click window (``ATTRIBUTION_CLICK_DAYS``) has
 ended, their behavior features as of that moment (``features.behavior_features_at``), and whether
 they bought anything within that window after it; a T-learner of two logistic regressions is fitted

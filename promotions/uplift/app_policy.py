@@ -60,7 +60,7 @@ def evaluate_slot(
     visitor with a 95% bootstrap interval, and the difference from the logged policy (paired)."""
     from ..offers.models import Promotion
     from ..serving.bandit import logged_picks
-    from ..serving.uplift import uplift_models
+    from .serving import uplift_models
 
     if days < 1:
         raise PolicyInputError("--days must be at least 1")

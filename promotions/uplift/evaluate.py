@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 
 from .data import Experiment, InputError, pair, stratified_split
+from .learners import UpliftModel, binary_models, continuous_models
 from .metrics import CURVE_POINTS, DEFAULT_KS, qini_auc_score, qini_curve, thin_curve, uplift_curve, uplift_figures
-from .models import UpliftModel, binary_models, continuous_models
 
 DEFAULT_VALIDATION_SIZE = 0.25
 

@@ -6,7 +6,7 @@ from django.core import signing
 from django.test import Client
 
 from promotions.conf import app_settings
-from promotions.tracking.identity import SALT
+from promotions.visitors.identity import SALT
 from tests.tracking.conftest import BROWSER
 
 URL = "/promotions/api/events/"

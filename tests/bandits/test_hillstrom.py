@@ -7,7 +7,7 @@ import pytest
 
 from promotions.bandits import FixedSplit, ThompsonSampling, ipw_estimates
 from promotions.bandits.simulation import simulate
-from promotions.experiments import offline
+from promotions.experiments.stats import offline
 from tests.conftest import _unavailable
 
 pytestmark = pytest.mark.data

@@ -8,7 +8,7 @@ import pytest
 from promotions.bandits import Arm, ArmStats, NoActiveArmError, Prior, allocation, for_segment, posterior_draws, sample
 from promotions.bandits.shares import floor_shares
 from promotions.bandits.thompson import win_probabilities
-from promotions.experiments.stats import BetaPosterior, chance_to_beat_integrated
+from promotions.experiments.stats.inference import BetaPosterior, chance_to_beat_integrated
 
 
 def measured_arms() -> list[Arm]:

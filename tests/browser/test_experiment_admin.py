@@ -17,8 +17,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from promotions.experiments import stats
 from promotions.experiments.models import Assignment, Experiment
+from promotions.experiments.stats import inference as stats
 from promotions.tracking.models import Event
 
 pytestmark = pytest.mark.django_db(transaction=True)

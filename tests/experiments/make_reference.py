@@ -1,6 +1,6 @@
 """Freeze reference figures for the Hillstrom e-mail experiment into hillstrom_reference.json.
 
-Computed independently of ``promotions.experiments.stats``: pandas reads the raw rows, statsmodels
+Computed independently of ``promotions.experiments.stats.inference``: pandas reads the raw rows, statsmodels
 and scipy compute the tests, the relative-lift intervals use the delta method in matrix form, and
 the Bayesian figures use Evan Miller's closed-form sum instead of integration or sampling.
 

@@ -9,7 +9,7 @@ from django.core.management import call_command, load_command_class
 from scipy import stats as scipy_stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
-from promotions.experiments import stats
+from promotions.experiments.stats import inference as stats
 
 COMPARISON_KEYS = {
     "variant",

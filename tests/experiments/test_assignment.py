@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from promotions.experiments import assignment
-from promotions.experiments.assignment import ExperimentSpec, LayerSlot, VariantSpec, assign
+from promotions.experiments.stats import assignment
+from promotions.experiments.stats.assignment import ExperimentSpec, LayerSlot, VariantSpec, assign
 
 ROOT = Path(__file__).resolve().parents[2]
 WEIGHTS = {"control": 0.5, "treatment_a": 0.3, "treatment_b": 0.2}
@@ -73,7 +73,7 @@ def test_assignment_is_the_same_in_other_processes_with_other_hash_seeds():
     ids = units(200)
     script = (
         "import json, sys\n"
-        "from promotions.experiments.assignment import ExperimentSpec, VariantSpec, assign\n"
+        "from promotions.experiments.stats.assignment import ExperimentSpec, VariantSpec, assign\n"
         "spec = ExperimentSpec('checkout', 'checkout-2026', 0.7, tuple(VariantSpec(k, w) for k, w in "
         f"{WEIGHTS!r}.items()))\n"
         "print(json.dumps([assign(unit, spec) for unit in json.loads(sys.stdin.read())]))\n"

@@ -10,9 +10,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from promotions.experiments.assignment import factorial_variants
-from promotions.experiments.factorial import factorial_design, parse_factors
 from promotions.experiments.models import Assignment, Experiment
+from promotions.experiments.stats.assignment import factorial_variants
+from promotions.experiments.stats.factorial import factorial_design, parse_factors
 from tests.experiments.factories import make_experiment
 from tests.experiments.test_admin import ADD_URL, form_data
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from promotions.experiments import offline, stats
+from promotions.experiments.stats import inference as stats
+from promotions.experiments.stats import offline
 
 pytestmark = pytest.mark.data
 

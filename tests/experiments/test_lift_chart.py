@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from promotions.admin.experiments import lift_chart
-from promotions.experiments import stats
 from promotions.experiments.models import Assignment, Experiment
 from promotions.experiments.results import cumulative_lift, experiment_results, lift_days
+from promotions.experiments.stats import inference as stats
 from promotions.tracking.models import Event
 from tests.experiments.factories import make_experiment
 

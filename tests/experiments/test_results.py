@@ -10,9 +10,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from promotions.experiments import stats
 from promotions.experiments.models import Assignment, Experiment
 from promotions.experiments.results import experiment_results, guardrail_results, plan
+from promotions.experiments.stats import inference as stats
 from promotions.tasks import check_experiment_guardrails
 from promotions.tracking.models import Event, Visitor
 from tests.experiments.factories import make_experiment

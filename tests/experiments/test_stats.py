@@ -9,7 +9,7 @@ import pytest
 from scipy import stats as scipy_stats
 from statsmodels.stats.multitest import multipletests
 
-from promotions.experiments import stats
+from promotions.experiments.stats import inference as stats
 
 CONTROL = stats.ProportionStats(n=5000, successes=100)  # 2.00 %
 TREATMENT = stats.ProportionStats(n=5000, successes=112)  # 2.24 %

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from promotions.experiments import variant_for
 from promotions.experiments.models import Assignment, Experiment, targeting_errors
-from promotions.serving.holdout import in_holdout
 from promotions.tracking.models import Event
+from promotions.visitors.holdout import in_holdout
 from tests.experiments.factories import make_experiment, make_request
 from tests.experiments.test_admin import ADD_URL, form_data
 

@@ -14,9 +14,9 @@ from django.utils import timezone
 from promotions.offers.budget import redeem
 from promotions.offers.models import Promotion, SlotConfig
 from promotions.serving.bandit import reweight
-from promotions.serving.holdout import is_held_out
 from promotions.serving.lift import days_to_detect, holdout_lift
 from promotions.tracking.models import Event
+from promotions.visitors.holdout import is_held_out
 
 from .conftest import make_promotion
 

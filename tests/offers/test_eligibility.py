@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from promotions.offers.models import Promotion
 from promotions.offers.service import Shopper, eligible_promotions, is_eligible
-from promotions.serving.segments import RETURNING_CACHE_NAME
 from promotions.tracking.exposures import record_exposure
 from promotions.tracking.models import Event
 from promotions.tracking.privacy import visitor_cache_key
+from promotions.visitors.segments import RETURNING_CACHE_NAME
 
 from .conftest import make_promotion, visitor_request
 
@@ -150,8 +150,8 @@ def test_a_visitor_id_younger_than_a_visit_is_new_without_asking_the_database(cl
     from django.test import RequestFactory
 
     from promotions.conf import app_settings
-    from promotions.serving import segments
-    from promotions.tracking.identity import read_visitor_id, visitor_id_issued_at
+    from promotions.visitors import segments
+    from promotions.visitors.identity import read_visitor_id, visitor_id_issued_at
 
     cache.clear()
     client.cookies["shop_consent"] = "yes"

@@ -11,8 +11,8 @@ from django.core.management.base import CommandError
 from django.utils import timezone
 
 from promotions.offers.models import PromotionUpliftModel
-from promotions.serving import uplift as serving_uplift
 from promotions.tracking.models import Event
+from promotions.uplift import serving as serving_uplift
 from promotions.uplift.app_policy import BY_UPLIFT, LOGGED, arm_label, evaluate_slot
 from promotions.uplift.features import DEVICES
 from promotions.uplift.linear import LinearUplift

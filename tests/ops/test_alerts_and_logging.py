@@ -9,8 +9,8 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.test import Client
 
+from promotions.fallbacks import logfmt
 from promotions.ops import log_fallback
-from promotions.ops.fallbacks import logfmt
 from promotions.training.models import ModelVersion
 
 from .conftest import model_version, promotions_settings

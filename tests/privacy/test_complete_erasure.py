@@ -24,13 +24,13 @@ from promotions.recommenders import MODELS, Interactions
 from promotions.serving import forget_process_caches
 from promotions.serving.promotions import SHOWN_SECONDS
 from promotions.serving.recommendations import recommendations_for
-from promotions.serving.uplift import _logged_name
 from promotions.tasks import purge_expired_events
 from promotions.tracking import personcache, privacy
 from promotions.tracking.exposures import exposure_name
 from promotions.training import versions
 from promotions.training.data import interaction_events
 from promotions.training.models import ModelVersion
+from promotions.uplift.serving import _logged_name
 from shop_demo import settings as shop_settings
 from shop_demo.models import Category, Product
 from tests.offers.conftest import make_promotion, visitor_request

@@ -13,8 +13,8 @@ from django.core.cache import cache
 from django.test import override_settings
 
 from promotions.conf import app_settings
-from promotions.tracking.identity import SALT
 from promotions.tracking.models import Event
+from promotions.visitors.identity import SALT
 from tests.api.conftest import ORIGIN, URL, beacon_client, make_events, post, signed_visitor_cookie
 
 from .conftest import rest_framework_with

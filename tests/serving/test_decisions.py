@@ -11,10 +11,10 @@ from django.test import override_settings
 from promotions.experiments.models import Assignment, Variant
 from promotions.offers.models import Promotion, SlotConfig
 from promotions.serving import decide as decisions
-from promotions.serving.holdout import in_holdout, is_held_out
 from promotions.serving.promotions import personalized_promotions
 from promotions.tracking.capture import make_event
 from promotions.tracking.models import Visitor
+from promotions.visitors.holdout import in_holdout, is_held_out
 from tests.experiments.factories import make_experiment
 from tests.offers.conftest import make_promotion, visitor_request
 from tests.serving.conftest import lantern_fan
@@ -131,7 +131,7 @@ def test_the_holdout_takes_its_share_of_visitors():
 
 @override_settings(PROMOTIONS=NONE_HELD_OUT)
 def test_the_ranking_is_kept_for_the_visitor_until_their_session_changes(offers):
-    from promotions.serving.recent import remember
+    from promotions.visitors.recent import remember
 
     candles, lanterns = offers
     remember("k" * 32, lantern_fan("k" * 32).promotions.events)
@@ -160,7 +160,7 @@ def test_with_the_cache_down_promotions_are_still_ranked_and_shown(offers):
 @override_settings(PROMOTIONS=NONE_HELD_OUT)
 def test_a_new_view_reranks_from_the_recent_items_without_scoring_the_catalogue_again(offers, monkeypatch):
     from promotions.recommenders import Recommender
-    from promotions.serving.recent import remember
+    from promotions.visitors.recent import remember
 
     candles, lanterns = offers
     remember("m" * 32, lantern_fan("m" * 32).promotions.events)
@@ -179,7 +179,7 @@ def test_a_new_view_reranks_from_the_recent_items_without_scoring_the_catalogue_
 @override_settings(PROMOTIONS=NONE_HELD_OUT)
 def test_views_of_what_no_promotion_targets_keep_the_answer_and_a_turn_to_another_target_reranks(offers, monkeypatch):
     from promotions.offers import ranking
-    from promotions.serving.recent import remember
+    from promotions.visitors.recent import remember
 
     candles, lanterns = offers
     remember("n" * 32, lantern_fan("n" * 32).promotions.events)

@@ -9,12 +9,12 @@ from django.test import override_settings
 from django.utils import timezone
 
 from promotions.offers.models import SlotRule
-from promotions.serving import recent
 from promotions.serving.recommendations import recommendations_for, similar_to
 from promotions.tracking.capture import make_event
 from promotions.tracking.models import Event
 from promotions.tracking.privacy import visitor_cache_key
 from promotions.training.models import RECOMMENDATIONS_CACHE_NAME
+from promotions.visitors import recent
 from shop_demo.models import Product
 from tests.offers.conftest import visitor_request
 
@@ -113,9 +113,9 @@ def test_a_small_catalogue_is_read_whole_on_the_first_miss(catalogue, django_ass
 
 
 def _page_writes_after_the_body():
-    from promotions.serving.recent import RECENT_CACHE_NAME, RECENT_SECONDS
     from promotions.serving.recommendations import LIVE_CACHE_NAME, LIVE_CACHE_SECONDS
     from promotions.tracking.capture import write_pending
+    from promotions.visitors.recent import RECENT_CACHE_NAME, RECENT_SECONDS
 
     request = viewing("e" * 32, "L1")
     request.promotions.cache_writes = {}  # what the tracking middleware sets

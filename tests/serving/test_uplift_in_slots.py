@@ -11,12 +11,12 @@ from django.test import override_settings
 from promotions.experiments.models import Variant
 from promotions.offers.models import Promotion, PromotionUpliftModel, SlotConfig
 from promotions.serving import forget_process_caches
-from promotions.serving import uplift as serving_uplift
 from promotions.serving.promotions import BANDIT_PICK, personalized_promotions
-from promotions.serving.uplift import is_withheld
+from promotions.uplift import serving as serving_uplift
 from promotions.uplift.app_data import UPLIFT_ASSIGNMENT
 from promotions.uplift.features import DEVICES
 from promotions.uplift.linear import LinearUplift
+from promotions.uplift.serving import is_withheld
 from tests.experiments.factories import make_experiment
 from tests.offers.conftest import make_promotion, visitor_request
 from tests.serving.conftest import lantern_fan

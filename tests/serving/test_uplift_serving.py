@@ -12,18 +12,18 @@ from django.utils import timezone
 
 from promotions.offers.models import Promotion, PromotionUpliftModel
 from promotions.offers.ranking import AFFINITY, BLEND, UPLIFT
-from promotions.serving import uplift as serving_uplift
-from promotions.serving.uplift import (
+from promotions.tracking.models import Event
+from promotions.uplift import serving as serving_uplift
+from promotions.uplift.app_data import UPLIFT_ASSIGNMENT
+from promotions.uplift.features import DEVICES
+from promotions.uplift.linear import LinearUplift
+from promotions.uplift.serving import (
     is_withheld,
     predicted_uplifts,
     ranking_signals,
     uplifts_for_ranking,
     withhold,
 )
-from promotions.tracking.models import Event
-from promotions.uplift.app_data import UPLIFT_ASSIGNMENT
-from promotions.uplift.features import DEVICES
-from promotions.uplift.linear import LinearUplift
 from tests.offers.conftest import make_promotion, visitor_request
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,8 @@ from django.urls import reverse
 
 from promotions.offers.models import Promotion, Redemption
 from promotions.offers.service import forget_live_promotions
-from promotions.tracking.identity import read_visitor_id
 from promotions.tracking.privacy import visitor_cache_key
+from promotions.visitors.identity import read_visitor_id
 from shop_demo.catalog.loading import load_catalogue
 from shop_demo.catalog.promotions import EXAMPLES, create_example_promotions
 from shop_demo.consent import ACCEPTED, COOKIE_NAME

@@ -4,7 +4,7 @@ import pytest
 from django.core.cache import cache
 from django.test import override_settings
 
-from promotions.tracking import cachewrites
+from promotions.visitors import cachewrites
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,8 @@ import json
 import pytest
 from django.core.management import call_command, load_command_class
 
-from promotions.uplift import data, metrics, models
+from promotions.uplift import data, metrics
+from promotions.uplift import learners as models
 
 from .conftest import write_csv
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from promotions.experiments import offline
+from promotions.experiments.stats import offline
 
 INPUT_ERROR_EXIT_CODE = 2
 

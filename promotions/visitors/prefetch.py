@@ -13,9 +13,9 @@ from typing import Any
 from django.core.cache import cache
 from django.http import HttpRequest
 
-from ..ops.fallbacks import log_fallback
-from ..tracking import cachewrites
+from ..fallbacks import log_fallback
 from ..tracking.privacy import visitor_cache_key
+from . import cachewrites
 
 #: Names fetched with every first request for any of them (declared by the modules using them).
 STANDARD_NAMES: list[str] = []

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from promotions.experiments.stats import (
+from promotions.experiments.stats.inference import (
     DEFAULT_ALPHA,
     DEFAULT_SEQUENTIAL_TUNING,
     SRM_THRESHOLD,

@@ -1,6 +1,6 @@
 """The global holdout: the people who see non-personalized promotions, so that lift is measured.
 
-Membership is a deterministic hash (``experiments.assignment.hash_point``) of the person's anchor
+Membership is a deterministic hash (``experiments.stats.assignment.hash_point``) of the person's anchor
 id against ``HOLDOUT_SHARE``, so no table is read or written to know it. The anchor is the visitor
 id for an anonymous visitor and, for a signed-in user, the id of the first visitor ever linked to
 the account: a visitor who signs up (or signs in for the first time) keeps their membership, and a
@@ -13,7 +13,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 
 from ..conf import app_settings
-from ..experiments.assignment import hash_point
+from ..experiments.stats.assignment import hash_point
 from ..tracking.models import Visitor
 
 PURPOSE = "holdout"

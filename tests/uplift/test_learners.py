@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from promotions.uplift import models
+from promotions.uplift import learners as models
 from promotions.uplift.metrics import qini_auc_score
 
 from .conftest import synthetic_experiment

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from promotions.csvinput import InputError, numeric, read_columns
-from promotions.experiments import stats
+from promotions.experiments.stats import inference as stats
 
 METHODS = ("frequentist", "bayesian", "sequential")
 DEFAULT_CONTROL = "control"

@@ -32,26 +32,26 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from ..conf import app_settings
-from ..experiments.assignment import hash_point
+from ..experiments.stats.assignment import hash_point
+from ..fallbacks import log_fallback
 from ..offers.models import Promotion, PromotionUpliftModel
 from ..offers.ranking import AFFINITY, SIGNALS
 from ..offers.service import live_promotions
-from ..ops.fallbacks import log_fallback
 from ..tracking.capture import register_event_type, track
 from ..tracking.models import Event
 from ..tracking.personcache import UPLIFT_HISTORY, UPLIFT_LOGGED
 from ..tracking.privacy import visitor_cache_key
-from ..uplift.app_data import (
+from ..visitors.holdout import anchor_id
+from ..visitors.prefetch import NAME_PROVIDERS, remember_value, store_value, visitor_values
+from .app_data import (
     BEHAVIOR_FIELDS,
     INTERNAL_EVENT_TYPES,
     UPLIFT_ASSIGNMENT,
     latest_history,
     to_behavior,
 )
-from ..uplift.features import BehaviorEvent, BehaviorFeatures, behavior_features_at
-from ..uplift.linear import LinearUplift
-from .holdout import anchor_id
-from .prefetch import NAME_PROVIDERS, remember_value, store_value, visitor_values
+from .features import BehaviorEvent, BehaviorFeatures, behavior_features_at
+from .linear import LinearUplift
 
 logger = logging.getLogger("promotions.serving")
 

@@ -1,0 +1,1 @@
+"""Pure experiment statistics and assignment: no Django, importable from a notebook."""

@@ -1,0 +1,1 @@
+"""Per-visitor state: identity, recent items, prefetched values, segments, holdout, cache writes."""
