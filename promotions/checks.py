@@ -272,6 +272,12 @@ def check_product_model(app_configs: Any = None, **kwargs: Any) -> list:
                 id="promotions.E003",
             )
         ]
+    try:
+        adapter_class = import_string(app_settings.PRODUCT_ADAPTER)
+    except ImportError:
+        return []  # promotions.E009 says so
+    if not getattr(adapter_class, "uses_product_fields", True):
+        return check_product_query()
     errors = []
     fields = app_settings.PRODUCT_FIELDS if isinstance(app_settings.PRODUCT_FIELDS, dict) else {}
     for key in REQUIRED_PRODUCT_FIELDS:
@@ -299,6 +305,114 @@ def check_product_model(app_configs: Any = None, **kwargs: Any) -> list:
                 id="promotions.W001",
             )
         )
+    return errors or check_product_query()
+
+
+def check_product_query() -> list:
+    """Read one product the way serving does (the adapter's own query, then each attribute), so a
+    path that only fails at run time (``categories.name`` through a many-to-many, a property that
+    raises) is reported here with the path that fails. Nothing is checked while the table is empty
+    or not created yet (before ``migrate``)."""
+    from django.db import DatabaseError, transaction
+
+    from .products import get_adapter, resolve_path
+
+    adapter = get_adapter()
+    try:
+        with transaction.atomic():  # a failing query must not break the caller's transaction
+            first = adapter.model._default_manager.order_by("pk").first()
+    except DatabaseError:
+        return []
+    if first is None:
+        return []
+    errors = []
+    try:
+        with transaction.atomic():
+            product = adapter.get_by_ids([adapter.get_id(first)]).get(adapter.get_id(first), first)
+    except Exception as exc:
+        paths = ", ".join(adapter.related_paths()) or "(none)"
+        return [
+            Error(
+                f"The product adapter's query fails: {type(exc).__name__}: {exc}.",
+                hint=f"It loads the relations of these PRODUCT_FIELDS paths: {paths}. A path through a many-to-many "
+                "relation or a property cannot be loaded that way: point the entry at a field, or write an adapter.",
+                id="promotions.E023",
+            )
+        ]
+    readers = [(f"PROMOTIONS['PRODUCT_FIELDS'][{key!r}] = {path!r}", path) for key, path in _field_paths(adapter)]
+    readers += [(f"{type(adapter).__name__}.{method}()", method) for method in ("info", "get_url", "get_image_url")]
+    for label, path in readers:
+        try:
+            if path in ("info", "get_url", "get_image_url"):
+                getattr(adapter, path)(product)
+            else:
+                resolve_path(product, path)
+        except Exception as exc:
+            errors.append(
+                Error(
+                    f"{label} fails on product {adapter.get_id(first)!r}: {type(exc).__name__}: {exc}.",
+                    hint="Fix the path or the adapter: serving reads every product this way.",
+                    id="promotions.E023",
+                )
+            )
+    return errors
+
+
+def _field_paths(adapter: Any) -> list[tuple[str, str]]:
+    if not getattr(adapter, "uses_product_fields", True):
+        return []
+    return [(key, path) for key, path in adapter.fields.items() if key in PRODUCT_FIELD_NAMES and path]
+
+
+def _url_patterns(resolver: Any, prefix: str = "") -> dict[str, set[str]]:
+    """Every named URL ("namespace:name") and the keyword arguments its pattern captures."""
+    from django.urls import URLPattern, URLResolver
+
+    found: dict[str, set[str]] = {}
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            namespace = f"{prefix}{entry.namespace}:" if entry.namespace else prefix
+            for name, kwargs in _url_patterns(entry, namespace).items():
+                found.setdefault(name, set()).update(kwargs | set(entry.pattern.regex.groupindex))
+        elif isinstance(entry, URLPattern) and entry.name:
+            found.setdefault(prefix + entry.name, set()).update(entry.pattern.regex.groupindex)
+    return found
+
+
+@register(Tags.urls)
+def check_url_names(app_configs: Any = None, **kwargs: Any) -> list:
+    """The URL names of PRODUCT_VIEW_URL_NAMES and SEARCH_URL_NAMES exist, and product pages capture
+    the keyword argument named for them: otherwise no view or search is ever recorded."""
+    from django.urls import get_resolver
+
+    views = app_settings.PRODUCT_VIEW_URL_NAMES if isinstance(app_settings.PRODUCT_VIEW_URL_NAMES, dict) else {}
+    searches = app_settings.SEARCH_URL_NAMES if isinstance(app_settings.SEARCH_URL_NAMES, list | tuple) else []
+    if not views and not searches:
+        return []
+    try:
+        patterns = _url_patterns(get_resolver())
+    except Exception:  # a broken URLconf: Django's own URL checks report it
+        return []
+    errors = []
+    for setting, names in (("PRODUCT_VIEW_URL_NAMES", list(views)), ("SEARCH_URL_NAMES", list(searches))):
+        for name in names:
+            if name not in patterns:
+                errors.append(
+                    Error(
+                        f"PROMOTIONS[{setting!r}] names the URL {name!r}, which does not exist.",
+                        hint="Use the name as reverse() takes it, with its namespace (e.g. 'catalogue:detail').",
+                        id="promotions.E021",
+                    )
+                )
+    for name, kwarg in views.items():
+        if name in patterns and kwarg not in patterns[name]:
+            errors.append(
+                Error(
+                    f"The URL {name!r} captures no {kwarg!r} (PROMOTIONS['PRODUCT_VIEW_URL_NAMES'][{name!r}]).",
+                    hint=f"It captures: {', '.join(sorted(patterns[name])) or 'nothing'}.",
+                    id="promotions.E022",
+                )
+            )
     return errors
 
 

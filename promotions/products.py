@@ -51,6 +51,9 @@ def resolve_path(obj: Any, path: str) -> Any:
 class ProductAdapter:
     """Reads product attributes by the paths in ``PROMOTIONS["PRODUCT_FIELDS"]``."""
 
+    #: Whether ``PROMOTIONS["PRODUCT_FIELDS"]`` is read (the system checks test its paths then).
+    uses_product_fields = True
+
     def __init__(self, fields: dict[str, str | None] | None = None):
         self.fields = fields if fields is not None else app_settings.PRODUCT_FIELDS
 
@@ -88,6 +91,14 @@ class ProductAdapter:
             available=self.is_available(product),
             text=str(self._get(product, "text") or title),
         )
+
+    def get_url(self, product: Any) -> str:
+        """The product page's address (``get_absolute_url()`` when the model has one)."""
+        return product.get_absolute_url() if hasattr(product, "get_absolute_url") else ""
+
+    def get_image_url(self, product: Any) -> str:
+        """The address of the product's main image ("" when it has none)."""
+        return str(getattr(product, "image_url", "") or "")
 
     def lookup_field(self) -> str:
         """The model field that holds the public id (for ``filter(**{field: id})``)."""

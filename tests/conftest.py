@@ -15,6 +15,11 @@ from django.conf import settings
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
+#: The Oscar suite runs in its own pytest run, with its own settings (one settings module per
+#: process): ``DJANGO_SETTINGS_MODULE=tests.oscar_project.settings pytest tests/oscar``.
+OSCAR_SETTINGS = "tests.oscar_project.settings"
+collect_ignore = [] if os.environ.get("DJANGO_SETTINGS_MODULE") == OSCAR_SETTINGS else ["oscar", "oscar_project"]
+
 
 def _required(variable: str) -> bool:
     return os.environ.get(variable, "") == "1"

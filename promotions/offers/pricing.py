@@ -24,6 +24,9 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
+#: Between a category and its sub-category in a category path ("Candles > Scented", as Oscar
+#: writes it): a promotion for a category covers the products filed under its sub-categories.
+CATEGORY_SEPARATOR = " > "
 ZERO = Decimal("0")
 
 PERCENTAGE = "percentage"
@@ -65,7 +68,13 @@ class Target:
         if kind == "all":
             return True
         if kind == "categories":
-            return category in self.values
+            if category in self.values:
+                return True
+            while CATEGORY_SEPARATOR in category:
+                category = category.rsplit(CATEGORY_SEPARATOR, 1)[0]
+                if category in self.values:
+                    return True
+            return False
         if kind == "brands":
             return brand in self.values
         return kind == "products" and item_id in self.values

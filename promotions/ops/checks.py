@@ -1,7 +1,10 @@
 """Deployment checks (``manage.py check --deploy``): settings that are unsafe in front of customers.
 
-They are errors, not warnings, so the command fails. Django's own deployment warnings (HSTS,
-SSL redirect...) still come with them; ``--fail-level WARNING`` makes those fail too.
+The shop's own settings (DEBUG, SECRET_KEY, ALLOWED_HOSTS, secure cookies) are warnings with the
+app's ids (W101-W104), as Django's own deployment findings are: a shop whose settings are right runs
+``check --deploy`` cleanly, and ``--fail-level WARNING`` makes any finding fail the command. Where
+the app itself would be unsafe (its beacon throttle, its operations endpoints: E105, E106) the
+finding is an error and the command fails.
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ import ipaddress
 from typing import Any
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import CheckMessage, Error, Tags, register
+from django.core.checks import Warning as CheckWarning
 
 from ..conf import app_settings
 
@@ -63,41 +67,41 @@ def _ops_problems() -> list[Error]:
 
 
 @register(Tags.security, deploy=True)
-def check_deployment(app_configs: Any = None, **kwargs: Any) -> list[Error]:
-    errors = []
+def check_deployment(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
     if settings.DEBUG:
         errors.append(
-            Error(
+            CheckWarning(
                 "DEBUG is on: error pages show code, settings and request data to anyone.",
                 hint="Turn it off in production (the demo shop: unset DJANGO_DEBUG).",
-                id="promotions.E101",
+                id="promotions.W101",
             )
         )
     problem = _secret_key_problem()
     if problem:
         errors.append(
-            Error(
+            CheckWarning(
                 f"SECRET_KEY is unsafe: {problem}. Visitor cookies and sessions can be forged with a known key.",
                 hint="Set a long random key from the environment (the demo shop: DJANGO_SECRET_KEY).",
-                id="promotions.E102",
+                id="promotions.W102",
             )
         )
     hosts = list(settings.ALLOWED_HOSTS)
     if not hosts or "*" in hosts:
         errors.append(
-            Error(
+            CheckWarning(
                 "ALLOWED_HOSTS is empty or holds '*'.",
                 hint="List the shop's host names (the demo shop: DJANGO_ALLOWED_HOSTS).",
-                id="promotions.E103",
+                id="promotions.W103",
             )
         )
     insecure = [name for name in ("SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE") if not getattr(settings, name)]
     if insecure:
         errors.append(
-            Error(
+            CheckWarning(
                 f"{' and '.join(insecure)} off: sign-in and form cookies also travel over plain HTTP.",
                 hint="Serve the shop over HTTPS and set them to True (the demo shop: DJANGO_HTTPS=1).",
-                id="promotions.E104",
+                id="promotions.W104",
             )
         )
     if getattr(settings, "REST_FRAMEWORK", {}).get("NUM_PROXIES") is None:

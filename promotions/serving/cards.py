@@ -52,10 +52,9 @@ def forget_cards(sender: Any = None, instance: Any = None, **kwargs: Any) -> Non
 
 def _card(adapter, product: Any) -> ProductCard:
     info = adapter.info(product)
-    url = product.get_absolute_url() if hasattr(product, "get_absolute_url") else ""
-    image = getattr(product, "image_url", "") or ""
+    url, image = adapter.get_url(product), adapter.get_image_url(product)
     return ProductCard(
-        info.id, info.title, url, info.price, info.cost, info.category, info.brand, info.available, str(image)
+        info.id, info.title, url, info.price, info.cost, info.category, info.brand, info.available, image
     )
 
 

@@ -38,29 +38,46 @@ def test_a_safe_configuration_passes():
 @pytest.mark.parametrize(
     "changes, expected",
     [
-        ({"DEBUG": True}, "promotions.E101"),
-        ({"SECRET_KEY": "short"}, "promotions.E102"),
-        ({"SECRET_KEY": "a" * 60}, "promotions.E102"),
-        ({"SECRET_KEY": "django-insecure-" + "x1y2z3" * 10}, "promotions.E102"),
-        ({"ALLOWED_HOSTS": ["*"]}, "promotions.E103"),
-        ({"ALLOWED_HOSTS": []}, "promotions.E103"),
-        ({"SESSION_COOKIE_SECURE": False}, "promotions.E104"),
-        ({"CSRF_COOKIE_SECURE": False}, "promotions.E104"),
+        ({"DEBUG": True}, "promotions.W101"),
+        ({"SECRET_KEY": "short"}, "promotions.W102"),
+        ({"SECRET_KEY": "a" * 60}, "promotions.W102"),
+        ({"SECRET_KEY": "django-insecure-" + "x1y2z3" * 10}, "promotions.W102"),
+        ({"ALLOWED_HOSTS": ["*"]}, "promotions.W103"),
+        ({"ALLOWED_HOSTS": []}, "promotions.W103"),
+        ({"SESSION_COOKIE_SECURE": False}, "promotions.W104"),
+        ({"CSRF_COOKIE_SECURE": False}, "promotions.W104"),
         ({"REST_FRAMEWORK": {"DEFAULT_THROTTLE_RATES": {}}}, "promotions.E105"),
         ({"PROMOTIONS": {"OPS_TOKEN": "too-short"}}, "promotions.E106"),
         ({"PROMOTIONS": {"OPS_ALLOWED_NETWORKS": ["0.0.0.0/0"]}}, "promotions.E106"),
         ({"PROMOTIONS": {"OPS_ALLOWED_NETWORKS": ["not a network"]}}, "promotions.E106"),
     ],
 )
-def test_each_unsafe_setting_is_an_error(changes, expected):
+def test_each_unsafe_setting_is_reported(changes, expected):
     assert ids(**changes) == [expected]
 
 
-def test_check_deploy_fails_on_the_local_defaults():
+def levels(**changes) -> dict[str, str]:
+    with override_settings(**{**SAFE, **changes}):
+        return {error.id: type(error).__name__ for error in check_deployment()}
+
+
+def test_the_shops_own_settings_are_warnings_and_the_apps_own_safety_is_an_error():
+    shop = levels(DEBUG=True, SECRET_KEY="short", ALLOWED_HOSTS=["*"], SESSION_COOKIE_SECURE=False)
+    assert shop == dict.fromkeys(
+        ["promotions.W101", "promotions.W102", "promotions.W103", "promotions.W104"], "Warning"
+    )
+    app = levels(REST_FRAMEWORK={}, PROMOTIONS={"OPS_TOKEN": "too-short"})
+    assert app == dict.fromkeys(["promotions.E105", "promotions.E106"], "Error")
+
+
+def test_check_deploy_warns_on_the_local_defaults_and_fails_at_warning_level():
     # The test settings are the local defaults: a generated development key, plain-HTTP cookies.
+    out = StringIO()
+    call_command("check", deploy=True, stdout=out, stderr=out)
+    assert "promotions.W102" in out.getvalue() and "promotions.W104" in out.getvalue()
     with pytest.raises(SystemCheckError) as failure:
-        call_command("check", deploy=True, stdout=StringIO())
-    assert "promotions.E102" in str(failure.value) and "promotions.E104" in str(failure.value)
+        call_command("check", deploy=True, fail_level="WARNING", stdout=StringIO())
+    assert "promotions.W102" in str(failure.value)
 
 
 def settings_in_a_fresh_process(tmp_path: Path, **env: str) -> list[str]:

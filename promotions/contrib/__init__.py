@@ -1,0 +1,1 @@
+"""Integrations with shop frameworks, each an app added to INSTALLED_APPS next to ``promotions``."""
