@@ -105,3 +105,59 @@ def test_w001_availability_unknown():
     fields = {**shop_settings.PROMOTIONS["PRODUCT_FIELDS"], "available": None}
     with override_settings(PROMOTIONS={**shop_settings.PROMOTIONS, "PRODUCT_FIELDS": fields}):
         assert ids() == ["promotions.W001"]
+
+
+@pytest.fixture
+def mug(db):
+    from shop_demo.models import Category, Product
+
+    kitchen = Category.objects.create(name="Kitchen", slug="kitchen")
+    return Product.objects.create(stock_code="MUG1", title="Red spotty mug", price="3.50", category=kitchen)
+
+
+def messages_of(error_id: str) -> list[str]:
+    return [m.msg for m in run_checks() if m.id == error_id]
+
+
+@pytest.mark.django_db
+def test_e023_a_path_that_passes_the_model_check_but_fails_on_a_real_product(mug):
+    # "get_absolute_url" is an attribute of the model, so the static check lets it through; the
+    # adapter's query (select_related) and the read of the product fail, and the check says where.
+    fields = {**shop_settings.PROMOTIONS["PRODUCT_FIELDS"], "brand": "get_absolute_url.name"}
+    with override_settings(PROMOTIONS={**shop_settings.PROMOTIONS, "PRODUCT_FIELDS": fields}):
+        found = messages_of("promotions.E023")
+    assert len(found) == 1 and "query fails" in found[0] and "get_absolute_url" in found[0]
+
+
+@pytest.mark.django_db
+def test_e023_an_attribute_that_cannot_be_read_as_what_it_names_is_reported(mug):
+    # A price path that names a method: it exists, and reads, but is no number.
+    fields = {**shop_settings.PROMOTIONS["PRODUCT_FIELDS"], "price": "get_absolute_url"}
+    with override_settings(PROMOTIONS={**shop_settings.PROMOTIONS, "PRODUCT_FIELDS": fields}):
+        found = messages_of("promotions.E023")
+    assert len(found) == 1 and found[0].startswith("ProductAdapter.info() fails on product 'MUG1': InvalidOperation")
+
+
+@pytest.mark.django_db
+@pytest.mark.django_db
+def test_the_product_query_check_is_quiet_on_an_empty_table():
+    assert messages_of("promotions.E023") == []  # no product to read
+    fields = {**shop_settings.PROMOTIONS["PRODUCT_FIELDS"], "price": "get_absolute_url"}
+    with override_settings(PROMOTIONS={**shop_settings.PROMOTIONS, "PRODUCT_FIELDS": fields}):
+        assert messages_of("promotions.E023") == []
+
+
+@pytest.mark.django_db
+def test_the_product_query_check_passes_the_demos_own_paths(mug):
+    assert messages_of("promotions.E023") == []
+
+
+def test_e021_e022_url_names_are_resolved():
+    promotions = {
+        **shop_settings.PROMOTIONS,
+        "PRODUCT_VIEW_URL_NAMES": {"shop:product": "pk", "shop:nothing": "pk"},
+        "SEARCH_URL_NAMES": ["shop:search", "search"],
+    }
+    with override_settings(PROMOTIONS=promotions):
+        assert ids() == ["promotions.E021", "promotions.E021", "promotions.E022"]
+        assert "captures: stock_code" in next(m.hint for m in run_checks() if m.id == "promotions.E022")
