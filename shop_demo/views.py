@@ -152,7 +152,8 @@ def cart_coupon(request: HttpRequest) -> HttpResponse:
         basket = price_lines(request, cart, cart.lines())
         refused = basket.not_applied_for(code)
         if refused is not None:
-            messages.error(request, refused.message)
+            if not basket.lines:  # else the cart lists why, under its discounts
+                messages.error(request, refused.message)
         elif code in basket.applied_codes():
             messages.success(request, _("The code %(code)s was applied.") % {"code": code})
         else:
