@@ -45,6 +45,9 @@ MEANINGS: dict[str, str] = {
     "FLUSH_BATCH_SIZE": "events per batch moved from Redis into the database",
     "BEACON_MAX_EVENTS": "events per batch the beacon endpoint accepts",
     "BEACON_MAX_BYTES": "largest beacon request body, checked before parsing",
+    "ALLOWED_ORIGINS": "origins besides the shop's own whose pages may post beacon events "
+    '(`"https://www.shop.example"`, `"https://*.shop.example"` for subdomains); scheme, host and port must match. '
+    "`CSRF_TRUSTED_ORIGINS` count too, and the other `ALLOWED_HOSTS` on the request's scheme and port",
     "TRAINING_MODELS": "models the training task fits and compares (popularity is always scored as the baseline)",
     "TRAINING_LOG_DIR": "a folder for the deep models' TensorBoard logs, one sub-folder per model version "
     '(`version-<id>-<model>`); `""` writes none (the per-epoch loss is kept with the version anyway)',

@@ -15,6 +15,7 @@ from django.core.checks import Error, Tags, Warning, register
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.module_loading import import_string
 
+from .api.origins import parse_origin
 from .conf import DEFAULTS, PRODUCT_FIELD_NAMES, REQUIRED_PRODUCT_FIELDS, app_settings
 
 TRACKING_MIDDLEWARE = "promotions.tracking.middleware.TrackingMiddleware"
@@ -231,6 +232,16 @@ def _check_callables_and_patterns(raw: dict) -> list:
                     id="promotions.E012",
                 )
             )
+    if isinstance(raw.get("ALLOWED_ORIGINS"), list):
+        for origin in raw["ALLOWED_ORIGINS"]:
+            if not isinstance(origin, str) or parse_origin(origin, wildcard=True) is None:
+                errors.append(
+                    Error(
+                        f"PROMOTIONS['ALLOWED_ORIGINS'] has {origin!r}, which is not an origin.",
+                        hint='Write scheme, host and port only: "https://www.shop.example", "http://127.0.0.1:8000".',
+                        id="promotions.E014",
+                    )
+                )
     return errors
 
 

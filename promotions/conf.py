@@ -70,6 +70,10 @@ DEFAULTS: dict[str, Any] = {
     # and the largest request body in bytes (a larger one is refused with 413 before parsing).
     "BEACON_MAX_EVENTS": 50,
     "BEACON_MAX_BYTES": 16384,
+    # Origins besides the shop's own whose pages may post to the beacon ("https://www.shop.example",
+    # "https://*.shop.example" for its subdomains): scheme, host and port must match exactly.
+    # CSRF_TRUSTED_ORIGINS count too, and so do the other ALLOWED_HOSTS on the request's scheme and port.
+    "ALLOWED_ORIGINS": [],
     # Training (promotions.training): the models fitted and compared, simplest first (names of
     # promotions.recommenders.MODELS; the deep models join by name when they land). Popularity is
     # always scored as the baseline, so a model that loses to it is never chosen.

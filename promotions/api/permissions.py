@@ -6,16 +6,13 @@ checks, with throttling and the size limits, are its defence against forged and 
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from django.conf import settings
-from django.http.request import validate_host
 from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from ..visitors.identity import read_visitor_id
+from .origins import origin_allowed
 
 
 class TrackedVisitor(BasePermission):
@@ -34,21 +31,11 @@ class TrackedVisitor(BasePermission):
 
 
 class SameOrigin(BasePermission):
-    """The post comes from one of the shop's own pages, by its Origin header, else its Referer."""
+    """The post comes from one of the shop's own origins (``origins.origin_allowed``), by its Origin
+    header, else its Referer; neither header (or Origin ``null``) is refused."""
 
     message = _("Events are accepted only from the shop's own pages.")
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         source = request.headers.get("Origin") or request.headers.get("Referer") or ""
-        host = urlsplit(source).netloc
-        if not host:  # neither header, or Origin "null" (sandboxed frames, privacy-stripped requests)
-            return False
-        # Browsers never send user info or backslashes here; parsers disagree on where such a host
-        # ends (http://evil.example\@shop is evil.example to a browser, shop to urlsplit).
-        if "@" in host or "\\" in host:
-            return False
-        if host == request.get_host():
-            return True
-        # The shop's other host names; a "*" wildcard would let any site in, so it does not count here.
-        allowed = [pattern for pattern in settings.ALLOWED_HOSTS if pattern != "*"]
-        return validate_host(urlsplit(source).hostname or "", allowed)
+        return origin_allowed(source, request)

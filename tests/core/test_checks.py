@@ -161,3 +161,9 @@ def test_e021_e022_url_names_are_resolved():
     with override_settings(PROMOTIONS=promotions):
         assert ids() == ["promotions.E021", "promotions.E021", "promotions.E022"]
         assert "captures: stock_code" in next(m.hint for m in run_checks() if m.id == "promotions.E022")
+
+
+@pytest.mark.parametrize("origin", ["shop.example", "https://shop.example:https", "ftp://shop.example", 7, "*"])
+def test_e014_allowed_origin_is_not_an_origin(origin):
+    with override_settings(PROMOTIONS={**shop_settings.PROMOTIONS, "ALLOWED_ORIGINS": ["https://ok.example", origin]}):
+        assert ids() == ["promotions.E014"]

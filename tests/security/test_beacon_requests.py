@@ -8,10 +8,12 @@ import time
 import uuid
 
 import pytest
+from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.test import override_settings
 
+from promotions.api.origins import parse_origin
 from promotions.conf import app_settings
 from promotions.tracking.models import Event
 from promotions.visitors.identity import SALT
@@ -129,3 +131,83 @@ def test_a_spoofed_x_forwarded_for_does_not_lift_the_address_limit():
     assert [response.status_code for response in answers] == [202, 202, 202, 429, 429]
     assert Event.objects.count() == 3
     assert int(answers[-1]["Retry-After"]) > 0
+
+
+# Exact origins. Regression: only the host name was compared, so any scheme and port of an allowed
+# host passed, and so did "http://127.0.0.1:8792.evil.com" (urlsplit reads host 127.0.0.1 there).
+# The beacon below is served at http://testserver (port 80); localhost is another allowed host.
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "http://testserver:80.evil.example",
+        "http://localhost:8792.evil.example",
+        "http://testserver:8080",
+        "http://localhost:8000",
+        "https://testserver",
+        "https://localhost",
+        "ws://testserver",
+        "http://testserver:0",
+        "http://testserver:99999",
+        "http://evil.example.testserver",
+        "http://*.testserver",
+        "http://shop.example",  # trusted only over https (below)
+    ],
+)
+def test_other_schemes_ports_and_look_alike_hosts_are_forbidden(beacon, origin):
+    with override_settings(CSRF_TRUSTED_ORIGINS=["https://shop.example", "https://*.cdn.example:8443"]):
+        refused(post(beacon, {"events": make_events(1)}, Origin=origin), 403)
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "http://testserver",
+        "http://testserver:80",
+        "HTTP://TestServer",
+        "http://localhost",
+        "https://shop.example",
+        "https://shop.example:443",
+        "https://static.cdn.example:8443",
+        "https://partner.example",
+    ],
+)
+def test_the_shop_s_own_and_trusted_origins_are_accepted(beacon, origin):
+    promotions = {**settings.PROMOTIONS, "ALLOWED_ORIGINS": ["https://partner.example"]}
+    with override_settings(
+        CSRF_TRUSTED_ORIGINS=["https://shop.example", "https://*.cdn.example:8443"], PROMOTIONS=promotions
+    ):
+        assert post(beacon, {"events": make_events(1)}, Origin=origin).status_code == 202
+
+
+def test_the_port_of_the_request_is_the_one_compared(visitor_id, db):
+    client = beacon_client(visitor_id, SERVER_PORT="8792", HTTP_HOST="127.0.0.1:8792")
+    assert post(client, {"events": make_events(1)}, Origin="http://127.0.0.1:8792").status_code == 202
+    assert post(client, {"events": make_events(1)}, Origin="http://localhost:8792").status_code == 202
+    refused_after = Event.objects.count()
+    for origin in (
+        "http://127.0.0.1:8792.evil.com",
+        "http://127.0.0.1",
+        "http://127.0.0.1:8793",
+        "https://127.0.0.1:8792",
+    ):
+        assert post(client, {"events": make_events(1)}, Origin=origin).status_code == 403
+    assert Event.objects.count() == refused_after
+    # Behind TLS (the proxy's X-Forwarded-Proto trusted), the https origin is the own one.
+    secure = beacon_client(visitor_id, HTTP_HOST="shop.example")
+    with override_settings(ALLOWED_HOSTS=["shop.example"], SECURE_PROXY_SSL_HEADER=("HTTP_X_FORWARDED_PROTO", "https")):
+        answer = post(
+            secure, {"events": make_events(1)}, Origin="https://shop.example", **{"X-Forwarded-Proto": "https"}
+        )
+        assert answer.status_code == 202
+        answer = post(
+            secure, {"events": make_events(1)}, Origin="http://shop.example", **{"X-Forwarded-Proto": "https"}
+        )
+        assert answer.status_code == 403
+
+
+def test_parse_origin():
+    assert parse_origin("https://Shop.Example/path?q#f") == ("https", "shop.example", 443)
+    assert parse_origin("http://[::1]:8000") == ("http", "[::1]", 8000)
+    assert parse_origin("https://*.shop.example", wildcard=True) == ("https", ".shop.example", 443)
+    for value in ("https://*.shop.example", "null", "", "shop.example", "http://a_b.example", "http://shop.example."):
+        assert parse_origin(value) is None, value
