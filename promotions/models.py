@@ -2,13 +2,14 @@
 
 from .experiments.models import Assignment, Experiment, Variant
 from .offers.models import CouponCode, Promotion, Redemption, SlotRule
-from .tracking.models import Event, EventType, Visitor
+from .tracking.models import DeadLetterEvent, Event, EventType, Visitor
 from .training.models import ModelVersion
 from .uplift.records import UpliftReport
 
 __all__ = [
     "Assignment",
     "CouponCode",
+    "DeadLetterEvent",
     "Event",
     "EventType",
     "Experiment",

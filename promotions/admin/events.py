@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -13,12 +13,12 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from ..tracking import analytics
+from ..tracking import analytics, deadletters
 from ..tracking.capture import CUSTOM_EVENT_TYPES
-from ..tracking.models import Event, EventType
+from ..tracking.models import DeadLetterEvent, Event, EventType
 
 #: The page's default range, in days, ending today.
 DEFAULT_DAYS = 30
@@ -126,3 +126,35 @@ class EventAdmin(admin.ModelAdmin):
             "series": chart_series(report) if report else None,
         }
         return TemplateResponse(request, "admin/promotions/event/analytics.html", context)
+
+
+@admin.register(DeadLetterEvent)
+class DeadLetterEventAdmin(admin.ModelAdmin):
+    """Events the flush could not store: read the reason and the payload, retry or discard them.
+
+    Retrying repairs what the capture limits can repair (NUL and lone surrogates removed, text
+    cut, out-of-range numbers dropped) and stores the event; discarding is the delete action.
+    """
+
+    list_display = ["created_at", "reason", "attempts", "source_id"]
+    search_fields = ["reason", "=source_id"]
+    readonly_fields = ["source_id", "reason", "payload", "attempts", "created_at", "last_tried_at"]
+    ordering = ["-created_at"]
+    actions = ["retry"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(permissions=["change"], description=_("Retry the selected events (repaired where possible)"))
+    def retry(self, request: HttpRequest, queryset: QuerySet[DeadLetterEvent]) -> None:
+        stored, failed = deadletters.retry(queryset)
+        if stored:
+            message = ngettext("%(count)d event was stored.", "%(count)d events were stored.", stored)
+            self.message_user(request, message % {"count": stored}, messages.SUCCESS)
+        if failed:
+            message = ngettext(
+                "%(count)d event still cannot be stored; its reason is updated.",
+                "%(count)d events still cannot be stored; their reasons are updated.",
+                failed,
+            )
+            self.message_user(request, message % {"count": failed}, messages.WARNING)

@@ -15,6 +15,7 @@ from rest_framework import serializers
 from ..conf import app_settings
 from ..tracking import buffer
 from ..tracking.capture import make_event
+from ..tracking.limits import ITEM_ID_LENGTH, PATH_LENGTH, TOKEN_LENGTH
 from ..tracking.middleware import device_class
 from ..tracking.models import EventType
 
@@ -55,12 +56,13 @@ class BeaconEventSerializer(StrictSerializer):
 
     type = serializers.ChoiceField(choices=[(kind.value, kind.label) for kind in BEACON_EVENT_TYPES])
     id = serializers.UUIDField(help_text=_("A uuid made by the client; a re-sent event is stored once."))
-    product = serializers.CharField(max_length=64, required=False, help_text=_("The product's public id."))
+    # The shared capture limits (DRF's CharField also refuses NUL and lone surrogates).
+    product = serializers.CharField(max_length=ITEM_ID_LENGTH, required=False, help_text=_("The product's public id."))
     promotion = serializers.IntegerField(min_value=1, max_value=2**63 - 1, required=False)
-    recommendation_id = serializers.CharField(max_length=64, required=False, validators=[token])
-    slot = serializers.CharField(max_length=64, required=False, validators=[token])
+    recommendation_id = serializers.CharField(max_length=TOKEN_LENGTH, required=False, validators=[token])
+    slot = serializers.CharField(max_length=TOKEN_LENGTH, required=False, validators=[token])
     dwell_seconds = serializers.FloatField(min_value=0, max_value=MAX_DWELL_SECONDS, required=False)
-    page = serializers.CharField(max_length=200, required=False, help_text=_("The path of the page."))
+    page = serializers.CharField(max_length=PATH_LENGTH, required=False, help_text=_("The path of the page."))
 
     def validate_page(self, value: str) -> str:
         if not value.startswith("/") or value.startswith("//"):

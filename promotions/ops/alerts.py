@@ -1,4 +1,5 @@
-"""The admin index's alerts: a stale or missing model, a growing event backlog, a failed training.
+"""The admin index's alerts: a stale or missing model, a growing event backlog, a failed training,
+dead-lettered events and a buffer Redis that may lose events.
 
 Shown to staff who may view model versions, by ``{% promotions_ops_alerts %}`` (library
 ``promotions_ops``), which the admin index template includes.
@@ -15,7 +16,10 @@ ALERT_CHECKS = ("buffer", "model", "training")
 
 
 def admin_alerts(user: Any) -> list[str]:
-    """One message per failing alert check, for a user allowed to see them (else none)."""
+    """One message per failing alert check and per warning, for a user allowed to see them (else none)."""
     if user is None or not user.has_perm("promotions.view_modelversion"):
         return []
-    return [result.error for result in run_checks(ALERT_CHECKS) if not result.ok]
+    alerts = []
+    for result in run_checks(ALERT_CHECKS):
+        alerts += ([] if result.ok else [result.error]) + result.warnings
+    return alerts

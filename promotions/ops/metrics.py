@@ -18,6 +18,11 @@ _FIGURES = {
         "buffer",
         "oldest_age_seconds",
     ),
+    "promotions_event_dead_letters": (
+        "Buffered events the flush could not store, waiting in the dead letters.",
+        "buffer",
+        "dead_letters",
+    ),
     "promotions_model_age_seconds": ("Seconds since the active model finished training.", "model", "age_seconds"),
     "promotions_model_active_version": ("Id of the active model version.", "model", "version"),
 }
@@ -58,6 +63,11 @@ def render(results: list[CheckResult]) -> str:
         "promotions_check_duration_seconds",
         "Seconds the health check took.",
         [({"check": result.name}, result.seconds) for result in results],
+    )
+    lines += _family(
+        "promotions_check_warnings",
+        "Warnings the health check raised (it may pass with them).",
+        [({"check": result.name}, len(result.warnings)) for result in results],
     )
     for name, (help_text, check, figure) in _FIGURES.items():
         value = by_name[check].figures.get(figure) if check in by_name else None

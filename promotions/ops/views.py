@@ -64,6 +64,8 @@ def health(request: HttpRequest) -> HttpResponse:
     body = {
         "status": "fail" if failing else "ok",
         "failing": failing,
+        # Checks that passed (or failed) with something to look at; a warning never makes a 503.
+        "warnings": [result.name for result in results if result.warnings],
         "checks": {result.name: result.as_dict() for result in results},
     }
     return JsonResponse(body, status=503 if failing else 200, json_dumps_params={"ensure_ascii": False})

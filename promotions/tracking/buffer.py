@@ -15,15 +15,17 @@ import os
 import socket
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import IntegrityError, connections, router, transaction
+from django.db import DataError, IntegrityError, connections, router, transaction
 
 from ..conf import app_settings
 from ..products import get_adapter
-from .models import Event
+from .limits import clean_text, row_problem
+from .models import DeadLetterEvent, Event
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +98,98 @@ def decode_entry(fields: dict[bytes, bytes]) -> list:
     return json.loads(fields[b"r"])
 
 
+# What a row itself can make the database refuse (a value its column cannot hold, a constraint);
+# anything else (the server gone, a lost connection) leaves the rows pending for the next flush.
+ROW_ERRORS = (DataError, IntegrityError, ValueError, TypeError)
+
+
+@dataclass
+class Entry:
+    """One buffered event on its way to the table: where it came from, its row, and why it
+    cannot be stored (None when it can)."""
+
+    source: str
+    row: Any
+    payload: str
+    problem: str | None = None
+
+
+def _payload_text(raw: bytes) -> str:
+    # Text a column can hold whatever arrived: invalid UTF-8 and NUL bytes written as escapes.
+    return raw.decode("utf-8", "backslashreplace").replace("\x00", "\\u0000")
+
+
+def entry_from_stream(message_id: bytes, fields: dict[bytes, bytes]) -> Entry:
+    """A stream entry, decoded and checked against the limits without raising."""
+    source = message_id.decode()
+    raw = fields.get(b"r")
+    if raw is None:
+        described = json.dumps({key.decode("utf-8", "backslashreplace"): "..." for key in fields})
+        return Entry(source, None, described, "the entry holds no event (field r missing)")
+    payload = _payload_text(raw)
+    try:
+        row = json.loads(raw)
+    except ValueError as exc:  # UnicodeDecodeError included
+        return Entry(source, None, payload, f"broken JSON: {exc}")
+    return Entry(source, row, payload, row_problem(row, COLUMNS))
+
+
+def entry_from_row(row: list) -> Entry:
+    """A row written straight to the database (no Redis), checked like a buffered one."""
+    return Entry(f"direct:{row[_KEY]}", row, json.dumps(row, default=str), row_problem(row, COLUMNS))
+
+
+def store(entries: list[Entry]) -> tuple[int, int]:
+    """Store the entries that can be stored and dead-letter the others; returns (stored, dead).
+
+    A batch the database refuses is split in halves until the refused rows stand alone, so one
+    bad row costs a few extra inserts and never holds back the rows beside it. A database that
+    is down raises, and nothing is dead-lettered.
+    """
+    dead = [entry for entry in entries if entry.problem]
+    stored, refused = _insert_isolating([entry for entry in entries if not entry.problem])
+    dead += refused
+    if dead:
+        record_dead_letters(dead)
+    return stored, len(dead)
+
+
+def _insert_isolating(entries: list[Entry]) -> tuple[int, list[Entry]]:
+    if not entries:
+        return 0, []
+    try:
+        return insert_rows([list(entry.row) for entry in entries]), []
+    except ROW_ERRORS as exc:
+        if len(entries) == 1:
+            message = " ".join(str(exc).split())  # one line, as the database's text spans several
+            entries[0].problem = clean_text(f"refused by the database: {type(exc).__name__}: {message}", 300)
+            return 0, entries
+    middle = len(entries) // 2
+    stored_first, dead_first = _insert_isolating(entries[:middle])
+    stored_second, dead_second = _insert_isolating(entries[middle:])
+    return stored_first + stored_second, dead_first + dead_second
+
+
+def record_dead_letters(entries: list[Entry]) -> None:
+    """Keep the entries with their reasons; one recorded before (a flush retried) is kept once."""
+    logger.warning(
+        "promotions: %d buffered events cannot be stored and were dead-lettered (first: %s)",
+        len(entries),
+        entries[0].problem,
+    )
+    DeadLetterEvent.objects.using(router.db_for_write(DeadLetterEvent)).bulk_create(
+        [
+            DeadLetterEvent(
+                source_id=clean_text(entry.source, 120),
+                reason=clean_text(entry.problem or "", 300),
+                payload=entry.payload,
+            )
+            for entry in entries
+        ],
+        ignore_conflicts=True,
+    )
+
+
 def write(events: list[dict[str, Any]]) -> None:
     """Store captured events: to the Redis buffer when it is up, else straight to the database."""
     if not events:
@@ -117,7 +211,7 @@ def write(events: list[dict[str, Any]]) -> None:
         except redis.RedisError:
             logger.warning("promotions: Redis buffer unavailable, writing %d events to the database", len(rows))
             _mark_redis_down()
-    insert_rows(rows)
+    store([entry_from_row(row) for row in rows])
 
 
 def insert(events: Iterable[dict[str, Any]]) -> int:
@@ -256,27 +350,66 @@ def _read_batch(client, stream: str, count: int, claim_idle_ms: int) -> list[tup
 
 
 def flush(max_batches: int = 100, claim_idle_ms: int = CLAIM_IDLE_MS) -> int:
-    """Move buffered events from Redis into the database; returns how many were moved."""
+    """Move buffered events from Redis into the database; returns how many were stored.
+
+    Entries that cannot be stored go to the dead letters (``DeadLetterEvent``) with the reason
+    and are acknowledged like the stored ones: a poisoned entry never stalls the stream.
+    """
     client = redis_client()
     if client is None:
         return 0
     stream = app_settings.EVENT_STREAM
-    _ensure_group(client, stream)
     moved = 0
-    for _ in range(max_batches):
-        batch = _read_batch(client, stream, app_settings.FLUSH_BATCH_SIZE, claim_idle_ms)
-        if not batch:
-            break
-        # Entries deleted while pending (an erasure) come back without fields: nothing to insert.
-        rows = [decode_entry(fields) for _, fields in batch if fields]
-        insert_rows(rows)
-        # Acknowledge only after the insert has committed: a crash before this line leaves the
-        # events pending, and the next flush inserts them again as no-ops.
-        ids = [message_id for message_id, _ in batch]
-        client.xack(stream, GROUP, *ids)
-        client.xdel(stream, *ids)
-        moved += len(rows)
+    try:
+        _ensure_group(client, stream)
+        for _ in range(max_batches):
+            batch = _read_batch(client, stream, app_settings.FLUSH_BATCH_SIZE, claim_idle_ms)
+            if not batch:
+                break
+            # Entries deleted while pending (an erasure) come back without fields: nothing to insert.
+            stored, _dead = store([entry_from_stream(message_id, fields) for message_id, fields in batch if fields])
+            # Acknowledge only after the insert has committed: a crash before this line leaves the
+            # events pending, and the next flush inserts them again as no-ops.
+            ids = [message_id for message_id, _ in batch]
+            client.xack(stream, GROUP, *ids)
+            client.xdel(stream, *ids)
+            moved += stored
+    except Exception as exc:
+        _record_flush(client, error=f"{type(exc).__name__}: {exc}")
+        raise
+    _record_flush(client)
     return moved
+
+
+def flush_state_key() -> str:
+    return f"{app_settings.EVENT_STREAM}:flush"
+
+
+def _record_flush(client, error: str = "") -> None:
+    """When the flush last succeeded, and its last error, for the health check to tell a stalled
+    flush (and why) from a stopped worker."""
+    import redis
+
+    now = f"{time.time():.3f}"
+    try:
+        if error:
+            client.hset(flush_state_key(), mapping={"error": clean_text(" ".join(error.split()), 300), "error_at": now})
+        else:
+            client.hset(flush_state_key(), mapping={"ok_at": now})
+    except redis.RedisError:
+        pass  # Redis down: the health check says so already
+
+
+def flush_state() -> dict[str, Any]:
+    """``{"ok_at": epoch seconds or None, "error": text, "error_at": epoch seconds or None}``."""
+    client = redis_client()
+    raw = {} if client is None else client.hgetall(flush_state_key())
+    state = {key.decode(): value.decode("utf-8", "replace") for key, value in raw.items()}
+    return {
+        "ok_at": float(state["ok_at"]) if "ok_at" in state else None,
+        "error": state.get("error", ""),
+        "error_at": float(state["error_at"]) if "error_at" in state else None,
+    }
 
 
 def backlog() -> int | None:

@@ -19,6 +19,7 @@ from django.utils.module_loading import import_string
 from ..conf import app_settings
 from ..products import get_adapter
 from . import buffer
+from .limits import normalize_event
 from .models import EventType
 
 logger = logging.getLogger(__name__)
@@ -99,16 +100,20 @@ def time_ordered_key() -> str:
 
 
 def make_event(request: HttpRequest, event_type: str, **fields: Any) -> dict[str, Any]:
-    """An event of this request's visitor, as stored in the buffer."""
+    """An event of this request's visitor, as stored in the buffer: every field within the
+    limits of ``limits.normalize_event``, the one place the middleware, ``track()`` and the
+    beacon bound what a visitor sends."""
     state: TrackingState = request.promotions
-    return {
-        "event_type": event_type,
-        "visitor_id": state.visitor_id,
-        "user_id": _user_id(request),
-        "occurred_at": timezone.now(),
-        "idempotency_key": time_ordered_key(),
-        **{key: value for key, value in fields.items() if value is not None},
-    }
+    return normalize_event(
+        {
+            "event_type": event_type,
+            "visitor_id": state.visitor_id,
+            "user_id": _user_id(request),
+            "occurred_at": timezone.now(),
+            "idempotency_key": time_ordered_key(),
+            **{key: value for key, value in fields.items() if value is not None},
+        }
+    )
 
 
 def track(

@@ -24,9 +24,14 @@ from django.db import transaction
 from ..products import get_adapter
 from . import buffer
 from .capture import is_known_event_type
+from .limits import INT_MAX, ITEM_ID_LENGTH, PRICE_LIMIT, VISITOR_ID_LENGTH, clean_text, normalize_event
 from .models import Event, Visitor
 
 BATCH_SIZE = 5000
+# A customer id is stored as the visitor id "ext:<id>", so it has four characters less.
+USER_ID_LENGTH = VISITOR_ID_LENGTH - len(Visitor.external_key(""))
+# Ids are cleaned of NUL and lone surrogates but never cut: a cut id would name another product.
+_UNCUT = 1 << 20
 
 
 class ImportFileError(ValueError):
@@ -119,8 +124,8 @@ def _parse(number: int, row: dict[str, str], columns: ColumnMap, zone: tzinfo, d
         raise ImportFileError(f"{where}: quantity {quantity_text!r} or price {price_text!r} is not a number") from None
     return _Row(
         number=number,
-        user=(row[columns.user] or "").strip(),
-        item=(row[columns.item] or "").strip(),
+        user=clean_text(row[columns.user] or "", _UNCUT).strip(),
+        item=clean_text(row[columns.item] or "", _UNCUT).strip(),
         at=at,
         event=(row.get(columns.event) or "").strip() or default_event,
         quantity=quantity,
@@ -133,12 +138,22 @@ def _skip_reason(row: _Row, known_items: set[str], create_items: bool) -> str | 
         return "empty user_id"
     if not row.item:
         return "empty item_id"
+    if len(row.user) > USER_ID_LENGTH:
+        return f"user_id longer than {USER_ID_LENGTH} characters"
+    if len(row.item) > ITEM_ID_LENGTH:
+        return f"item_id longer than {ITEM_ID_LENGTH} characters"
     if not is_known_event_type(row.event):
         return f"unknown event type {row.event!r}"
     if row.quantity is not None and row.quantity <= 0:
         return "quantity not positive"
+    if row.price is not None and not row.price.is_finite():
+        return "price not a number"
     if row.price is not None and row.price < 0:
         return "negative price"
+    if row.quantity is not None and row.quantity > INT_MAX:
+        return "quantity too large"
+    if row.price is not None and row.price >= PRICE_LIMIT:
+        return "price too large"
     if row.item not in known_items and not create_items:
         return "unknown item"
     return None
@@ -211,16 +226,18 @@ def _write_batch(
             ignore_conflicts=True,
         )
         buffer.insert(
-            {
-                "event_type": row.event,
-                "visitor_id": Visitor.external_key(row.user),
-                "item_id": row.item,
-                "quantity": row.quantity,
-                "unit_price": row.price,
-                "occurred_at": row.at + report.shift,
-                "idempotency_key": keys[row.number],
-                "context": {"source": "import"},
-            }
+            normalize_event(
+                {
+                    "event_type": row.event,
+                    "visitor_id": Visitor.external_key(row.user),
+                    "item_id": row.item,
+                    "quantity": row.quantity,
+                    "unit_price": row.price,
+                    "occurred_at": row.at + report.shift,
+                    "idempotency_key": keys[row.number],
+                    "context": {"source": "import"},
+                }
+            )
             for row in fresh
         )
 

@@ -15,6 +15,7 @@ from ..conf import app_settings
 from ..visitors.identity import new_visitor_id, read_visitor_id, visitor_id_issued_at, write_visitor_id
 from . import buffer
 from .capture import TrackingState, make_event, tracking_allowed, write_pending
+from .limits import QUERY_LENGTH, clean_text
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +91,8 @@ class TrackingMiddleware:
         kwarg = getattr(request, "promotions_product_kwarg", None) or app_settings.PRODUCT_VIEW_URL_NAMES.get(
             match.view_name
         )
-        context = {"path": request.path[:200], "device": device_class(request)}
+        # Bounded (path and referrer cut, NUL removed) with every other field by make_event.
+        context = {"path": request.path, "device": device_class(request)}
         referrer = _referrer_path(request)
         if referrer:
             context["referrer"] = referrer
@@ -99,7 +101,8 @@ class TrackingMiddleware:
                 make_event(request, "view", item_id=str(match.kwargs[kwarg]), context=context)
             )
         elif match.view_name in app_settings.SEARCH_URL_NAMES:
-            query = request.GET.get(app_settings.SEARCH_QUERY_PARAM, "").strip()[:200]
+            # Cleaned here too, as a query of nothing but NUL characters records no search.
+            query = clean_text(request.GET.get(app_settings.SEARCH_QUERY_PARAM, ""), QUERY_LENGTH).strip()
             if query:
                 count = getattr(request, "promotions_search_results", None)
                 request.promotions.events.append(
@@ -118,7 +121,7 @@ def _write_safely(request: HttpRequest) -> None:
 def _referrer_path(request: HttpRequest) -> str:
     """The path of a same-site referrer; other sites' URLs are not stored."""
     referer = urlsplit(request.headers.get("Referer", ""))
-    return referer.path[:200] if referer.netloc == request.get_host() else ""
+    return referer.path if referer.netloc == request.get_host() else ""
 
 
 def device_class(request: HttpRequest) -> str:

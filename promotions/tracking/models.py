@@ -112,3 +112,26 @@ class Event(models.Model):
         if self.quantity is None or self.unit_price is None:
             return None
         return self.quantity * self.unit_price
+
+
+class DeadLetterEvent(models.Model):
+    """A buffered event the flush could not store, kept with the reason instead of blocking the
+    events behind it. The admin retries (repairing what the capture limits can repair) or discards it."""
+
+    # The Redis stream entry id (or "direct:<key>" for a row written without the buffer), so a
+    # flush retried after a crash records each dead letter once.
+    source_id = models.CharField(_("source"), max_length=120, unique=True)
+    reason = models.CharField(_("reason"), max_length=300)
+    # The entry as received: JSON text, with anything a text column cannot hold escaped.
+    payload = models.TextField(_("payload"))
+    attempts = models.PositiveIntegerField(_("attempts"), default=1)
+    created_at = models.DateTimeField(_("dead-lettered at"), auto_now_add=True)
+    last_tried_at = models.DateTimeField(_("last tried at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("dead-lettered event")
+        verbose_name_plural = _("dead-lettered events")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.source_id}: {self.reason}"

@@ -55,4 +55,4 @@ def test_figures_a_failed_check_could_not_measure_are_left_out():
 def test_label_values_are_escaped():
     text = metrics.render([CheckResult('a"b\\c\nd', True, 1e-7)])
     assert samples(text)[("promotions_check_up", (("check", 'a"b\\c\nd'),))] == 1
-    assert len(text.splitlines()) == 9  # 3 families x (HELP, TYPE, one sample): the newline stayed escaped
+    assert len(text.splitlines()) == 12  # 4 families x (HELP, TYPE, one sample): the newline stayed escaped

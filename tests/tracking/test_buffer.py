@@ -30,13 +30,6 @@ def make(n, **extra):
     ]
 
 
-@pytest.fixture
-def redis_buffer(redis_url):
-    with override_settings(PROMOTIONS={**shop_settings.PROMOTIONS, "REDIS_URL": redis_url, "FLUSH_BATCH_SIZE": 7}):
-        buffer._redis_down_until = 0.0
-        yield buffer.redis_client()
-
-
 @pytest.mark.django_db
 def test_page_events_wait_in_redis_until_flushed(redis_buffer, browser, product):
     browser.get(reverse("shop:product", args=[product.stock_code]))
