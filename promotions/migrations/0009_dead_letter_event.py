@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('promotions', '0007_uplift_ranking_contextual_bandit'),
+        ('promotions', '0008_redemption_customer_keys'),
     ]
 
     operations = [
