@@ -120,6 +120,7 @@ CELERY_TASK_ALWAYS_EAGER = True
 
 # --- promotions: begin (docs/oscar.md, "Settings") ---
 from promotions.contrib.oscar.dashboard import PROMOTIONS_DASHBOARD_MENU  # noqa: E402
+from promotions.schedules import BEAT_SCHEDULE  # noqa: E402
 
 INSTALLED_APPS += ["rest_framework", "promotions.contrib.oscar", "promotions"]
 MIDDLEWARE += [
@@ -132,7 +133,9 @@ PROMOTIONS = {
     "PRODUCT_ADAPTER": "promotions.contrib.oscar.products.OscarProductAdapter",
     "PRODUCT_VIEW_URL_NAMES": {"catalogue:detail": "pk"},
     "SEARCH_URL_NAMES": ["search:search"],
-    "CACHE_TAG_HTML": False,
+    "CACHE_TAG_HTML": False,  # the product cards' "add to basket" forms need the request
     "REDIS_URL": os.environ.get("PROMOTIONS_REDIS_URL") or None,
 }
+REST_FRAMEWORK = {"NUM_PROXIES": 0}  # proxies in front of the shop (behind a load balancer: 1)
+CELERY_BEAT_SCHEDULE = {**BEAT_SCHEDULE}
 # --- promotions: end ---
