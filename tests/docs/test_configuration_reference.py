@@ -2,6 +2,7 @@
 and must agree with it: every key documented with a meaning, no key that does not exist."""
 
 import importlib.util
+import re
 from pathlib import Path
 
 from django.conf import settings
@@ -45,3 +46,14 @@ def test_a_key_added_to_defaults_makes_the_page_stale():
     page = (DOCS / "configuration.md").read_text(encoding="utf-8")
     assert generator.render(page, {**DEFAULTS, "NEW_SETTING": 1}) != page
     assert generator.render(page, {key: value for key, value in DEFAULTS.items() if key != "SLOTS"}) != page
+
+
+def test_every_system_check_id_is_documented_and_no_other():
+    """The ids the checks can report (in promotions/) are the ids the docs list."""
+    pattern = re.compile(r"promotions\.[EW]\d{3}\b")
+    code = (Path(settings.BASE_DIR) / "promotions").rglob("*.py")
+    in_code = {found for path in code for found in pattern.findall(path.read_text("utf-8"))}
+    pages = [(DOCS / page).read_text("utf-8") for page in ("configuration.md", "security.md")]
+    documented = {found for text in pages for found in pattern.findall(text)}
+    assert sorted(in_code - documented) == [], "check ids missing from docs/configuration.md or docs/security.md"
+    assert sorted(documented - in_code) == [], "documented check ids no check reports"
