@@ -15,6 +15,8 @@ contributor, in the words of the part that contributed most to it. Recent items 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -154,11 +156,24 @@ class HybridRecommender(Recommender):
     def _trending_reason(self, item: int) -> Reason:
         return self.trending._reason(self.trending.item_index.get(str(self.item_ids[item]), 0))
 
+    def forget_users(self, user_ids: Iterable[str]) -> int:
+        user_ids = list(user_ids)
+        for part in [*self.parts.values(), self.trending]:
+            part.forget_users(user_ids)  # each part keeps its own copy of the histories
+        return super().forget_users(user_ids)
+
     # -- serialization: the parts travel as nested artifacts ----------------------------------
 
+    def save(self, compress: bool = True) -> bytes:
+        self._compress_parts = compress  # read by _state, which takes no arguments
+        return super().save(compress)
+
     def _state(self) -> dict[str, np.ndarray]:
-        state = {f"part.{name}": np.frombuffer(part.save(), dtype=np.uint8) for name, part in self.parts.items()}
-        state["trending"] = np.frombuffer(self.trending.save(), dtype=np.uint8)
+        compress = getattr(self, "_compress_parts", True)
+        state = {
+            f"part.{name}": np.frombuffer(part.save(compress), dtype=np.uint8) for name, part in self.parts.items()
+        }
+        state["trending"] = np.frombuffer(self.trending.save(compress), dtype=np.uint8)
         state["scales"] = np.array([self.scales[name] for name in self.parts])
         return state
 
