@@ -48,7 +48,7 @@ from django.utils.translation import gettext as _
 
 from ..conf import app_settings
 from . import buffer
-from .models import Event, Visitor
+from .models import DeadLetterEvent, Event, Visitor
 from .personcache import PersonCacheName
 
 #: Identifies the layout of :func:`export_person`'s result; bumped when it changes.
@@ -347,6 +347,45 @@ def _erase_buffered(person: Person) -> int:
         raise BufferUnavailable(_("The Redis event buffer is unavailable: %(error)s") % {"error": exc}) from exc
 
 
+# --- Built-in section: dead-lettered events ---------------------------------------------------
+
+
+def _dead_letter_owner(payload: str) -> tuple[Any, Any]:
+    """(visitor id, user id) of a dead letter's payload (a buffer row or an event), or (None, None)."""
+    try:
+        entry = json.loads(payload)
+    except ValueError:
+        return None, None
+    if isinstance(entry, list) and len(entry) == len(buffer.COLUMNS):
+        entry = dict(zip(buffer.COLUMNS, entry, strict=True))
+    if not isinstance(entry, dict):
+        return None, None
+    return entry.get("visitor_id"), entry.get("user_id")
+
+
+def _dead_letters(person: Person) -> list[DeadLetterEvent]:
+    """Their dead letters: by the payload's visitor or user id, or (a payload that is not JSON) any
+    of their visitor ids in its text. Dead letters are few (each one is an alarm), so all are read."""
+    found = []
+    for letter in DeadLetterEvent.objects.order_by("pk").iterator():
+        visitor_id, user_id = _dead_letter_owner(letter.payload)
+        if visitor_id is None and user_id is None:
+            mine = any(visitor_id in letter.payload for visitor_id in person.visitor_ids)
+        else:
+            mine = visitor_id in person.visitor_ids or (user_id is not None and str(user_id) == str(person.user_id))
+        if mine:
+            found.append(letter)
+    return found
+
+
+def _export_dead_letters(person: Person) -> list[dict[str, Any]]:
+    return [_row(letter) for letter in _dead_letters(person)]
+
+
+def _erase_dead_letters(person: Person) -> int:
+    return DeadLetterEvent.objects.filter(pk__in=[letter.pk for letter in _dead_letters(person)]).delete()[0]
+
+
 # --- Built-in section: Django's cache ---------------------------------------------------------
 
 VISITOR_CACHE_PREFIX = "promotions:visitor:{visitor_id}:"
@@ -427,4 +466,5 @@ def register_builtin_sections() -> None:
     register_person_data("events", _export_events, _erase_events, [Event])
     register_person_data("buffered_events", _export_buffered, _erase_buffered)
     register_person_data("visitors", _export_visitors, _erase_visitors, [Visitor])
+    register_person_data("dead_letters", _export_dead_letters, _erase_dead_letters, [DeadLetterEvent])
     register_person_data("cache", _export_cache, _erase_cache)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import io
+import json
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -25,8 +26,9 @@ from promotions.serving import forget_process_caches
 from promotions.serving.promotions import SHOWN_SECONDS
 from promotions.serving.recommendations import recommendations_for
 from promotions.tasks import purge_expired_events
-from promotions.tracking import personcache, privacy
+from promotions.tracking import buffer, personcache, privacy
 from promotions.tracking.exposures import exposure_name
+from promotions.tracking.models import DeadLetterEvent
 from promotions.training import versions
 from promotions.training.data import interaction_events
 from promotions.training.models import ModelVersion
@@ -126,8 +128,9 @@ def test_no_module_registers_personal_data_on_import():
 
 # --- Every table holding a person is exported and erased ---------------------------------------
 
-#: Field names that hold a visitor id, a user or another way to single out a person.
-PERSON_NAME = re.compile(r"(^|_)(visitor|user|person|unit|customer|email|session|anchor)(_id|_key|_hash)?$")
+#: Field names that hold a visitor id, a user or another way to single out a person (a payload
+#: holds a whole event).
+PERSON_NAME = re.compile(r"(^|_)(visitor|user|person|unit|customer|email|session|anchor|payload)(_id|_key|_hash)?$")
 
 
 def person_fields(model) -> list[str]:
@@ -148,7 +151,7 @@ def test_every_table_holding_a_person_is_exported_and_erased():
         for model in config.get_models()
     ]
     holding = {model for model in ours if person_fields(model)}
-    assert {"Event", "Visitor", "Assignment", "Redemption"} <= {model.__name__ for model in holding}
+    assert {"Event", "Visitor", "Assignment", "Redemption", "DeadLetterEvent"} <= {model.__name__ for model in holding}
     assert sorted(model.__name__ for model in holding - privacy.covered_models()) == []
 
 
@@ -181,6 +184,25 @@ def test_redemptions_are_exported_and_anonymised(alice, bob):
         assert row.discount == Decimal("5.00")
     bob_row = Redemption.objects.get(order_ref="B-1")
     assert (bob_row.visitor_id, bob_row.user_id) == (BOB_COOKIE, bob.pk)
+
+
+def dead_letter(source: str, visitor_id: str, user_id: int | None) -> DeadLetterEvent:
+    row = dict.fromkeys(buffer.COLUMNS, "")
+    row.update(event_type="view", visitor_id=visitor_id, user_id=user_id, occurred_at="2024-05-01T12:00:00+00:00")
+    payload = json.dumps([row[column] for column in buffer.COLUMNS])
+    return DeadLetterEvent.objects.create(source_id=source, reason="NUL in query", payload=payload)
+
+
+def test_dead_lettered_events_are_exported_and_erased(alice, bob):
+    dead_letter("1-0", ALICE_COOKIE, None)
+    dead_letter("2-0", "e" * 32, alice.pk)  # another device of hers, signed in
+    DeadLetterEvent.objects.create(source_id="3-0", reason="broken JSON", payload='{"visitor_id": "' + ALICE_COOKIE)
+    dead_letter("4-0", BOB_COOKIE, bob.pk)
+    person = privacy.find_person(user=alice.pk)
+    exported = privacy.export_person(person)["sections"]["dead_letters"]
+    assert [row["source_id"] for row in exported] == ["1-0", "2-0", "3-0"]
+    assert privacy.erase_person(person)["dead_letters"] == 3
+    assert list(DeadLetterEvent.objects.values_list("source_id", flat=True)) == ["4-0"]
 
 
 # --- Serving and the trained models ------------------------------------------------------------

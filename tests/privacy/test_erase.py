@@ -32,6 +32,7 @@ def test_erase_deletes_their_events_and_identities_only(alice, bob, anonymous):
         "events": 4,
         "buffered_events": 0,
         "visitors": 2,
+        "dead_letters": 0,
         "cache": 0,
         "assignments": 0,
         "redemptions": 0,
@@ -152,4 +153,4 @@ def test_a_registered_section_is_exported_and_erased(alice, bob, fake_section):
 def test_an_unregistered_section_is_gone(fake_section):
     privacy.unregister_person_data("test_assignments")
     assert "test_assignments" not in privacy.registered_sections()
-    assert privacy.registered_sections()[:4] == ["events", "buffered_events", "visitors", "cache"]
+    assert privacy.registered_sections()[:5] == ["events", "buffered_events", "visitors", "dead_letters", "cache"]
