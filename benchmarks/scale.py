@@ -75,7 +75,7 @@ def run_one(data: Path, size: int, model_name: str, threads: int) -> dict:
     from promotions.recommenders.threads import limited_threads
 
     figures: dict = {"size": size}
-    users, items, timestamps, events, quantities = replicate(data, size)
+    raw = replicate(data, size)
     phases: dict[str, dict[str, float]] = {}
 
     def measure(name: str, work):
@@ -90,8 +90,8 @@ def run_one(data: Path, size: int, model_name: str, threads: int) -> dict:
         return result
 
     with limited_threads(threads):
-        log = measure("log", lambda: InteractionLog.from_codes(users, items, timestamps, events, quantities))
-        del users, items, timestamps, events, quantities
+        log = measure("log", lambda: InteractionLog.from_codes(*raw))
+        raw = None  # the log holds what it needs
         windows = measure("windows", lambda: [temporal_split(log, fraction) for fraction in WINDOWS])
         measure("score", lambda: [evaluate(MODELS[model_name](), window, (), 10) for window in windows])
         measure("fit", lambda: MODELS[model_name]().fit(log.to_interactions(), ()))
