@@ -11,6 +11,7 @@ from promotions.recommenders import (
     EASERecommender,
     Interactions,
     ItemKNNRecommender,
+    Recommender,
     UserKNNRecommender,
 )
 
@@ -110,3 +111,34 @@ def test_a_models_own_half_life_also_weighs_the_stored_history():
     assert plain.history("u1").weights.tolist() == [1.0, 1.0]
     assert decayed.history("u1").weights.tolist() == pytest.approx([0.5, 1.0])
     assert decayed.weights == pytest.approx(plain.weights)  # binary fit: same item weights
+
+
+def test_user_knn_precomputed_neighbours_give_exactly_the_scans_lists():
+    rng = np.random.default_rng(7)
+    rows = []
+    for user in range(240):
+        # Repeated taste profiles make exact similarity ties; long histories are capped at 6.
+        profile = np.random.default_rng(user % 40).choice(50, size=int(rng.integers(1, 14)), replace=False)
+        for step, item in enumerate(profile.tolist()):
+            rows.append((f"u{user:03d}", f"i{item:02d}", 1000.0 * step + user, "purchase" if step % 3 else "view", 1))
+    interactions = Interactions.from_rows(rows)
+    fast = UserKNNRecommender(neighbours=7, max_history=6).fit(interactions)
+    scan = UserKNNRecommender(neighbours=7, max_history=6, precompute_neighbours=False).fit(interactions)
+    assert fast.user_neighbours.shape == (240, 240) and scan.user_neighbours is None
+    loaded = Recommender.load(fast.save())
+    assert (loaded.user_neighbours != fast.user_neighbours).nnz == 0
+    for user in interactions.user_ids.tolist():
+        expected = [(r.item_id, pytest.approx(r.score)) for r in scan.recommend(user_id=user, k=10)]
+        assert [(r.item_id, r.score) for r in fast.recommend(user_id=user, k=10)] == expected
+        assert [(r.item_id, r.score) for r in loaded.recommend(user_id=user, k=10)] == expected
+    # Erasure: the forgotten users leave every stored list, which the scan then fills again.
+    assert fast.forget_users(["u000", "u040", "u081"]) == scan.forget_users(["u000", "u040", "u081"]) == 3
+    assert not set(fast.user_neighbours.indices.tolist()) & {0, 40, 81}
+    for user in interactions.user_ids.tolist()[1:]:
+        expected = [(r.item_id, pytest.approx(r.score)) for r in scan.recommend(user_id=user, k=10)]
+        assert [(r.item_id, r.score) for r in fast.recommend(user_id=user, k=10)] == expected
+    # With session items the request is not the stored history: both compare with the users.
+    session = ["i03", "i17"]
+    assert [r.item_id for r in fast.recommend(user_id="u005", history=session)] == [
+        r.item_id for r in scan.recommend(user_id="u005", history=session)
+    ]
