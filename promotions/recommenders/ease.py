@@ -2,20 +2,42 @@
 
 ``B = argmin |X - XB|^2 + l2 |B|^2`` with ``diag(B) = 0`` has the closed form
 ``P = (X'X + l2 I)^-1``, ``B = -P / diag(P)`` (column-wise), ``diag(B) = 0``. It needs a dense
-items x items inverse, so catalogues above ``max_items`` are pruned to their most popular items
-(or refused, with ``prune=False``).
+items x items inverse, so it is exact only up to ``max_items`` items.
+
+Above that (``solver="auto"``, or always with ``solver="sparse"``) a documented approximation is
+fitted instead: column ``j`` of ``B`` is EASE's own ridge regression of item ``j`` on the other
+items (the closed form above is exactly that, solved for every column at once), restricted to
+the ``neighbourhood`` items that co-occur most with ``j``. Each column is a small dense solve
+``(G[N, N] + l2 I) b = G[N, j]`` with ``G = X'X``, so the fit grows linearly with the catalogue,
+and ``B`` is kept sparse (CSR, at most ``neighbourhood`` entries per column), so serving reads
+only the history items' rows. ``solver="dense"`` keeps the old behaviour above ``max_items``:
+the most popular items only (``prune=True``) or an error. The NDCG@10 cost and the serving gain
+are in ``benchmarks/RESULTS.md`` (``benchmarks/ease_large.py``).
 """
 
 from __future__ import annotations
 
 import warnings
+from functools import cached_property
 
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
-from .base import DEFAULT_MAX_HISTORY, History, ItemInfo, ItemToItemRecommender
+from .base import (
+    DEFAULT_MAX_HISTORY,
+    History,
+    ItemInfo,
+    ItemToItemRecommender,
+    csr_block,
+    csr_weighted_rows,
+    pack_csr,
+    unpack_csr,
+)
 from .matrix import Interactions
+
+#: The sparse fit reads a dense copy of ``X'X`` up to this many items (8 bytes x items^2).
+DENSE_GRAM_ITEMS = 6000
 
 
 class CatalogueTooLargeError(ValueError):
@@ -35,6 +57,8 @@ class EASERecommender(ItemToItemRecommender):
         max_items: int = 10000,
         prune: bool = True,
         half_life_days: float | None = None,
+        solver: str = "auto",
+        neighbourhood: int = 100,
         max_history: int | None = DEFAULT_MAX_HISTORY,
         random_state: int = 0,
     ):
@@ -44,13 +68,22 @@ class EASERecommender(ItemToItemRecommender):
         self.max_items = max_items
         self.prune = prune
         self.half_life_days = half_life_days
+        self.solver = solver
+        self.neighbourhood = neighbourhood
 
     def _fit(self, interactions: Interactions, infos: dict[str, ItemInfo]) -> None:
+        self.__dict__.pop("_columns", None)  # a refit's weights replace the cached transpose
         matrix = interactions.matrix if self.half_life_days is None else interactions.weighted(self.half_life_days)
         self.user_items = sp.csr_matrix(matrix)  # histories decay like the fit's data
         matrix = sp.csr_matrix(matrix, dtype=np.float64)
         if self.binary:
             matrix.data = np.ones_like(matrix.data)
+        if self.solver not in ("auto", "dense", "sparse"):
+            raise ValueError(f"solver must be 'auto', 'dense' or 'sparse', not {self.solver!r}")
+        if self.solver == "sparse" or (self.solver == "auto" and matrix.shape[1] > self.max_items):
+            self.kept = np.arange(matrix.shape[1])
+            self.weights = sparse_ease(matrix, self.l2, self.neighbourhood)
+            return
         self.kept = self._kept_items(matrix)
         matrix = matrix[:, self.kept]
         gram = (matrix.T @ matrix).toarray()
@@ -76,16 +109,24 @@ class EASERecommender(ItemToItemRecommender):
         return np.sort(most_popular)
 
     def _item_scores(self, visitor: History) -> np.ndarray:
+        if sp.issparse(self.weights):
+            return csr_weighted_rows(self.weights, visitor.indices, visitor.weights)
         if len(self.kept) == len(self.item_ids):
             return (visitor.weights.astype(np.float32) @ self._rows(visitor.indices)).astype(np.float64)
         return super()._item_scores(visitor)
 
     def _contributions(self, visitor: History, chosen: np.ndarray) -> np.ndarray:
+        if sp.issparse(self.weights):
+            # Read the few chosen columns (at most ``neighbourhood`` entries each), not the rows.
+            block = csr_block(self._columns, chosen, visitor.indices).T
+            return block * visitor.weights[:, None]
         if len(self.kept) == len(self.item_ids):
             return self.weights[np.ix_(visitor.indices, chosen)] * visitor.weights[:, None]
         return super()._contributions(visitor, chosen)
 
     def _rows(self, indices: np.ndarray) -> np.ndarray:
+        if sp.issparse(self.weights):
+            return csr_block(self.weights, indices, np.arange(len(self.item_ids)))
         if len(self.kept) == len(self.item_ids):
             return self.weights[indices]
         rows = np.zeros((len(indices), len(self.item_ids)), dtype=np.float64)
@@ -94,9 +135,56 @@ class EASERecommender(ItemToItemRecommender):
         rows[np.ix_(np.flatnonzero(known), self.kept)] = self.weights[positions[known]]
         return rows
 
+    @cached_property
+    def _columns(self) -> sp.csr_matrix:
+        """The sparse ``B`` transposed: row ``i`` holds what each source item adds to item ``i``."""
+        return sp.csr_matrix(self.weights.T)
+
     def _state(self) -> dict[str, np.ndarray]:
+        if sp.issparse(self.weights):
+            return {"kept": self.kept, **pack_csr("sparse_weights", self.weights)}
         return {"kept": self.kept, "weights": self.weights}
 
     def _set_state(self, arrays: dict[str, np.ndarray]) -> None:
         self.kept = arrays["kept"]
-        self.weights = arrays["weights"]
+        self.weights = unpack_csr("sparse_weights", arrays) if "sparse_weights.data" in arrays else arrays["weights"]
+
+
+def sparse_ease(matrix: sp.csr_matrix, l2: float, neighbourhood: int) -> sp.csr_matrix:
+    """EASE's weights with column ``j`` restricted to the ``neighbourhood`` items co-occurring most
+    with ``j`` (ties to the lower index; every other item when ``neighbourhood`` reaches them all, which
+is the exact fit): one small ridge solve per item; rows are source items."""
+    gram = sp.csc_matrix(matrix.T @ matrix)
+    gram.sort_indices()
+    n_items = gram.shape[0]
+    # Small enough to hold densely (the exact fit's own size limit): index it directly.
+    dense = gram.toarray() if n_items <= DENSE_GRAM_ITEMS else None
+    rows, columns, values = [], [], []
+    for item in range(n_items):
+        start, stop = gram.indptr[item : item + 2]
+        others, counts = gram.indices[start:stop], gram.data[start:stop]
+        keep = others != item
+        others, counts = others[keep], counts[keep]
+        if neighbourhood >= n_items - 1:  # every other item: exactly the closed form's column
+            others = np.delete(np.arange(n_items), item)
+        elif not len(others):
+            continue
+        elif len(others) > neighbourhood:
+            others = np.sort(others[np.lexsort((others, -counts))[:neighbourhood]])
+        if dense is not None:
+            block, target = dense[np.ix_(others, others)], dense[others, item]
+        else:
+            block, target = csr_block(gram, others, others), csr_block(gram, np.array([item]), others)[0]
+        block[np.diag_indices_from(block)] += l2
+        solution = scipy.linalg.solve(block, target, assume_a="pos", check_finite=False, overwrite_a=True)
+        rows.append(others)
+        columns.append(np.full(len(others), item))
+        values.append(solution)
+    if not rows:
+        return sp.csr_matrix((n_items, n_items), dtype=np.float32)
+    weights = sp.csr_matrix(
+        (np.concatenate(values).astype(np.float32), (np.concatenate(rows), np.concatenate(columns))),
+        shape=(n_items, n_items),
+    )
+    weights.eliminate_zeros()
+    return weights

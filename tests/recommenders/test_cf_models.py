@@ -5,6 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from promotions.recommenders import (
     CatalogueTooLargeError,
@@ -93,10 +94,10 @@ def test_ease_closed_form_by_hand():
 def test_ease_size_guard_prunes_or_refuses():
     interactions = binary_interactions(SKEWED)
     with pytest.raises(CatalogueTooLargeError, match="max_items=2"):
-        EASERecommender(max_items=2, prune=False).fit(interactions)
+        EASERecommender(max_items=2, prune=False, solver="dense").fit(interactions)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = EASERecommender(max_items=2).fit(interactions)
+        model = EASERecommender(max_items=2, solver="dense").fit(interactions)
     assert "Keeping the 2 most popular items" in str(caught[0].message)
     assert model.kept.tolist() == [0, 1]  # b (4 users) and a (3 users)
     assert [r.item_id for r in model.recommend(history=["a"])] == ["b"]
@@ -142,3 +143,46 @@ def test_user_knn_precomputed_neighbours_give_exactly_the_scans_lists():
     assert [r.item_id for r in fast.recommend(user_id="u005", history=session)] == [
         r.item_id for r in scan.recommend(user_id="u005", history=session)
     ]
+
+
+def random_baskets(users: int = 150, items: int = 30, seed: int = 3) -> Interactions:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for user in range(users):
+        taste = rng.integers(0, 3)
+        chosen = rng.choice(items, size=int(rng.integers(2, 9)), replace=False, p=_taste(items, taste))
+        rows += [(f"u{user:03d}", f"i{item:02d}", float(step), "purchase", 1) for step, item in enumerate(chosen)]
+    return Interactions.from_rows(rows)
+
+
+def _taste(items: int, taste: int) -> np.ndarray:
+    weights = np.ones(items)
+    weights[taste * 10 : taste * 10 + 10] = 6.0
+    return weights / weights.sum()
+
+
+def test_sparse_ease_with_every_item_as_neighbour_is_the_exact_closed_form():
+    interactions = random_baskets()
+    exact = EASERecommender(l2=20.0, solver="dense").fit(interactions)
+    full = EASERecommender(l2=20.0, solver="sparse", neighbourhood=29).fit(interactions)
+    assert full.weights.toarray() == pytest.approx(exact.weights, abs=1e-5)
+    for user in ["u001", "u042", "u117"]:
+        assert [(r.item_id, r.reason) for r in full.recommend(user_id=user)] == [
+            (r.item_id, r.reason) for r in exact.recommend(user_id=user)
+        ]
+
+
+def test_sparse_ease_keeps_each_items_neighbourhood_and_serves_after_a_round_trip():
+    interactions = random_baskets()
+    # Above max_items the automatic solver is the sparse one: every item kept, no warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = EASERecommender(l2=20.0, max_items=10, neighbourhood=5).fit(interactions)
+    assert model.kept.tolist() == list(range(30))
+    per_column = np.diff(sp.csc_matrix(model.weights).indptr)
+    assert per_column.max() <= 5 and per_column.min() >= 1
+    loaded = Recommender.load(model.save())
+    assert (loaded.weights != model.weights).nnz == 0
+    assert loaded.recommend(history=["i03", "i07"]) == model.recommend(history=["i03", "i07"])
+    with pytest.raises(ValueError, match="solver"):
+        EASERecommender(solver="magic").fit(interactions)
