@@ -392,6 +392,7 @@ def without_rows(matrix: sp.spmatrix, rows: np.ndarray) -> sp.csr_matrix:
     keep[rows] = 0.0
     emptied = sp.csr_matrix(sp.diags(keep) @ sp.csr_matrix(matrix), dtype=matrix.dtype)
     emptied.eliminate_zeros()
+    emptied.sort_indices()  # the product may leave rows unsorted; ``_newest`` searches them
     return emptied
 
 
