@@ -9,7 +9,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from promotions.experiments.stats.simulation import simulate_aa  # noqa: E402
+from benchmarks.simulations.aa import simulate_aa  # noqa: E402
 
 
 def main(experiments: int) -> None:

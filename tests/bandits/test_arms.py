@@ -137,7 +137,7 @@ def test_package_imports_without_django():
     # Blocking django makes any import of it fail: the bandits must stay pure numpy/scipy.
     code = (
         "import sys; sys.modules['django'] = None\n"
-        "import promotions.bandits, promotions.bandits.simulation\n"
+        "import promotions.bandits, benchmarks.simulations.bandits\n"
         "assert not any(name.split('.')[0] == 'django' for name in sys.modules if sys.modules[name])"
     )
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=60, cwd=ROOT)

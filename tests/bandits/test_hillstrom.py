@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from promotions.bandits import FixedSplit, ThompsonSampling, ipw_estimates
-from promotions.bandits.simulation import simulate
+from benchmarks.simulations.bandits import simulate
 from promotions.experiments.stats import offline
 from tests.conftest import _unavailable
 

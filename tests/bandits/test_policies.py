@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from promotions.bandits import Arm, ArmStats, EpsilonGreedy, FixedSplit, ThompsonSampling
-from promotions.bandits.simulation import simulate
+from benchmarks.simulations.bandits import simulate
 
 # Bootstrapped rewards: 100 logged visitors per arm with 4%, 6% and 9% conversion.
 SYNTHETIC = {

@@ -2,7 +2,7 @@
 
 import pytest
 
-from promotions.experiments.stats.simulation import simulate_aa
+from benchmarks.simulations.aa import simulate_aa
 
 
 @pytest.fixture(scope="module")
