@@ -19,8 +19,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from promotions.bandits import Arm, ArmStats, EpsilonGreedy, FixedSplit, ThompsonSampling, ipw_estimates  # noqa: E402
 from benchmarks.simulations.bandits import simulate  # noqa: E402
+from promotions.bandits import Arm, ArmStats, EpsilonGreedy, FixedSplit, ThompsonSampling, ipw_estimates  # noqa: E402
 from promotions.experiments.stats import offline  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from promotions.bandits import FixedSplit, ThompsonSampling, ipw_estimates
 from benchmarks.simulations.bandits import simulate
+from promotions.bandits import FixedSplit, ThompsonSampling, ipw_estimates
 from promotions.experiments.stats import offline
 from tests.conftest import _unavailable
 

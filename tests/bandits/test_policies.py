@@ -5,8 +5,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from promotions.bandits import Arm, ArmStats, EpsilonGreedy, FixedSplit, ThompsonSampling
 from benchmarks.simulations.bandits import simulate
+from promotions.bandits import Arm, ArmStats, EpsilonGreedy, FixedSplit, ThompsonSampling
 
 # Bootstrapped rewards: 100 logged visitors per arm with 4%, 6% and 9% conversion.
 SYNTHETIC = {
