@@ -1,8 +1,9 @@
-"""Fault scenarios: Redis, the Celery worker and PostgreSQL stopped one at a time under load.
+"""Fault scenarios: Redis, the Celery worker and PostgreSQL stopped one at a time under load, and
+poisoned entries of every kind written into the event buffer between good ones.
 
 Run from the repository root (as root or the postgres user; needs redis-server and PostgreSQL's
 initdb/pg_ctl, nothing else running on ports 5440, 6390 and 8791):
-    .venv/bin/python benchmarks/faults/run.py [--outage 20] [--concurrency 4]
+    .venv/bin/python benchmarks/faults/run.py [--outage 20] [--concurrency 4] [--scenarios redis,...,poison]
 
 The machine's shared Redis and PostgreSQL are never touched: the script starts its own
 redis-server (append-only file, as a production buffer would be configured) on port 6390 and
@@ -11,7 +12,11 @@ built-in sample shop, and starts gunicorn and a Celery worker with beat as
 ``benchmarks/load/run.py`` does. Shoppers keep visiting throughout; each service is stopped
 for ``--outage`` seconds and started again, and the worker is also killed (SIGKILL). Checked
 per scenario: how pages answered during the outage, where events went, that the backlog drained
-after recovery; at the end, that every event the shoppers caused is stored exactly once. Prints
+after recovery; at the end, that every event the shoppers caused is stored exactly once. The
+poison scenario writes entries the flush cannot store (NUL, lone surrogate, oversize, broken
+JSON, wrong types) between good ones (an unknown product among them) straight into the stream,
+as an older release or a misbehaving writer could, and sends the issue's NUL search: every good
+entry must be stored once, every poisoned one dead-lettered, none lost. Prints
 a Markdown table; exits 1 if any check failed. The fallback to the previous model version when
 an artifact is corrupt or missing is tested in tests/training/test_pipeline.py and
 tests/faults/test_model_artifacts.py.
@@ -20,6 +25,7 @@ tests/faults/test_model_artifacts.py.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import shutil
@@ -35,12 +41,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "load"))
 
+import psycopg  # noqa: E402
 from driver import Driver, Ledger, Result, Shopper, check_counts  # noqa: E402
-from stack import Stack  # noqa: E402
+from stack import EVENT_STREAM, OPS_TOKEN, Stack  # noqa: E402
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 PG_PORT, REDIS_PORT, WEB_PORT = 5440, 6390, 8791
 PAGE_KINDS = {"home", "category", "search", "product", "cart", "cart_add", "checkout"}
+SCENARIOS = ("redis", "worker", "worker-kill", "postgres", "poison")
 
 
 class PrivateRedis:
@@ -248,14 +256,115 @@ class Faults:
         self.recover(checks)
         return Outcome("PostgreSQL stopped", describe(results), health, checks)
 
+    def poisoned_entries(self, rounds: int = 60) -> tuple[Outcome, PoisonCounts]:
+        """Each round writes, straight into the stream, good entries (one naming an unknown product)
+        with a poisoned entry of every kind between them, while the shoppers keep visiting."""
+        client = self.stack.redis()
+        stamp = time.time_ns()
+        good_keys, bad_keys, bad_sources = [], [], []
+        first = len(self.driver.results)
+        for round_ in range(rounds):
+            for kind, make in POISON.items():
+                key = f"poison-bench:{stamp}:{round_}:{kind}"
+                client.xadd(EVENT_STREAM, {"r": json.dumps(buffered_row(key + ":before"))})
+                bad_sources.append(client.xadd(EVENT_STREAM, make(key + ":bad")).decode())
+                item = "NO-SUCH-PRODUCT" if kind == "broken JSON" else ""
+                client.xadd(EVENT_STREAM, {"r": json.dumps(buffered_row(key + ":after", item_id=item))})
+                good_keys += [key + ":before", key + ":after"]
+                bad_keys.append(key + ":bad")
+            time.sleep(0.05)
+        # The issue's reproduction over HTTP: a consenting shopper searches with a NUL after 100 characters.
+        shopper = Shopper(self.driver, random.Random(99))
+        shopper.request("home", "GET", "/")
+        nul_status, _, _ = shopper.request("nul search", "GET", "/search/?q=" + "a" * 100 + "%00")
+        self.stack.wait_drained(timeout=120)
+        time.sleep(self.stack.flush_interval * 2)  # the last batch committed and acknowledged
+        results = self.driver.results[first:]
+        counts = PoisonCounts(
+            good_sent=len(good_keys),
+            good_stored=len(self.stack.stored_keys(good_keys)),
+            bad_sent=len(bad_sources),
+            dead_lettered=dead_lettered(self.stack, bad_sources),
+            bad_stored=len(self.stack.stored_keys(bad_keys)),
+        )
+        health, _failing = self.health()
+        warnings = health_warnings(self.stack)
+        checks = [
+            ("every page answered (2xx/3xx)", ok(statuses(results, PAGE_KINDS))),
+            (f"good entries stored exactly once ({counts.good_stored:,} of {counts.good_sent:,})",
+             counts.good_stored == counts.good_sent),
+            (f"poisoned entries dead-lettered ({counts.dead_lettered:,} of {counts.bad_sent:,}, none stored)",
+             counts.dead_lettered == counts.bad_sent and counts.bad_stored == 0),
+            (f"lost: {counts.lost}", counts.lost == 0),
+            (f"the NUL search answered {nul_status}, not 500", nul_status != 500),
+            ("the health endpoint warned of the dead letters", "buffer" in warnings),
+            ("the backlog drained", True),
+        ]  # fmt: skip
+        health += f"; warnings: {', '.join(warnings) or 'none'}"
+        return Outcome("Poisoned buffer entries", describe(results), health, checks), counts
+
+
+def buffered_row(key: str, **changes) -> list:
+    """A buffered event as the app writes it (promotions.tracking.buffer.COLUMNS order)."""
+    columns = {
+        "event_type": "view", "visitor_id": "poison-test-visitor", "user_id": None, "item_id": "", "product_id": None,
+        "promotion_id": None, "quantity": None, "unit_price": None, "rating": None, "review_text": "", "query": "",
+        "result_count": None, "dwell_seconds": None, "context": "{}",
+        "occurred_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()), "idempotency_key": key,
+    }  # fmt: skip
+    columns.update(changes)
+    return list(columns.values())
+
+
+#: Poisoned entries by kind: the stream fields each writes (given a fresh key).
+POISON = {
+    "NUL": lambda key: {"r": json.dumps(buffered_row(key, query="a" * 100 + "\x00"))},
+    "lone surrogate": lambda key: {"r": json.dumps(buffered_row(key, item_id="\ud800x"))},
+    "oversize": lambda key: {"r": json.dumps(buffered_row(key, item_id="x" * 65, query="q" * 201))},
+    "broken JSON": lambda key: {"r": b'["view", "poison-test-visitor", '},
+    "wrong types": lambda key: {"r": json.dumps(buffered_row(key, quantity="three", visitor_id=5))},
+}
+
+
+@dataclass
+class PoisonCounts:
+    good_sent: int
+    good_stored: int
+    bad_sent: int
+    dead_lettered: int
+    bad_stored: int
+
+    @property
+    def lost(self) -> int:
+        return self.good_sent - self.good_stored + self.bad_sent - self.dead_lettered - self.bad_stored
+
+
+def dead_lettered(stack: Stack, sources: list[str]) -> int:
+    with psycopg.connect(stack.database_url) as connection:
+        sql = "SELECT count(*) FROM promotions_deadletterevent WHERE source_id = ANY(%s)"
+        return int(connection.execute(sql, [sources]).fetchone()[0])
+
+
+def health_warnings(stack: Stack) -> list[str]:
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=30)
+    connection.request("GET", "/promotions/health/", headers={"Authorization": f"Bearer {OPS_TOKEN}"})
+    return json.loads(connection.getresponse().read()).get("warnings", [])
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--outage", type=float, default=20.0, help="seconds each service stays down (default 20)")
     parser.add_argument("--concurrency", type=int, default=4, help="shoppers during the scenarios (default 4)")
+    parser.add_argument(
+        "--scenarios", default=",".join(SCENARIOS), help=f"comma-separated, of {', '.join(SCENARIOS)} (default all)"
+    )
     args = parser.parse_args()
-    if args.outage <= 0 or args.concurrency < 1:
-        print("error: --outage and --concurrency must be positive", file=sys.stderr)
+    chosen = [name.strip() for name in args.scenarios.split(",") if name.strip()]
+    if args.outage <= 0 or args.concurrency < 1 or not chosen or set(chosen) - set(SCENARIOS):
+        print(f"error: --outage and --concurrency must be positive, --scenarios of {', '.join(SCENARIOS)}",
+              file=sys.stderr)  # fmt: skip
         return 2
 
     folder = Path(tempfile.mkdtemp(prefix="promotions-faults-"))
@@ -283,13 +392,23 @@ def main() -> int:
         driver.start(args.concurrency)
         faults = Faults(stack, driver, ledger, args.outage, log)
         faults.window(10)  # steady state first
-        for name, scenario in (
-            ("Redis", lambda: faults.without_redis(redis_server)),
-            ("the worker", faults.without_worker),
-            ("the worker (SIGKILL)", lambda: faults.without_worker(signal.SIGKILL)),
-            ("PostgreSQL", lambda: faults.without_postgres(postgres)),
-        ):
-            print(f"Stopping {name} for {args.outage:.0f} s", flush=True)
+        poison: PoisonCounts | None = None
+
+        def poisoned() -> Outcome:
+            nonlocal poison
+            outcome, poison = faults.poisoned_entries()
+            return outcome
+
+        scenarios = {
+            "redis": ("Redis", lambda: faults.without_redis(redis_server)),
+            "worker": ("the worker", faults.without_worker),
+            "worker-kill": ("the worker (SIGKILL)", lambda: faults.without_worker(signal.SIGKILL)),
+            "postgres": ("PostgreSQL", lambda: faults.without_postgres(postgres)),
+            "poison": ("nothing; poisoning the buffer", poisoned),
+        }
+        for key in chosen:
+            name, scenario = scenarios[key]
+            print(f"Stopping {name} for {args.outage:.0f} s" if key != "poison" else "Poisoning the buffer", flush=True)
             outcomes.append(scenario())
             faults.window(5)
         driver.stop()
@@ -303,14 +422,16 @@ def main() -> int:
                 service.stop()
             except (subprocess.SubprocessError, OSError):
                 pass
-    print(report(outcomes, counts, len(ledger.counts), args))
+    print(report(outcomes, counts, len(ledger.counts), args, poison))
     # The logs stay for a look at what the services said; the database cluster and buffer go.
     shutil.rmtree(folder / "pgdata", ignore_errors=True)
     shutil.rmtree(folder / "var", ignore_errors=True)
     return 0 if counts.exact and all(held for outcome in outcomes for _, held in outcome.checks) else 1
 
 
-def report(outcomes: list[Outcome], counts, visitors: int, args: argparse.Namespace) -> str:
+def report(
+    outcomes: list[Outcome], counts, visitors: int, args: argparse.Namespace, poison: PoisonCounts | None = None
+) -> str:
     lines = [
         f"{args.concurrency} shoppers throughout; each service down {args.outage:.0f} s; load average"
         f" {os.getloadavg()[0]:.2f}",
@@ -323,6 +444,17 @@ def report(outcomes: list[Outcome], counts, visitors: int, args: argparse.Namesp
         lines.append(f"| {outcome.scenario} | {outcome.statuses} | {outcome.health} | {held} |")
     verdict = "every event stored exactly once" if counts.exact else "MISMATCH"
     lines += ["", f"After all scenarios, {visitors:,} visitors: {verdict}", "", counts.table()]
+    if poison is not None:
+        lines += [
+            "",
+            "| poisoned-entry scenario | sent | stored | dead-lettered | lost |",
+            "|---|---:|---:|---:|---:|",
+            f"| good entries | {poison.good_sent:,} | {poison.good_stored:,} | 0 | |",
+            f"| poisoned entries ({', '.join(POISON)}) | {poison.bad_sent:,} | {poison.bad_stored:,} "
+            f"| {poison.dead_lettered:,} | |",
+            f"| all | {poison.good_sent + poison.bad_sent:,} | {poison.good_stored + poison.bad_stored:,} "
+            f"| {poison.dead_lettered:,} | {poison.lost:,} |",
+        ]
     return "\n".join(lines)
 
 

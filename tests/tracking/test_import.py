@@ -146,3 +146,26 @@ def test_shift_moves_whole_days_and_keeps_the_time_of_day():
     delta = shift_for(last, date(2024, 6, 30))
     assert last + delta == datetime(2024, 6, 30, 12, 50)
     assert delta % timedelta(days=1) == timedelta(0)
+
+
+def test_import_bounds_ids_with_the_capture_limits(tmp_path, catalogue):
+    # NUL is removed (PostgreSQL text cannot hold it); an id longer than its column is skipped,
+    # never cut (a cut id would name another product or customer); huge numbers are skipped.
+    long_item, long_user = "B" * 65, "9" * 61
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "user_id,item_id,timestamp,event,quantity,price\n"
+        "178\x0050,A1,2010-12-01 08:26:00,purchase,1,2.55\n"
+        f"17850,{long_item},2010-12-01 08:26:00,purchase,1,2.55\n"
+        f"{long_user},A1,2010-12-01 08:26:00,purchase,1,2.55\n"
+        "17850,A1,2010-12-01 08:26:00,purchase,9999999999,2.55\n"
+        "17850,A1,2010-12-01 08:26:00,purchase,1,123456789\n"
+        "17850,A1,2010-12-01 08:26:00,purchase,1,NaN\n"
+    )
+    output = run(path, "--create-items")
+    assert "6 rows read, imported 1 events" in output, output
+    for reason in ("item_id longer than 64 characters", "user_id longer than 60 characters", "quantity too large",
+                   "price too large", "price not a number"):  # fmt: skip
+        assert f"skipped 1 rows: {reason}" in output, output
+    assert Event.objects.get().visitor_id == "ext:17850"
+    assert not Product.objects.filter(stock_code=long_item).exists()
