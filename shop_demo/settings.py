@@ -18,6 +18,7 @@ each part to a real server:
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -84,6 +85,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "axes",
     "promotions",
     "shop_demo",
 ]
@@ -100,6 +102,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "promotions.tracking.middleware.TrackingMiddleware",
+    # Last, as django-axes asks: turns its lockout signal into the "too many attempts" page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "shop_demo.urls"
@@ -152,6 +156,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Sign-in throttling (django-axes) for the shop's sign-in and /admin/login/: after 5 failed
+# passwords for one username from one client address, that pair is locked out for 15 minutes
+# (429, a page saying for how long, Retry-After); a success resets the count. Attempts are kept in
+# the database (works on SQLite and PostgreSQL) until the cool-off ends; successful sign-ins are not
+# logged. `manage.py axes_reset` lifts every lockout.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out client before the password is checked
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True
+AXES_LOCKOUT_CALLABLE = "shop_demo.accounts.locked_out"
+# The client address as the beacon's throttle sees it: X-Forwarded-For only from DJANGO_NUM_PROXIES proxies.
+AXES_CLIENT_IP_CALLABLE = "shop_demo.accounts.client_address"
+
 LOGIN_URL = "shop:login"
 LOGIN_REDIRECT_URL = "shop:home"
 LOGOUT_REDIRECT_URL = "shop:home"

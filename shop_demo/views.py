@@ -282,7 +282,8 @@ def signup(request: HttpRequest) -> HttpResponse:
         return redirect("shop:home")
     form = SignUpForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        login(request, form.save())
+        # Named: with django-axes there are two backends, and a new account was checked by none.
+        login(request, form.save(), backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, _("Welcome! Your account was created."))
         return redirect("shop:home")
     return render(request, "registration/signup.html", {"form": form})

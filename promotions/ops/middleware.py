@@ -19,6 +19,7 @@ import logging
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 logger = logging.getLogger("promotions.ops")
@@ -43,10 +44,10 @@ class RejectNulMiddleware:
         if has_nul(request):
             # A warning, not an error: scanners send these all day, and nobody should be mailed.
             logger.warning("promotions: refused a request with NUL in its path or query string (400)")
-            return HttpResponseBadRequest(
-                _("The address contains a NUL character, which is not allowed."),
-                content_type="text/plain; charset=utf-8",
-            )
+            # Before LocaleMiddleware: the visitor's language is chosen here, not left from the last request.
+            with translation.override(translation.get_language_from_request(request)):
+                message = _("The address contains a NUL character, which is not allowed.")
+            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
         cookies = request.COOKIES
         if any(NUL in name or NUL in value for name, value in cookies.items()):
             request.COOKIES = {name: value for name, value in cookies.items() if NUL not in name + value}

@@ -46,6 +46,13 @@ def test_nul_in_the_path_or_query_is_a_400_with_a_message(url, product):
     assert Event.objects.count() == 0  # nothing captured from it
 
 
+def test_the_message_is_in_the_visitor_s_language(product):
+    chinese = visitor(HTTP_ACCEPT_LANGUAGE="zh-hans").get("/search/?q=%00")
+    assert chinese.content.decode() == "地址中含有不允许的 NUL 字符。"
+    english = visitor(HTTP_ACCEPT_LANGUAGE="en").get("/search/?q=%00")  # the same thread, straight after
+    assert english.content.decode() == "The address contains a NUL character, which is not allowed."
+
+
 def test_the_same_requests_without_nul_are_served_and_tracked(product):
     browser = visitor()
     assert browser.get("/search/?q=" + "a" * 100).status_code == 200
