@@ -149,13 +149,14 @@ def check_buffer() -> dict[str, Any]:
     pipe = client.pipeline(transaction=False)
     pipe.xlen(app_settings.EVENT_STREAM)
     pipe.xrange(app_settings.EVENT_STREAM, count=1)
-    backlog, first = pipe.execute()
+    pipe.hgetall(buffer.flush_state_key())
+    backlog, first, state = pipe.execute()
     now = time.time()
     oldest_age = 0.0
     if first:
         milliseconds = int(first[0][0].split(b"-")[0])
         oldest_age = max(0.0, now - milliseconds / 1000)
-    state = buffer.flush_state()
+    state = buffer.flush_state(state)
     figures.update(backend="redis", backlog=int(backlog), oldest_age_seconds=round(oldest_age, 3))
     figures["last_flush_age_seconds"] = None if state["ok_at"] is None else round(max(0.0, now - state["ok_at"]), 3)
     warnings += buffer_durability(client)

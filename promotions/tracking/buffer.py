@@ -20,6 +20,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import DataError, IntegrityError, connections, router, transaction
 
 from ..conf import app_settings
@@ -67,8 +68,9 @@ COLUMNS = (
     "event_type", "visitor_id", "user_id", "item_id", "product_id", "promotion_id", "quantity", "unit_price",
     "rating", "review_text", "query", "result_count", "dwell_seconds", "context", "occurred_at", "idempotency_key",
 )  # fmt: skip
-_PRODUCT, _PRICE, _CONTEXT, _TIME, _KEY = (
-    COLUMNS.index(name) for name in ("product_id", "unit_price", "context", "occurred_at", "idempotency_key")
+_USER, _PRODUCT, _PRICE, _CONTEXT, _TIME, _KEY = (
+    COLUMNS.index(name)
+    for name in ("user_id", "product_id", "unit_price", "context", "occurred_at", "idempotency_key")
 )
 
 
@@ -233,6 +235,7 @@ def insert_rows(rows: list[list]) -> int:
     product_pks = _product_pks({row[3] for row in rows if row[3]})
     for row in rows:
         row[_PRODUCT] = product_pks.get(row[3])
+    _forget_deleted_users(rows)
     connection = connections[router.db_for_write(Event)]
     quote = connection.ops.quote_name
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
@@ -261,6 +264,19 @@ def _product_pks(item_ids: set[str]) -> dict[str, Any]:
     if missing:
         _pk_cache.update(get_adapter().pks_by_ids(missing))  # unknown ids stay uncached and map to None
     return _pk_cache
+
+
+def _forget_deleted_users(rows: list[list]) -> None:
+    """An account deleted while its events waited in the buffer: store them without the user (as
+    the foreign key's SET_NULL does for stored ones) rather than have the constraint refuse them."""
+    user_ids = {row[_USER] for row in rows if row[_USER] is not None}
+    if not user_ids:
+        return
+    existing = set(get_user_model()._default_manager.filter(pk__in=user_ids).values_list("pk", flat=True))
+    if len(existing) < len(user_ids):
+        for row in rows:
+            if row[_USER] is not None and row[_USER] not in existing:
+                row[_USER] = None
 
 
 def forget_product(sender: Any, instance: Any, **kwargs: Any) -> None:
@@ -400,10 +416,12 @@ def _record_flush(client, error: str = "") -> None:
         pass  # Redis down: the health check says so already
 
 
-def flush_state() -> dict[str, Any]:
-    """``{"ok_at": epoch seconds or None, "error": text, "error_at": epoch seconds or None}``."""
-    client = redis_client()
-    raw = {} if client is None else client.hgetall(flush_state_key())
+def flush_state(raw: dict[bytes, bytes] | None = None) -> dict[str, Any]:
+    """``{"ok_at": epoch seconds or None, "error": text, "error_at": epoch seconds or None}``, from
+    ``raw`` (the state hash, read by the caller in its own pipeline) or read here."""
+    if raw is None:
+        client = redis_client()
+        raw = {} if client is None else client.hgetall(flush_state_key())
     state = {key.decode(): value.decode("utf-8", "replace") for key, value in raw.items()}
     return {
         "ok_at": float(state["ok_at"]) if "ok_at" in state else None,

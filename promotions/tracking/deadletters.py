@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db.models import F
+from django.db.models import Count, F, Min
 
 from . import buffer
 from .limits import InvalidEvent, normalize_event
@@ -16,8 +16,7 @@ from .models import DeadLetterEvent
 
 def summary() -> dict[str, Any]:
     """``{"count": n, "oldest": datetime or None}`` of the dead letters waiting."""
-    oldest = DeadLetterEvent.objects.order_by("created_at").values_list("created_at", flat=True).first()
-    return {"count": DeadLetterEvent.objects.count(), "oldest": oldest}
+    return DeadLetterEvent.objects.aggregate(count=Count("pk"), oldest=Min("created_at"))  # one query
 
 
 def repaired_row(payload: str) -> list:

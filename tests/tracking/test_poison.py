@@ -217,3 +217,13 @@ def test_the_limits_follow_the_columns():
                 [Event._meta.db_table],
             )
             assert cursor.fetchone()[0] == limits.QUERY_LENGTH
+
+
+def test_events_of_an_account_deleted_while_they_waited_are_stored_without_it(redis_buffer, django_user_model):
+    user = django_user_model.objects.create_user("gone", password="x")
+    kept = django_user_model.objects.create_user("kept", password="x")
+    events = make(2, user_id=user.pk) + make(1, user_id=kept.pk)
+    buffer.write(events)
+    user.delete()
+    assert flush_events() == 3 and not DeadLetterEvent.objects.exists()
+    assert sorted(Event.objects.values_list("user_id", flat=True), key=str) == sorted([None, None, kept.pk], key=str)
