@@ -1,11 +1,13 @@
 from django.apps import AppConfig
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 
 def register_privacy() -> None:
     """Every per-person cache name and every section of a person's data, for export and erasure,
     in every process (a management command imports no serving module)."""
-    from .experiments.models import Assignment, erase_assignments, export_assignments
+    from .experiments.models import Assignment
+    from .experiments.privacy import erase_assignments, export_assignments
     from .offers.models import Redemption
     from .offers.privacy import erase_redemptions, export_redemptions
     from .tracking import personcache, privacy
@@ -21,6 +23,18 @@ def register_privacy() -> None:
     privacy.register_person_data("models", export_models, erase_models, [ModelVersion])
 
 
+def fill_registries() -> None:
+    """Fill the registries ``promotions.registry`` declares (also idempotent: each is replaced whole)."""
+    from . import registry
+    from .offers import service
+    from .visitors import prefetch
+
+    prefetch.STANDARD_NAMES[:] = registry.PREFETCHED
+    prefetch.NAME_PROVIDERS[:] = [import_string(path) for path in registry.NAME_PROVIDERS]
+    service.WITHHOLDERS[:] = [import_string(path) for path in registry.WITHHOLDERS]
+    registry.set_forgetters([import_string(path) for path in registry.PROCESS_CACHES])
+
+
 class PromotionsConfig(AppConfig):
     name = "promotions"
     verbose_name = _("Personalized promotions")
@@ -28,21 +42,27 @@ class PromotionsConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
+        from django.core.signals import setting_changed
         from django.db.models.signals import post_delete, post_save
 
-        from . import checks  # noqa: F401 - registers the system checks
+        from . import (
+            checks,  # noqa: F401 - registers the system checks
+            registry,
+        )
+        from .cards import forget_cards
         from .experiments.signals import transfer_assignments
         from .offers.models import Promotion, SlotConfig, SlotRule
         from .offers.service import forget_live_promotions
         from .ops import checks as ops_checks  # noqa: F401 - registers the deployment checks
         from .products import get_product_model
-        from .serving.cards import forget_cards
         from .serving.decide import forget_slot_configs
         from .serving.merchandising import forget_rules
         from .tracking import buffer, signals  # noqa: F401 - connects the receivers
         from .training.models import ModelVersion
         from .training.versions import forget_active
 
+        fill_registries()
+        setting_changed.connect(registry.forget_on_setting_change, dispatch_uid="promotions-forget-all")
         # After the tracking receiver (connected on import above), which links the visitor first.
         user_logged_in.connect(transfer_assignments, dispatch_uid="promotions-transfer-assignments")
         post_save.connect(forget_live_promotions, sender=Promotion, dispatch_uid="promotions-forget-live")

@@ -4,7 +4,8 @@ Use ``from promotions.conf import app_settings`` and read attributes
 (``app_settings.VISITOR_COOKIE_NAME``). A key missing from ``PROMOTIONS`` takes its
 default below; unknown keys and values of the wrong type are reported by the system
 checks (``promotions.E007``, ``promotions.E008``). Changing ``PROMOTIONS`` in tests
-(``override_settings``) is picked up at once.
+(``override_settings``) is picked up at once: ``registry.forget_all`` (connected to
+``setting_changed`` in ``ready()``) reloads these settings with every other process cache.
 
 The swappable product model is the one top-level setting, as Django's swappable models
 require: ``PROMOTIONS_PRODUCT_MODEL = "app_label.ModelName"``.
@@ -15,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.signals import setting_changed
+from django.utils.module_loading import import_string
 
 #: Every key of ``PROMOTIONS``, its default and what it means. The configuration
 #: reference (docs/configuration.md) is generated from this table by docs/gen_settings.py.
@@ -147,6 +148,10 @@ PRODUCT_FIELD_NAMES = ("id", "title", "category", "brand", "price", "cost", "ava
 #: Product attributes without which nothing can be recommended.
 REQUIRED_PRODUCT_FIELDS = ("id", "title", "price")
 
+#: Settings that name code by dotted path (a string, or a dict of names to strings), resolved by
+#: ``app_settings.imported()`` like DRF's ``IMPORT_STRINGS``: one cache, emptied when settings change.
+IMPORT_STRINGS = frozenset({"PRODUCT_ADAPTER", "CONSENT_CHECK", "ELIGIBILITY_RULES", "SEGMENTS"})
+
 
 class AppSettings:
     """Attribute access to ``PROMOTIONS`` merged over ``DEFAULTS``, cached until settings change."""
@@ -154,6 +159,7 @@ class AppSettings:
     def __init__(self, defaults: dict[str, Any]):
         self.defaults = defaults
         self._cache: dict[str, Any] = {}
+        self._imported: dict[tuple[str, str | None], Any] = {}
 
     @property
     def user_settings(self) -> dict[str, Any]:
@@ -175,16 +181,26 @@ class AppSettings:
             self._cache[name] = value
         return self._cache[name]
 
+    def imported(self, name: str, key: str | None = None) -> Any:
+        """The object the dotted-path setting ``name`` names (for a dict setting, its entry ``key``),
+        or None where it names nothing. Imported once until settings change; an import error
+        propagates and is not cached."""
+        if name not in IMPORT_STRINGS:
+            raise AttributeError(f"{name!r} is not a dotted-path PROMOTIONS setting")
+        if (name, key) not in self._imported:
+            value = getattr(self, name)
+            path = value.get(key) if key is not None else value
+            self._imported[(name, key)] = import_string(path) if path else None
+        return self._imported[(name, key)]
+
     def reload(self) -> None:
         self._cache.clear()
+        self._imported.clear()
 
 
 app_settings = AppSettings(DEFAULTS)
 
 
-def _reload(*, setting: str, **kwargs: Any) -> None:
-    if setting in {"PROMOTIONS", "PROMOTIONS_PRODUCT_MODEL"}:
-        app_settings.reload()
-
-
-setting_changed.connect(_reload)
+def forget_settings() -> None:
+    """Read ``PROMOTIONS`` afresh on the next access (one of ``registry.PROCESS_CACHES``)."""
+    app_settings.reload()

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
 from typing import Any
 
 from django.apps import apps
 from django.db import models
-from django.utils.module_loading import import_string
 
 from .conf import app_settings
 
@@ -151,11 +149,6 @@ class ProductAdapter:
         return {self.get_id(product): product for product in found}
 
 
-@lru_cache(maxsize=4)
-def _adapter_class(path: str) -> type[ProductAdapter]:
-    return import_string(path)
-
-
 def get_adapter() -> ProductAdapter:
     """An instance of the adapter class named by ``PROMOTIONS["PRODUCT_ADAPTER"]``."""
-    return _adapter_class(app_settings.PRODUCT_ADAPTER)()
+    return app_settings.imported("PRODUCT_ADAPTER")()

@@ -15,6 +15,9 @@ each part to a real server:
 ``DJANGO_NUM_PROXIES``  proxies in front of the shop (default 0)
 ``PROMOTIONS_OPS_TOKEN`` bearer token for /promotions/health/ and /promotions/metrics/
 ``SHOP_DATASETS_DIR``   folder holding ``online-retail/`` (default ``../shared/datasets``)
+
+A variable set to an empty value counts as unset (``DATABASE_URL=`` is SQLite, ``CELERY_BROKER_URL=``
+the embedded worker).
 """
 
 import os
@@ -27,14 +30,23 @@ from django.utils.translation import gettext_lazy as _
 from promotions.schedules import BEAT_SCHEDULE as PROMOTIONS_BEAT_SCHEDULE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(os.environ.get("SHOP_VAR_DIR", BASE_DIR / "var"))
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    """The environment variable's value; an empty (or blank) one counts as unset, so
+    ``DATABASE_URL=`` means the default database rather than a broken one."""
+    value = os.environ.get(name, "").strip()
+    return value if value else default
 
 
 def _env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
+    value = _env(name)
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+VAR_DIR = Path(_env("SHOP_VAR_DIR") or BASE_DIR / "var")
 
 
 def _local_secret_key() -> str:
@@ -63,8 +75,8 @@ def _local_secret_key() -> str:
 # DEBUG only when the environment asks for it; the secret key comes from the environment
 # (locally, without it, from var/secret_key). `manage.py check --deploy` fails on unsafe values.
 DEBUG = _env_bool("DJANGO_DEBUG", False)
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "") or _local_secret_key()
-ALLOWED_HOSTS = os.environ.get("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+SECRET_KEY = _env("DJANGO_SECRET_KEY") or _local_secret_key()
+ALLOWED_HOSTS = _env("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
 # Behind HTTPS (DJANGO_HTTPS=1): cookies travel only over TLS, plain HTTP is redirected, HSTS for a
 # year. Off by default because the demo serves plain HTTP on 127.0.0.1.
 HTTPS = _env_bool("DJANGO_HTTPS", False)
@@ -72,7 +84,7 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = HTTPS
 SECURE_HSTS_SECONDS = 365 * 24 * 3600 if HTTPS else 0
 # Proxies in front of the shop (a TLS-terminating load balancer: 1). They set X-Forwarded-For and
 # X-Forwarded-Proto; with none, both headers come from the client and are not trusted.
-NUM_PROXIES = int(os.environ.get("DJANGO_NUM_PROXIES", "0"))
+NUM_PROXIES = int(_env("DJANGO_NUM_PROXIES", "0"))
 if NUM_PROXIES:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -125,18 +137,19 @@ TEMPLATES = [
     },
 ]
 
-if "DATABASE_URL" not in os.environ:
+DATABASE_URL = _env("DATABASE_URL")
+if DATABASE_URL is None:
     VAR_DIR.mkdir(parents=True, exist_ok=True)  # home of the SQLite file
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
+    "default": dj_database_url.parse(
+        DATABASE_URL or f"sqlite:///{VAR_DIR / 'db.sqlite3'}",
         conn_max_age=60,
         conn_health_checks=True,
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = _env("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -191,16 +204,16 @@ STATIC_ROOT = VAR_DIR / "static"
 # Trained model artifacts are stored through Django's storage API (shared by all web servers
 # when it is a shared volume or an object store backend).
 MEDIA_URL = "media/"
-MEDIA_ROOT = Path(os.environ.get("SHOP_MEDIA_ROOT", VAR_DIR / "media"))
+MEDIA_ROOT = Path(_env("SHOP_MEDIA_ROOT") or VAR_DIR / "media")
 
 # --- Celery ------------------------------------------------------------------------
 # With CELERY_BROKER_URL set, tasks go to that broker and real workers run them. Without
 # it, request-triggered tasks run eagerly in the caller, and periodic work is sent by an
 # embedded beat to an embedded worker over kombu's filesystem transport (``manage.py demo``
 # starts both), so training never runs inside a web process.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_URL = _env("CELERY_BROKER_URL", "filesystem://")
 # The embedded worker turns eager mode off for itself, so beat's tasks go through the queue.
-CELERY_TASK_ALWAYS_EAGER = _env_bool("CELERY_TASK_ALWAYS_EAGER", "CELERY_BROKER_URL" not in os.environ)
+CELERY_TASK_ALWAYS_EAGER = _env_bool("CELERY_TASK_ALWAYS_EAGER", _env("CELERY_BROKER_URL") is None)
 CELERY_TASK_EAGER_PROPAGATES = True
 if CELERY_BROKER_URL == "filesystem://":
     _queue_dir = VAR_DIR / "celery" / "queue"
@@ -211,18 +224,18 @@ if CELERY_BROKER_URL == "filesystem://":
         "control_folder": str(VAR_DIR / "celery" / "control"),
     }
 CELERY_BEAT_SCHEDULE = {**PROMOTIONS_BEAT_SCHEDULE}
-if "PROMOTIONS_FLUSH_INTERVAL" in os.environ:  # seconds between buffer flushes (tests shorten it)
+if _env("PROMOTIONS_FLUSH_INTERVAL"):  # seconds between buffer flushes (tests shorten it)
     CELERY_BEAT_SCHEDULE["promotions-flush-events"] = {
         **CELERY_BEAT_SCHEDULE["promotions-flush-events"],
-        "schedule": float(os.environ["PROMOTIONS_FLUSH_INTERVAL"]),
+        "schedule": float(_env("PROMOTIONS_FLUSH_INTERVAL")),
     }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 
 # --- Shop and promotions -----------------------------------------------------------
-SHOP_CURRENCY = os.environ.get("SHOP_CURRENCY", "GBP")
-SHOP_DATASETS_DIR = Path(os.environ.get("SHOP_DATASETS_DIR", BASE_DIR.parent / "shared" / "datasets"))
+SHOP_CURRENCY = _env("SHOP_CURRENCY", "GBP")
+SHOP_DATASETS_DIR = Path(_env("SHOP_DATASETS_DIR") or BASE_DIR.parent / "shared" / "datasets")
 
 PROMOTIONS_PRODUCT_MODEL = "shop_demo.Product"
 PROMOTIONS = {
@@ -244,15 +257,15 @@ PROMOTIONS = {
 }
 
 # The health and metrics endpoints (/promotions/health/, /promotions/metrics/): staff, or this token.
-PROMOTIONS["OPS_TOKEN"] = os.environ.get("PROMOTIONS_OPS_TOKEN", "")
+PROMOTIONS["OPS_TOKEN"] = _env("PROMOTIONS_OPS_TOKEN", "")
 
 # Errors reach someone with DEBUG off: Django's request errors (a 500's traceback) and warnings
 # (4xx) go to stderr, where gunicorn and systemd collect them; errors are also mailed to ADMINS
 # when DJANGO_ADMINS names any ("ops@shop.example,dev@shop.example"; sent through EMAIL_HOST).
-ADMINS = [(address, address) for address in map(str.strip, os.environ.get("DJANGO_ADMINS", "").split(",")) if address]
-SERVER_EMAIL = os.environ.get("DJANGO_SERVER_EMAIL") or "root@localhost"
-EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST") or "localhost"
-EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT") or 25)
+ADMINS = [(address, address) for address in map(str.strip, _env("DJANGO_ADMINS", "").split(",")) if address]
+SERVER_EMAIL = _env("DJANGO_SERVER_EMAIL") or "root@localhost"
+EMAIL_HOST = _env("DJANGO_EMAIL_HOST") or "localhost"
+EMAIL_PORT = int(_env("DJANGO_EMAIL_PORT") or 25)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -2,6 +2,12 @@
 
 A test that needs Redis, PostgreSQL or the shared data skips when it is absent, and fails
 instead when ``PROMOTIONS_REQUIRE_SERVICES=1`` / ``PROMOTIONS_REQUIRE_DATA=1`` (CI sets both).
+
+Redis: the suite uses one database, the one ``TEST_REDIS_URL`` names (for example
+``TEST_REDIS_URL=redis://127.0.0.1:6379/15``), and EMPTIES it before and after each test that uses
+it (the embedded worker's test included). Without ``TEST_REDIS_URL`` those tests skip, so no
+database of yours is touched by default; CI sets it to a database of its own Redis.
+PostgreSQL: ``DATABASE_URL=postgres://...`` runs the whole suite on it (a test database is made).
 """
 
 from __future__ import annotations
@@ -13,7 +19,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+#: The one Redis database the tests may empty; None (unset or empty): Redis tests skip.
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "").strip() or None
 
 #: The Oscar suite runs in its own pytest run, with its own settings (one settings module per
 #: process): ``DJANGO_SETTINGS_MODULE=tests.oscar_project.settings pytest tests/oscar``.
@@ -42,9 +49,11 @@ def _port_open(host: str, port: int) -> bool:
 
 @pytest.fixture
 def redis_url() -> str:
-    """A real Redis database (number 15), emptied before and after the test."""
+    """The real Redis database ``TEST_REDIS_URL`` names, emptied before and after the test."""
     import redis
 
+    if REDIS_URL is None:
+        _unavailable("Redis (set TEST_REDIS_URL to a database the tests may empty)", "PROMOTIONS_REQUIRE_SERVICES")
     client = redis.Redis.from_url(REDIS_URL)
     try:
         client.ping()

@@ -19,10 +19,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -407,31 +408,25 @@ def rate_chart(results: ExperimentResults) -> str:
     if not arms:
         return ""
     scale = CHART_BAR_WIDTH / max(max(rate + half for _result, rate, half in arms), 1e-9)
-    bars = format_html_join(
-        "",
-        '<g transform="translate(0,{})"><text x="0" y="14">{}</text>'
-        '<rect class="rate-bar" x="{}" y="4" width="{}" height="12" fill="#79aec8" data-rate="{}"></rect>'
-        '<line x1="{}" x2="{}" y1="10" y2="10" stroke="#333" stroke-width="2"></line></g>',
-        (
-            (
-                index * CHART_ROW_HEIGHT,
-                result.variant.key,
-                CHART_LABEL_WIDTH,
-                f"{rate * scale:.1f}",
-                f"{rate:.6f}",
-                f"{CHART_LABEL_WIDTH + max(rate - half, 0) * scale:.1f}",
-                f"{CHART_LABEL_WIDTH + (rate + half) * scale:.1f}",
-            )
-            for index, (result, rate, half) in enumerate(arms)
-        ),
-    )
-    return format_html(
-        '<svg class="rate-chart" role="img" aria-label="{}" width="{}" height="{}">{}</svg>',
-        _("Rate per variant with 95% interval"),
-        CHART_LABEL_WIDTH + CHART_BAR_WIDTH + 10,
-        len(arms) * CHART_ROW_HEIGHT,
-        bars,
-    )
+    bars = [
+        {
+            "top": index * CHART_ROW_HEIGHT,
+            "key": result.variant.key,
+            "x": CHART_LABEL_WIDTH,
+            "width": f"{rate * scale:.1f}",
+            "rate": f"{rate:.6f}",
+            "low": f"{CHART_LABEL_WIDTH + max(rate - half, 0) * scale:.1f}",
+            "high": f"{CHART_LABEL_WIDTH + (rate + half) * scale:.1f}",
+        }
+        for index, (result, rate, half) in enumerate(arms)
+    ]
+    context = {
+        "title": _("Rate per variant with 95% interval"),
+        "width": CHART_LABEL_WIDTH + CHART_BAR_WIDTH + 10,
+        "height": len(arms) * CHART_ROW_HEIGHT,
+        "bars": bars,
+    }
+    return render_to_string("admin/promotions/experiment/rate_chart.html", context)
 
 
 def lift_chart(series: dict[str, list[LiftPoint]]) -> str:
@@ -452,91 +447,61 @@ def lift_chart(series: dict[str, list[LiftPoint]]) -> str:
         clipped = min(max(value, low), high)
         return f"{LIFT_MARGIN_TOP + LIFT_PLOT_HEIGHT * (high - clipped) / (high - low):.1f}"
 
-    parts = []
+    variants = []
     for index, (key, variant_points) in enumerate(series.items()):
         if not variant_points:
             continue
-        colour = LIFT_COLOURS[index % len(LIFT_COLOURS)]
         upper = [f"{x(point)},{y(point.rel_ci_high)}" for point in variant_points]
         lower = [f"{x(point)},{y(point.rel_ci_low)}" for point in reversed(variant_points)]
-        parts.append(
-            format_html(
-                '<g class="lift-variant" data-variant="{}"><path class="lift-band" d="M{}Z" fill="{}" '
-                'fill-opacity="0.15"></path><polyline class="lift-line" points="{}" fill="none" stroke="{}" '
-                'stroke-width="2"></polyline>{}</g>',
-                key,
-                " L".join(upper + lower),
-                colour,
-                " ".join(f"{x(point)},{y(point.rel_lift)}" for point in variant_points),
-                colour,
-                format_html_join(
-                    "",
-                    '<circle class="lift-point" cx="{}" cy="{}" r="3" fill="{}" data-day="{}" data-lift="{}" '
-                    'data-ci-low="{}" data-ci-high="{}"><title>{} {}: {} [{}, {}]</title></circle>',
-                    (
-                        (
-                            x(point),
-                            y(point.rel_lift),
-                            colour,
-                            point.day.isoformat(),
-                            f"{point.rel_lift:.6f}",
-                            f"{point.rel_ci_low:.6f}",
-                            f"{point.rel_ci_high:.6f}",
-                            key,
-                            point.day.isoformat(),
-                            _percent(point.rel_lift, 2),
-                            _percent(point.rel_ci_low, 2),
-                            _percent(point.rel_ci_high, 2),
-                        )
-                        for point in variant_points
-                    ),
-                ),
-            )
-        )
-        parts.append(
-            format_html(
-                '<text class="lift-legend" x="{}" y="{}" fill="{}">{}</text>',
-                LIFT_MARGIN_LEFT + LIFT_PLOT_WIDTH + 10,
-                LIFT_MARGIN_TOP + 14 * (index + 1),
-                colour,
-                key,
-            )
+        variants.append(
+            {
+                "key": key,
+                "colour": LIFT_COLOURS[index % len(LIFT_COLOURS)],
+                "band": " L".join(upper + lower),
+                "line": " ".join(f"{x(point)},{y(point.rel_lift)}" for point in variant_points),
+                "legend_y": LIFT_MARGIN_TOP + 14 * (index + 1),
+                "points": [
+                    {
+                        "x": x(point),
+                        "y": y(point.rel_lift),
+                        "day": point.day.isoformat(),
+                        "lift": f"{point.rel_lift:.6f}",
+                        "ci_low": f"{point.rel_ci_low:.6f}",
+                        "ci_high": f"{point.rel_ci_high:.6f}",
+                        "lift_text": _percent(point.rel_lift, 2),
+                        "low_text": _percent(point.rel_ci_low, 2),
+                        "high_text": _percent(point.rel_ci_high, 2),
+                    }
+                    for point in variant_points
+                ],
+            }
         )
     right = LIFT_MARGIN_LEFT + LIFT_PLOT_WIDTH
     bottom = LIFT_MARGIN_TOP + LIFT_PLOT_HEIGHT
-    axes = format_html(
-        '<line class="lift-zero" x1="{left}" x2="{right}" y1="{zero}" y2="{zero}" stroke="#999" '
-        'stroke-dasharray="4 3"></line>'
-        '<line x1="{left}" x2="{left}" y1="{top}" y2="{bottom}" stroke="#333"></line>'
-        '<text x="{label}" y="{top_label}" text-anchor="end">{high}</text>'
-        '<text x="{label}" y="{zero_label}" text-anchor="end">0%</text>'
-        '<text x="{label}" y="{bottom_label}" text-anchor="end">{low}</text>'
-        '<text x="{left}" y="{day_label}">{first}</text>'
-        '<text x="{right}" y="{day_label}" text-anchor="end">{last}</text>',
-        left=LIFT_MARGIN_LEFT,
-        right=right,
-        top=LIFT_MARGIN_TOP,
-        bottom=bottom,
-        zero=y(0.0),
-        label=LIFT_MARGIN_LEFT - 6,
-        top_label=LIFT_MARGIN_TOP + 10,
-        zero_label=f"{float(y(0.0)) + 4:.1f}",
+    zero = y(0.0)
+    context = {
+        "title": _("Cumulative lift per variant with 95% interval, by day"),
+        "width": right + LIFT_LEGEND_WIDTH,
+        "height": bottom + LIFT_MARGIN_BOTTOM,
+        "left": LIFT_MARGIN_LEFT,
+        "right": right,
+        "top": LIFT_MARGIN_TOP,
+        "bottom": bottom,
+        "zero": zero,
+        "label_x": LIFT_MARGIN_LEFT - 6,
+        "top_label": LIFT_MARGIN_TOP + 10,
+        "zero_label": f"{float(zero) + 4:.1f}",
         # An end of the axis close to 0% is left unlabelled rather than printed over it.
-        high=_percent(high, 0) if float(y(0.0)) - LIFT_MARGIN_TOP > LIFT_LABEL_GAP else "",
-        low=_percent(low, 0) if bottom - float(y(0.0)) > LIFT_LABEL_GAP else "",
-        bottom_label=bottom + 4,
-        day_label=bottom + 20,
-        first=first.isoformat(),
-        last=last.isoformat() if last != first else "",
-    )
-    return format_html(
-        '<svg class="lift-chart" role="img" aria-label="{}" width="{}" height="{}">{}{}</svg>',
-        _("Cumulative lift per variant with 95% interval, by day"),
-        right + LIFT_LEGEND_WIDTH,
-        bottom + LIFT_MARGIN_BOTTOM,
-        axes,
-        format_html_join("", "{}", ((part,) for part in parts)),
-    )
+        "high": _percent(high, 0) if float(zero) - LIFT_MARGIN_TOP > LIFT_LABEL_GAP else "",
+        "low": _percent(low, 0) if bottom - float(zero) > LIFT_LABEL_GAP else "",
+        "bottom_label": bottom + 4,
+        "day_label": bottom + 20,
+        "first": first.isoformat(),
+        "last": last.isoformat() if last != first else "",
+        "legend_x": LIFT_MARGIN_LEFT + LIFT_PLOT_WIDTH + 10,
+        "variants": variants,
+    }
+    return render_to_string("admin/promotions/experiment/lift_chart.html", context)
 
 
 def _row(result: VariantResult) -> dict[str, Any]:

@@ -13,8 +13,8 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from ..cards import ProductCard, cards
 from ..conf import app_settings
-from ..serving.cards import ProductCard, cards
 from ..serving.decide import decide
 from ..serving.promotions import ShownPromotion, personalized_promotions
 from ..serving.recommendations import Pick, recommendations_for, similar_to

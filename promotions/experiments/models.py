@@ -19,7 +19,6 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import app_settings
-from ..tracking.privacy import Person
 from .stats.assignment import WEIGHT_TOLERANCE, ExperimentSpec, LayerSlot, VariantSpec
 
 SHARE_VALIDATORS = [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(1))]
@@ -238,29 +237,3 @@ class Assignment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_id} → {self.variant_id}"
-
-
-def person_assignments(person: Person) -> models.QuerySet:
-    """A person's assignments: under their user unit and each of their visitor units."""
-    units = [f"visitor:{visitor_id}" for visitor_id in person.visitor_ids]
-    if person.user_id is not None:
-        units.append(f"user:{person.user_id}")
-    return Assignment.objects.filter(unit_id__in=units)
-
-
-def export_assignments(person: Person) -> list[dict]:
-    return [
-        {
-            "experiment": row.experiment.key,
-            "unit_id": row.unit_id,
-            "variant": row.variant.key,
-            "first_exposed_at": row.first_exposed_at.isoformat(),
-            "forced": row.forced,
-            "superseded": row.superseded,
-        }
-        for row in person_assignments(person).select_related("experiment", "variant").order_by("pk")
-    ]
-
-
-def erase_assignments(person: Person) -> int:
-    return person_assignments(person).delete()[0]

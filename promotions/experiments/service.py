@@ -12,14 +12,11 @@ control, unrecorded.
 
 from __future__ import annotations
 
-import functools
 import logging
-from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from ..conf import app_settings
 from ..visitors import segments
@@ -65,21 +62,17 @@ def visitor_country(request: HttpRequest) -> str | None:
     return value or None
 
 
-@functools.lru_cache(maxsize=64)
-def _segment_callable(path: str) -> Callable[[HttpRequest], bool]:
-    return import_string(path)
-
-
 def in_segment(request: HttpRequest, name: str) -> bool:
     """Whether the shop-registered segment ``name`` (``PROMOTIONS["SEGMENTS"]``) holds the visitor.
 
     An unknown name or a failing callable is logged and answers False: the visitor is simply not
     targeted, and the page is served.
     """
-    path = app_settings.SEGMENTS.get(name)
     try:
-        return bool(_segment_callable(path)(request)) if path else False
+        check = app_settings.imported("SEGMENTS", name)
+        return bool(check(request)) if check else False
     except Exception:
+        path = app_settings.SEGMENTS.get(name)
         logger.exception("promotions: segment %r (%s) failed; the visitor is not in it", name, path)
         return False
 

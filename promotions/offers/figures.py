@@ -17,16 +17,16 @@ from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 
 from ..conf import app_settings
-from ..tracking.models import Event
+from ..tracking.models import Event, EventType
 from .attribution import CLICK, EXPOSURE, Credit, Purchase, Touch, attribute
 from .models import Redemption
 
 DAY = 24 * 3600
 TOUCH_TYPES = {
-    "promotion_click": CLICK,
-    "promotion_impression": EXPOSURE,
-    "recommendation_click": CLICK,
-    "recommendation_impression": EXPOSURE,
+    EventType.PROMOTION_CLICK: CLICK,
+    EventType.PROMOTION_IMPRESSION: EXPOSURE,
+    EventType.RECOMMENDATION_CLICK: CLICK,
+    EventType.RECOMMENDATION_IMPRESSION: EXPOSURE,
 }
 #: Where ``update_promotion_stats`` leaves the ranking's statistics (read by serving.promotions).
 STATS_CACHE_KEY = "promotions:promotion-stats"
@@ -49,9 +49,9 @@ def credits_between(since: datetime, until: datetime) -> list[Credit]:
             row["idempotency_key"],
             _order(row["context"]),
         )
-        for row in Event.objects.filter(event_type="purchase", occurred_at__gte=since, occurred_at__lt=until).values(
-            "visitor_id", "occurred_at", "item_id", "unit_price", "quantity", "idempotency_key", "context"
-        )
+        for row in Event.objects.filter(
+            event_type=EventType.PURCHASE, occurred_at__gte=since, occurred_at__lt=until
+        ).values("visitor_id", "occurred_at", "item_id", "unit_price", "quantity", "idempotency_key", "context")
     ]
     # The promotion each order really redeemed (the largest discount when several) is its credit.
     redeemed = dict(
@@ -116,16 +116,16 @@ def promotion_figures(since: datetime | None = None, until: datetime | None = No
     figures: dict[int, PromotionFigures] = defaultdict(PromotionFigures)
     counts = (
         Event.objects.filter(
-            event_type__in=["promotion_impression", "promotion_click"],
+            event_type__in=[EventType.PROMOTION_IMPRESSION, EventType.PROMOTION_CLICK],
             promotion_id__isnull=False,
             occurred_at__gte=since,
             occurred_at__lt=until,
         )
         .values("promotion_id")
         .annotate(
-            impressions=Count("id", filter=Q(event_type="promotion_impression")),
-            clicks=Count("id", filter=Q(event_type="promotion_click")),
-            visitors=Count("visitor_id", filter=Q(event_type="promotion_impression"), distinct=True),
+            impressions=Count("id", filter=Q(event_type=EventType.PROMOTION_IMPRESSION)),
+            clicks=Count("id", filter=Q(event_type=EventType.PROMOTION_CLICK)),
+            visitors=Count("visitor_id", filter=Q(event_type=EventType.PROMOTION_IMPRESSION), distinct=True),
         )
     )
     for row in counts:
@@ -160,13 +160,15 @@ def compute_promotion_stats(days: int = 30, now: datetime | None = None) -> dict
     purchase is credited to that promotion; their segment is new/returning (an event 30 minutes
     before that impression) x device class x their most viewed category, as serving computes it.
     """
-    from ..serving.cards import cards
+    from ..cards import cards
 
     now = now or timezone.now()
     since = now - timedelta(days=days)
     first_seen: dict[tuple[int, str], tuple[datetime, str]] = {}
     for row in (
-        Event.objects.filter(event_type="promotion_impression", promotion_id__isnull=False, occurred_at__gte=since)
+        Event.objects.filter(
+            event_type=EventType.PROMOTION_IMPRESSION, promotion_id__isnull=False, occurred_at__gte=since
+        )
         .order_by("occurred_at")
         .values("promotion_id", "visitor_id", "occurred_at", "context")
         .iterator(2000)
@@ -181,7 +183,7 @@ def compute_promotion_stats(days: int = 30, now: datetime | None = None) -> dict
     )
     viewed: dict[str, Counter] = defaultdict(Counter)
     view_rows = list(
-        Event.objects.filter(event_type="view", visitor_id__in=visitors, occurred_at__gte=since).values_list(
+        Event.objects.filter(event_type=EventType.VIEW, visitor_id__in=visitors, occurred_at__gte=since).values_list(
             "visitor_id", "item_id"
         )
     )

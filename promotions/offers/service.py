@@ -14,19 +14,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from functools import lru_cache
 
 from django.http import HttpRequest
-from django.utils.module_loading import import_string
 
 from ..conf import app_settings
 from ..fallbacks import log_fallback
 from ..tracking.exposures import exposure_count, exposure_name
 from ..visitors import segments
-from ..visitors.prefetch import NAME_PROVIDERS, visitor_values
+from ..visitors.prefetch import visitor_values
 from .models import Promotion
 
 logger = logging.getLogger(__name__)
+#: Filters that take back eligible promotions from a visitor, ``(request, promotions, slot) ->
+#: promotions`` (the uplift holdout). Filled in ``PromotionsConfig.ready()``: the serving layer
+#: plugs in here, so this module imports nothing above it.
+WITHHOLDERS: list[Callable[[HttpRequest, list[Promotion], str | None], list[Promotion]]] = []
 LIVE_CACHE_SECONDS = 10.0
 EligibilityRule = Callable[[HttpRequest, Promotion], bool]
 
@@ -76,11 +78,6 @@ def in_schedule(promotion: Promotion) -> bool:
     return (promotion.starts_at is None or promotion.starts_at <= now) and (
         promotion.ends_at is None or promotion.ends_at > now
     )
-
-
-@lru_cache(maxsize=64)
-def _rule(path: str) -> EligibilityRule:
-    return import_string(path)
 
 
 @dataclass(frozen=True)
@@ -144,11 +141,10 @@ def is_eligible(
             seen = 0
         if seen >= promotion.frequency_cap:
             return False
-    rules = app_settings.ELIGIBILITY_RULES
     for name in promotion.rules or ():
-        path = rules.get(name)
+        rule = app_settings.imported("ELIGIBILITY_RULES", name)
         # An unknown rule name (removed from settings) keeps the promotion away: safer than showing it.
-        if path is None or request is None or not _rule(path)(request, promotion):
+        if rule is None or request is None or not rule(request, promotion):
             return False
     return True
 
@@ -160,9 +156,7 @@ def eligible_promotions(request: HttpRequest, *, slot: str | None = None) -> lis
     memo = request.__dict__.setdefault("_promotions_eligible", {})
     if slot not in memo:
         eligible = _eligible(request, slot)
-        if any(p.uplift_holdout for p in eligible):
-            from ..uplift.serving import withhold  # serving imports this module: imported when needed
-
+        for withhold in WITHHOLDERS:
             eligible = withhold(request, eligible, slot)
         memo[slot] = eligible
     return memo[slot]
@@ -173,7 +167,7 @@ def _eligible(request: HttpRequest, slot: str | None) -> list[Promotion]:
     live = live_promotions()
     capped = [p.pk for p in live if p.frequency_cap]
     if capped and shopper.visitor_id and shopper.tracked:
-        # Read with the page's other per-visitor entries (``_capped_names``); with the cache down
+        # Read with the page's other per-visitor entries (``capped_names``); with the cache down
         # every count reads as 0: unknown, so capped promotions may be shown.
         found = visitor_values(request, [exposure_name("promotion", pk) for pk in capped])
         shopper = replace(shopper, exposures={pk: int(found[exposure_name("promotion", pk)] or 0) for pk in capped})
@@ -188,8 +182,7 @@ def _eligible(request: HttpRequest, slot: str | None) -> list[Promotion]:
     return eligible
 
 
-def _capped_names() -> list[str]:
+def capped_names() -> list[str]:
     return [exposure_name("promotion", p.pk) for p in live_promotions() if p.frequency_cap]
 
 
-NAME_PROVIDERS.append(_capped_names)

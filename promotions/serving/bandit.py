@@ -24,7 +24,7 @@ from ..bandits import Arm, ArmEstimate, ArmStats, NoActiveArmError, allocation, 
 from ..offers.figures import credits_between
 from ..offers.models import Promotion, SlotConfig
 from ..offers.ranking import stats_from
-from ..tracking.models import Event
+from ..tracking.models import Event, EventType
 
 DRAWS = 20_000
 #: Pseudo-visitors of the overall posterior in each segment's prior (as in the promotion ranking).
@@ -133,7 +133,7 @@ def logged_picks(slot: str, since: datetime, until: datetime) -> list[LoggedPick
     first: dict[str, tuple[int, float, datetime]] = {}
     for visitor, promotion_id, context, at in (
         Event.objects.filter(
-            event_type="bandit_pick", occurred_at__gte=since, occurred_at__lt=until, context__slot=slot
+            event_type=EventType.BANDIT_PICK, occurred_at__gte=since, occurred_at__lt=until, context__slot=slot
         )
         .order_by("occurred_at")
         .values_list("visitor_id", "promotion_id", "context", "occurred_at")

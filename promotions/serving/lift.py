@@ -15,7 +15,7 @@ from scipy.stats import norm
 
 from ..conf import app_settings
 from ..experiments.stats.inference import Comparison, MeanStats, ProportionStats, two_proportion_z_test, welch_t_test
-from ..tracking.models import Event, Visitor
+from ..tracking.models import Event, EventType, Visitor
 from ..visitors.holdout import is_held_out
 
 
@@ -89,7 +89,7 @@ def holdout_lift(days: int = 28, now: datetime | None = None) -> Lift:
     for visitor_id, user_id, event_type, unit_price, quantity in rows:
         person = anchors.get(user_id, f"user:{user_id}") if user_id is not None else visitor_id
         converted.setdefault(person, False)
-        if event_type == "purchase":
+        if event_type == EventType.PURCHASE:
             converted[person] = True
             revenue[person] += float((unit_price or Decimal(0)) * (quantity or 1))
     groups: dict[bool, list[str]] = {True: [], False: []}

@@ -7,13 +7,11 @@ saved in this process. A ban or pin on slot ``"*"`` holds in every slot.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..cards import cards
 from ..offers.models import SlotRule
-from .cards import cards
-
-if TYPE_CHECKING:
-    from .recommendations import Pick
+from .picks import Pick
 
 RULES_SECONDS = 10.0
 _rules: tuple[float, list[SlotRule]] | None = None
@@ -53,8 +51,6 @@ def is_banned(card: Any, rules: list[SlotRule]) -> bool:
 
 def apply_slot_rules(picks: list[Pick], slot: str, k: int) -> list[Pick]:
     """Remove banned products, put pinned ones first (pinned categories' products next), keep k."""
-    from .recommendations import Pick
-
     rules = rules_for(slot)
     if not rules:
         return picks[:k]

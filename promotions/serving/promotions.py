@@ -18,22 +18,23 @@ from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils.translation import gettext
 
+from ..cards import ProductCard, cards
 from ..fallbacks import log_fallback
 from ..offers import ranking
 from ..offers.figures import STATS_CACHE_KEY
 from ..offers.models import Promotion
 from ..offers.pricing import Target
 from ..offers.service import eligible_promotions
-from ..tracking.capture import register_event_type, track
+from ..tracking.capture import track
 from ..tracking.exposures import record_exposures
+from ..tracking.models import EventType
 from ..tracking.personcache import SHOWN
 from ..training.versions import active_version_id
 from ..uplift.serving import uplifts_for_ranking
 from ..visitors import segments
-from ..visitors.prefetch import NAME_PROVIDERS, store_value, visitor_values
+from ..visitors.prefetch import store_value, visitor_values
 from ..visitors.recent import recent_items
 from .bandit import shares_for
-from .cards import ProductCard, cards
 from .decide import BANDIT, Decision, decide
 from .recommendations import MODEL, Pick, recommendations_for
 
@@ -309,9 +310,11 @@ SHOWN_SECONDS = SHOWN.lifetime
 #: The slots' cached answers this process has used: later pages read them with the visitor's
 #: other entries, in the page's one round trip.
 _shown_names: set[str] = set()
-NAME_PROVIDERS.append(lambda: _shown_names)
-BANDIT_PICK = "bandit_pick"
-register_event_type(BANDIT_PICK)
+BANDIT_PICK = EventType.BANDIT_PICK
+
+
+def shown_names() -> set[str]:
+    return _shown_names
 
 
 def _cached_or_ranked(

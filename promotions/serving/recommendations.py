@@ -18,7 +18,6 @@ import logging
 import time
 from collections.abc import Iterable, Sequence
 from datetime import timedelta
-from typing import NamedTuple
 
 from django.core.cache import cache
 from django.db.models import Count
@@ -26,17 +25,18 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from ..cards import cards
 from ..fallbacks import log_fallback
 from ..recommenders import Recommendation
-from ..tracking.models import Event
+from ..tracking.models import Event, EventType
 from ..tracking.personcache import LIVE_RECOMMENDATIONS
-from ..tracking.privacy import user_cache_key
 from ..training.models import RECOMMENDATIONS_CACHE_NAME
-from ..visitors.prefetch import STANDARD_NAMES, store_value, visitor_values
+from ..visitors.keys import user_cache_key, user_person_id
+from ..visitors.prefetch import store_value, visitor_values
 from ..visitors.recent import recent_items
-from .cards import ProductCard, cards
 from .merchandising import apply_slot_rules, rules_stamp
 from .models_cache import model_for_serving
+from .picks import MODEL, TRENDING, Pick
 
 logger = logging.getLogger("promotions.serving")
 
@@ -45,31 +45,17 @@ LIVE_CACHE_SECONDS = LIVE_RECOMMENDATIONS.lifetime
 TRENDING_SECONDS = 300.0
 #: Items asked of the model beyond ``k``, so that filtering (stock, bans) still leaves ``k``.
 HEADROOM = 20
-STANDARD_NAMES.extend([LIVE_CACHE_NAME, RECOMMENDATIONS_CACHE_NAME])
 
 
-#: Where a pick comes from: the model scored this visitor, or the list every visitor gets.
-MODEL, TRENDING = "model", "trending"
 #: (item id, score, reason text, the item the reason names or None)
 Row = tuple[str, float, str, str | None]
-
-
-class Pick(NamedTuple):
-    """One recommended product, with why and where it came from (a named tuple: a page builds
-    dozens of them, and a tuple is built several times faster than a frozen dataclass)."""
-
-    card: ProductCard
-    score: float
-    reason: str
-    reason_item: str | None = None
-    source: str = MODEL
 
 
 def person_key(request: HttpRequest) -> str | None:
     """The id the models know this person by (``u:<user id>`` or the visitor id)."""
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        return f"u:{user.pk}"
+        return user_person_id(user.pk)
     state = getattr(request, "promotions", None)
     return state.visitor_id if state is not None else None
 
@@ -107,7 +93,7 @@ def _trending_rows(model_name: str | None) -> list[Row]:
 def _best_sellers(days: int = 30, k: int = 200) -> list[Row]:
     since = timezone.now() - timedelta(days=days)
     counts = (
-        Event.objects.filter(event_type="purchase", occurred_at__gte=since)
+        Event.objects.filter(event_type=EventType.PURCHASE, occurred_at__gte=since)
         .exclude(item_id="")
         .values("item_id")
         .annotate(n=Count("id"))

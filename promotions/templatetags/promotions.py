@@ -215,8 +215,8 @@ def similar_products(context, request, product, *, as_variable: bool, limit: int
 @_content_tag
 def promotion_for(context, request, product, *, as_variable: bool, slot: str = "product", **options):
     """``{% promotion_for product %}``: the best promotion that applies to this product."""
+    from ..cards import cards
     from ..products import get_adapter
-    from ..serving.cards import cards
     from ..serving.promotions import promotion_for as compute
 
     item_id = product if isinstance(product, str) else get_adapter().get_id(product)

@@ -279,6 +279,11 @@ def _forget_deleted_users(rows: list[list]) -> None:
                 row[_USER] = None
 
 
+def forget_products() -> None:
+    """Empty the whole id cache (``registry.forget_all``)."""
+    _pk_cache.clear()
+
+
 def forget_product(sender: Any, instance: Any, **kwargs: Any) -> None:
     """Drop a saved or deleted product from the cache (connected to the product model's signals)."""
     _pk_cache.pop(get_adapter().get_id(instance), None)

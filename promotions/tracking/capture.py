@@ -14,10 +14,10 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from ..conf import app_settings
 from ..products import get_adapter
+from ..visitors import prefetch, recent
 from . import buffer
 from .limits import normalize_event
 from .models import EventType
@@ -73,14 +73,9 @@ def opted_out(request: HttpRequest) -> bool:
     return request.headers.get("DNT") == "1" or request.headers.get("Sec-GPC") == "1"
 
 
-@lru_cache(maxsize=4)
-def _consent_check(path: str) -> Callable[[HttpRequest], bool]:
-    return import_string(path)
-
-
 def has_consent(request: HttpRequest) -> bool:
-    path = app_settings.CONSENT_CHECK
-    return True if not path else bool(_consent_check(path)(request))
+    check = app_settings.imported("CONSENT_CHECK")
+    return True if check is None else bool(check(request))
 
 
 def tracking_allowed(request: HttpRequest) -> bool:
@@ -171,14 +166,10 @@ def write_pending(request: HttpRequest) -> None:
     if state.events:
         buffer.write(state.events)
         if state.visitor_id:
-            from ..visitors.recent import remember_request
-
             try:
-                remember_request(request)
+                recent.remember_request(request)
             except Exception:  # the events are stored; only the real-time list misses them
                 logger.exception("promotions: could not update the recent items of a visitor")
         state.events = []
     if state.cache_writes or state.cache_counts:
-        from ..visitors.prefetch import flush_writes
-
-        flush_writes(state)
+        prefetch.flush_writes(state)

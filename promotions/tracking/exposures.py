@@ -17,8 +17,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from ..visitors import cachewrites
+from ..visitors.keys import visitor_cache_key
 from .personcache import EXPOSURES
-from .privacy import visitor_cache_key
 
 EXPOSURE_TTL_SECONDS = EXPOSURES.lifetime
 

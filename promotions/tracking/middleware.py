@@ -16,6 +16,7 @@ from ..visitors.identity import new_visitor_id, read_visitor_id, visitor_id_issu
 from . import buffer
 from .capture import TrackingState, make_event, tracking_allowed, write_pending
 from .limits import QUERY_LENGTH, clean_text
+from .models import EventType
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ class TrackingMiddleware:
             context["referrer"] = referrer
         if kwarg and match.kwargs.get(kwarg):
             request.promotions.events.append(
-                make_event(request, "view", item_id=str(match.kwargs[kwarg]), context=context)
+                make_event(request, EventType.VIEW, item_id=str(match.kwargs[kwarg]), context=context)
             )
         elif match.view_name in app_settings.SEARCH_URL_NAMES:
             # Cleaned here too, as a query of nothing but NUL characters records no search.
@@ -106,7 +107,7 @@ class TrackingMiddleware:
             if query:
                 count = getattr(request, "promotions_search_results", None)
                 request.promotions.events.append(
-                    make_event(request, "search", query=query, result_count=count, context=context)
+                    make_event(request, EventType.SEARCH, query=query, result_count=count, context=context)
                 )
 
 

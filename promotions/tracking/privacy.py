@@ -47,6 +47,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..conf import app_settings
+from ..visitors.keys import USER_CACHE_PREFIX, VISITOR_CACHE_PREFIX, user_cache_key, visitor_cache_key  # noqa: F401 - their old home, still importable
 from . import buffer
 from .models import DeadLetterEvent, Event, Visitor
 from .personcache import PersonCacheName
@@ -388,8 +389,6 @@ def _erase_dead_letters(person: Person) -> int:
 
 # --- Built-in section: Django's cache ---------------------------------------------------------
 
-VISITOR_CACHE_PREFIX = "promotions:visitor:{visitor_id}:"
-USER_CACHE_PREFIX = "promotions:user:{user_id}:"
 #: Declared per-person entries by name (``personcache.DECLARED``, registered in ``ready()``).
 _cache_names: dict[str, PersonCacheName] = {}
 
@@ -413,14 +412,6 @@ def _live_cache_names() -> list[str]:
     """Every concrete name the declarations stand for today (templates expanded)."""
     today = timezone.localdate()
     return list(dict.fromkeys(name for entry in list(_cache_names.values()) for name in entry.names(today)))
-
-
-def visitor_cache_key(visitor_id: str, name: str) -> str:
-    return VISITOR_CACHE_PREFIX.format(visitor_id=visitor_id) + name
-
-
-def user_cache_key(user_id: int, name: str) -> str:
-    return USER_CACHE_PREFIX.format(user_id=user_id) + name
 
 
 def _cache_prefixes(person: Person) -> list[str]:

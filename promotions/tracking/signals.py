@@ -8,7 +8,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.dispatch import Signal, receiver
 
 from .capture import track
-from .models import Visitor
+from .models import EventType, Visitor
 
 #: Sent by the shop: ``product_added_to_cart.send(sender, request=..., product=..., quantity=...)``.
 product_added_to_cart = Signal()
@@ -20,19 +20,20 @@ order_placed = Signal()
 
 @receiver(product_added_to_cart)
 def _on_add(sender: Any, request, product, quantity: int = 1, **kwargs: Any) -> None:
-    track(request, "add_to_cart", product=product, quantity=quantity)
+    track(request, EventType.ADD_TO_CART, product=product, quantity=quantity)
 
 
 @receiver(product_removed_from_cart)
 def _on_remove(sender: Any, request, product, quantity: int = 1, **kwargs: Any) -> None:
-    track(request, "remove_from_cart", product=product, quantity=quantity)
+    track(request, EventType.REMOVE_FROM_CART, product=product, quantity=quantity)
 
 
 @receiver(order_placed)
 def _on_order(sender: Any, request, lines, order_id: Any = None, **kwargs: Any) -> None:
     context = {"order": str(order_id)} if order_id is not None else {}
     for product, quantity, unit_price in lines:
-        track(request, "purchase", product=product, quantity=quantity, value=unit_price * quantity, context=context)
+        value = unit_price * quantity
+        track(request, EventType.PURCHASE, product=product, quantity=quantity, value=value, context=context)
 
 
 @receiver(user_logged_in)

@@ -18,6 +18,7 @@ from ..evaluation import InteractionLog
 from ..products import get_adapter
 from ..recommenders import ItemInfo, Weighting
 from ..tracking.models import Event, Visitor
+from ..visitors import keys
 
 #: Rows fetched per database round trip while streaming the event log.
 CHUNK_SIZE = 5000
@@ -27,8 +28,7 @@ Row = tuple[str, str, float, str, float]
 
 def person_id(visitor_id: str, user_id: int | None, links: dict[str, int]) -> str:
     """The id a person trains under: ``u:<user id>`` when known, else the visitor id."""
-    user = user_id if user_id is not None else links.get(visitor_id)
-    return f"u:{user}" if user is not None else visitor_id
+    return keys.person_id(visitor_id, user_id if user_id is not None else links.get(visitor_id))
 
 
 def visitor_links() -> dict[str, int]:

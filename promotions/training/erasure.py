@@ -20,6 +20,7 @@ from django.db import transaction
 from ..conf import app_settings
 from ..recommenders import Recommender
 from ..tracking.privacy import Person
+from ..visitors.keys import user_person_id
 from .models import ModelVersion
 
 logger = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ def model_ids(person: Person) -> list[str]:
     """The ids the models know this person by (``training.data.person_id``)."""
     ids = list(person.visitor_ids)
     if person.user_id is not None:
-        ids.append(f"u:{person.user_id}")
+        ids.append(user_person_id(person.user_id))
     return ids
 
 

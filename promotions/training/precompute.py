@@ -20,7 +20,7 @@ from django.utils import timezone
 from ..conf import app_settings
 from ..recommenders import Recommender
 from ..tracking.personcache import RECOMMENDATIONS
-from ..tracking.privacy import user_cache_key, visitor_cache_key
+from ..visitors.keys import user_cache_key, visitor_cache_key
 from .data import interaction_events, person_id, visitor_links
 from .models import RECOMMENDATIONS_CACHE_NAME
 

@@ -23,13 +23,13 @@ import numpy as np
 from django.utils import timezone
 
 from ..conf import app_settings
-from ..tracking.models import Event
+from ..tracking.models import Event, EventType
 from .features import BehaviorEvent, BehaviorFeatures, behavior_features_at
 from .linear import fit_and_evaluate
 
-UPLIFT_ASSIGNMENT = "uplift_assignment"
+UPLIFT_ASSIGNMENT = EventType.UPLIFT_ASSIGNMENT
 #: Logging events of the app itself, not something the visitor did: no feature is built from them.
-INTERNAL_EVENT_TYPES = (UPLIFT_ASSIGNMENT, "bandit_pick")
+INTERNAL_EVENT_TYPES = (UPLIFT_ASSIGNMENT, EventType.BANDIT_PICK)
 #: Visitor ids per query (IN lists of bounded size on every database).
 CHUNK = 1000
 
@@ -45,13 +45,13 @@ def to_behavior(rows: Iterable[tuple]) -> list[BehaviorEvent]:
     The category is the product's as the catalogue reports it now; the device is the one the
     beacon recorded (none for server-side events, at training and serving alike).
     """
-    from ..serving.cards import cards
+    from ..cards import cards
 
     rows = list(rows)
     categories = {item: card.category for item, card in cards({row[3] for row in rows if row[3]}).items()}
     events = []
     for visitor, at, event_type, item, unit_price, quantity, context in rows:
-        revenue = float((unit_price or Decimal(0)) * (quantity or 1)) if event_type == "purchase" else 0.0
+        revenue = float((unit_price or Decimal(0)) * (quantity or 1)) if event_type == EventType.PURCHASE else 0.0
         device = context.get("device", "") if isinstance(context, dict) else ""
         events.append(BehaviorEvent(visitor, at, event_type, categories.get(item, ""), device, revenue))
     return events
@@ -115,7 +115,7 @@ def bought_within(as_of: dict[str, datetime], window: timedelta) -> dict[str, bo
     since, until = min(as_of.values()), max(as_of.values()) + window
     for chunk in _chunks(ids):
         for visitor, at in Event.objects.filter(
-            event_type="purchase", visitor_id__in=chunk, occurred_at__gt=since, occurred_at__lte=until
+            event_type=EventType.PURCHASE, visitor_id__in=chunk, occurred_at__gt=since, occurred_at__lte=until
         ).values_list("visitor_id", "occurred_at"):
             if as_of[visitor] < at <= as_of[visitor] + window:
                 bought[visitor] = True

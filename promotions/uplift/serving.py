@@ -37,12 +37,12 @@ from ..fallbacks import log_fallback
 from ..offers.models import Promotion, PromotionUpliftModel
 from ..offers.ranking import AFFINITY, SIGNALS
 from ..offers.service import live_promotions
-from ..tracking.capture import register_event_type, track
+from ..tracking.capture import track
 from ..tracking.models import Event
 from ..tracking.personcache import UPLIFT_HISTORY, UPLIFT_LOGGED
-from ..tracking.privacy import visitor_cache_key
 from ..visitors.holdout import anchor_id
-from ..visitors.prefetch import NAME_PROVIDERS, remember_value, store_value, visitor_values
+from ..visitors.keys import visitor_cache_key
+from ..visitors.prefetch import remember_value, store_value, visitor_values
 from .app_data import (
     BEHAVIOR_FIELDS,
     INTERNAL_EVENT_TYPES,
@@ -55,7 +55,6 @@ from .linear import LinearUplift
 
 logger = logging.getLogger("promotions.serving")
 
-register_event_type(UPLIFT_ASSIGNMENT)
 HISTORY_CACHE_NAME = UPLIFT_HISTORY.name
 HISTORY_SECONDS = UPLIFT_HISTORY.lifetime
 LOGGED_SECONDS = UPLIFT_LOGGED.lifetime
@@ -81,13 +80,12 @@ def _logged_name(promotion_id: int) -> str:
     return UPLIFT_LOGGED.name.format(day=timezone.localdate().isoformat(), promotion=promotion_id)
 
 
-def _randomized_names() -> list[str]:
+def randomized_names() -> list[str]:
     """Today's "assignment logged" entries of the live promotions with an uplift holdout, read with
     the page's other per-visitor entries (``prefetch.NAME_PROVIDERS``)."""
     return [_logged_name(p.pk) for p in live_promotions() if p.uplift_holdout and p.uplift_holdout > 0]
 
 
-NAME_PROVIDERS.append(_randomized_names)
 
 
 def _log_assignment(request: HttpRequest, promotion: Promotion, withheld: bool, slot: str) -> None:

@@ -14,8 +14,8 @@ from django.core.cache import cache
 from django.http import HttpRequest
 
 from ..fallbacks import log_fallback
-from ..tracking.privacy import visitor_cache_key
 from . import cachewrites
+from .keys import visitor_cache_key
 
 #: Names fetched with every first request for any of them (declared by the modules using them).
 STANDARD_NAMES: list[str] = []

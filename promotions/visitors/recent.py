@@ -14,16 +14,25 @@ from typing import Any
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from ..tracking.models import EventType
 from ..tracking.personcache import RECENT_ITEMS
-from ..tracking.privacy import visitor_cache_key
-from .prefetch import STANDARD_NAMES, store_value, visitor_values
+from .keys import visitor_cache_key
+from .prefetch import store_value, visitor_values
 
 RECENT_CACHE_NAME = RECENT_ITEMS.name
 RECENT_LENGTH = 20
 RECENT_SECONDS = RECENT_ITEMS.lifetime
 #: Event types that say the visitor is interested in the item.
-INTEREST_EVENTS = frozenset({"view", "add_to_cart", "purchase", "rating", "review", "recommendation_click"})
-STANDARD_NAMES.append(RECENT_CACHE_NAME)
+INTEREST_EVENTS = frozenset(
+    {
+        EventType.VIEW,
+        EventType.ADD_TO_CART,
+        EventType.PURCHASE,
+        EventType.RATING,
+        EventType.REVIEW,
+        EventType.RECOMMENDATION_CLICK,
+    }
+)
 
 
 def _merge(current: list[list[Any]], added: Iterable[tuple[str, float]]) -> list[list[Any]]:

@@ -18,14 +18,13 @@ from django.utils import timezone
 
 from ..tracking.models import Event
 from ..tracking.personcache import RETURNING
-from .prefetch import STANDARD_NAMES, store_value, visitor_values
+from .prefetch import store_value, visitor_values
 
 MOBILE_AGENT = re.compile(r"mobi|android|iphone|ipad|tablet", re.IGNORECASE)
 #: An event this much older than now belongs to an earlier visit (the usual 30-minute session).
 RETURNING_AFTER = timedelta(minutes=30)
 RETURNING_CACHE_NAME = RETURNING.name
 NEW_RECHECK_SECONDS = 300
-STANDARD_NAMES.append(RETURNING_CACHE_NAME)
 
 
 def device_class(request: HttpRequest) -> str:

@@ -13,7 +13,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from promotions.offers.models import Promotion, Redemption
-from promotions.serving import forget_process_caches
+from promotions.registry import forget_all
 from promotions.tracking.models import Event
 from promotions.training import versions
 from shop_demo.catalog.loading import load_catalogue
@@ -38,7 +38,7 @@ def wait_for(condition, seconds: float = 10.0):
 @pytest.fixture
 def shop(tmp_path):
     cache.clear()
-    forget_process_caches()  # earlier tests' promotions, cards and model must not leak in
+    forget_all()  # earlier tests' promotions, cards and model must not leak in
     versions.forget_active()
     versions._loaded = None
     load_catalogue(tmp_path / "missing")  # the built-in sample catalogue
@@ -56,7 +56,7 @@ def shop(tmp_path):
             idempotency_key=f"sale-{n}",
         )
     yield
-    forget_process_caches()
+    forget_all()
 
 
 def test_a_visitor_sees_promotions_follow_their_views_and_checks_out_with_the_discount(

@@ -19,11 +19,9 @@ from shop_demo.embedded import start_embedded_worker
 @pytest.fixture
 def embedded_env(tmp_path, redis_url):
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
-    # A Redis database of its own: other tests empty database 15 while this worker runs.
-    own_url = redis_url.rsplit("/", 1)[0] + "/13"
     env.update(
         SHOP_VAR_DIR=str(tmp_path),
-        REDIS_URL=own_url,
+        REDIS_URL=redis_url,  # TEST_REDIS_URL's database, emptied by the fixture: never another one
         DJANGO_SETTINGS_MODULE="shop_demo.settings",
         PROMOTIONS_FLUSH_INTERVAL="1",
     )

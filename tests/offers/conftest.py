@@ -6,15 +6,15 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from promotions.offers.models import Promotion
-from promotions.serving import forget_process_caches
+from promotions.registry import forget_all
 from promotions.tracking.capture import TrackingState
 
 
 @pytest.fixture(autouse=True)
 def fresh_serving_caches():
-    forget_process_caches()
+    forget_all()
     yield
-    forget_process_caches()
+    forget_all()
 
 
 def make_promotion(**fields) -> Promotion:

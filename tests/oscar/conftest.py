@@ -10,9 +10,9 @@ from django.core.cache import cache
 from django.test import Client
 from oscar.core.loading import get_model
 
+from promotions.cards import forget_cards
 from promotions.offers.models import Promotion
 from promotions.offers.service import forget_live_promotions
-from promotions.serving.cards import forget_cards
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
 EMAIL = "shopper@example.com"

@@ -22,7 +22,7 @@ import promotions
 from promotions.offers.budget import customer_hash
 from promotions.offers.models import Redemption
 from promotions.recommenders import MODELS, Interactions
-from promotions.serving import forget_process_caches
+from promotions.registry import forget_all
 from promotions.serving.promotions import SHOWN_SECONDS
 from promotions.serving.recommendations import recommendations_for
 from promotions.tasks import purge_expired_events
@@ -213,12 +213,12 @@ ITEMS = {"Lanterns": ["L1", "L2", "L3", "L4"], "Candles": ["C1", "C2", "C3", "C4
 @pytest.fixture
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    forget_process_caches()
+    forget_all()
     versions.forget_active()
     versions._loaded = None
     cache.clear()
     yield
-    forget_process_caches()
+    forget_all()
     versions.forget_active()
     versions._loaded = None
     cache.clear()

@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.core.files.base import ContentFile
 
 from promotions.recommenders import MODELS, Interactions
-from promotions.serving import forget_process_caches
+from promotions.registry import forget_all
 from promotions.tracking.capture import make_event
 from promotions.training import versions
 from promotions.training.models import ModelVersion
@@ -21,8 +21,7 @@ ITEMS = {"Lanterns": ["L1", "L2", "L3", "L4"], "Candles": ["C1", "C2", "C3", "C4
 
 
 def forget_everything() -> None:
-    forget_process_caches()
-    versions.forget_active()
+    forget_all()
     versions._loaded = None
 
 

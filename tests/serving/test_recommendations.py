@@ -104,7 +104,7 @@ def test_with_the_cache_down_recommendations_are_computed_and_served(active_mode
 
 
 def test_a_small_catalogue_is_read_whole_on_the_first_miss(catalogue, django_assert_max_num_queries):
-    from promotions.serving.cards import cards
+    from promotions.cards import cards
 
     with django_assert_max_num_queries(2):  # count + the whole catalogue
         assert set(cards(["L1"])) == {"L1"}

@@ -10,7 +10,7 @@ from django.test import override_settings
 
 from promotions.experiments.models import Variant
 from promotions.offers.models import Promotion, PromotionUpliftModel, SlotConfig
-from promotions.serving import forget_process_caches
+from promotions.registry import forget_all
 from promotions.serving.promotions import BANDIT_PICK, personalized_promotions
 from promotions.uplift import serving as serving_uplift
 from promotions.uplift.app_data import UPLIFT_ASSIGNMENT
@@ -70,17 +70,17 @@ def test_the_ranking_signal_picks_the_persuasive_promotion_and_a_variant_overrid
     constant_uplift(lanterns, 0.0)  # the lantern fan would buy lanterns anyway
     assert [s.promotion for s in show(lantern_fan("a" * 32))] == [lanterns]  # by affinity (the default)
     Promotion.objects.update(ranking_signal="uplift")
-    forget_process_caches()
+    forget_all()
     assert [s.promotion for s in show(lantern_fan("b" * 32))] == [candles]
     # An experiment's variant config decides for the whole slot, whatever the promotions say.
     experiment = make_experiment("ranking-test", weights=("0", "1"))
     Variant.objects.filter(experiment=experiment, key="v1").update(config={"ranking": "affinity"})
     SlotConfig.objects.create(slot="home", experiment=experiment)
-    forget_process_caches()
+    forget_all()
     assert [s.promotion for s in show(lantern_fan("c" * 32))] == [lanterns]
     Variant.objects.filter(experiment=experiment, key="v1").update(config={"ranking": "uplift"})
     Promotion.objects.update(ranking_signal="affinity")
-    forget_process_caches()
+    forget_all()
     assert [s.promotion for s in show(lantern_fan("d" * 32))] == [candles]
 
 

@@ -20,8 +20,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ... import checkout
+from ...cards import cards
 from ...offers.models import CouponCode, Promotion
-from ...serving.cards import cards
 
 SESSION_CODES = "promotions_oscar_codes"
 SESSION_QUOTE = "promotions_oscar_quote"

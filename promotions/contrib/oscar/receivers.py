@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models.signals import post_delete, pre_delete, pre_save
 
 from ...tracking.capture import track
+from ...tracking.models import EventType
 from ...tracking.signals import order_placed as promotions_order_placed
 from .middleware import current_request
 
@@ -32,7 +33,7 @@ def _quantity(request: Any) -> int:
 
 def on_basket_addition(sender: Any, product: Any, user: Any = None, request: Any = None, **kwargs: Any) -> None:
     if request is not None:
-        track(request, "add_to_cart", product=product, quantity=_quantity(request))
+        track(request, EventType.ADD_TO_CART, product=product, quantity=_quantity(request))
 
 
 def _basket_page_request() -> Any:
@@ -49,7 +50,7 @@ def on_line_saved(sender: Any, instance: Any, raw: bool = False, **kwargs: Any) 
     if before is None or before == instance.quantity:
         return
     change = instance.quantity - before
-    event = "add_to_cart" if change > 0 else "remove_from_cart"
+    event = EventType.ADD_TO_CART if change > 0 else EventType.REMOVE_FROM_CART
     track(request, event, product=instance.product, quantity=abs(change))
 
 
@@ -58,7 +59,7 @@ def on_line_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
     if request is not None:
         # The basket form sets the quantity to 0 before deleting: the stored quantity is what left.
         stored = sender._default_manager.filter(pk=instance.pk).values_list("quantity", flat=True).first()
-        track(request, "remove_from_cart", product=instance.product, quantity=stored or instance.quantity)
+        track(request, EventType.REMOVE_FROM_CART, product=instance.product, quantity=stored or instance.quantity)
 
 
 def on_post_checkout(sender: Any, order: Any, request: Any = None, **kwargs: Any) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from ..products import get_adapter
+from .products import get_adapter
 
 CARD_SECONDS = 60.0
 MAX_CARDS = 50_000
