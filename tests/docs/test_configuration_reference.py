@@ -57,3 +57,11 @@ def test_every_system_check_id_is_documented_and_no_other():
     documented = {found for text in pages for found in pattern.findall(text)}
     assert sorted(in_code - documented) == [], "check ids missing from docs/configuration.md or docs/security.md"
     assert sorted(documented - in_code) == [], "documented check ids no check reports"
+
+
+def test_every_environment_variable_of_the_demo_is_documented():
+    source = (Path(settings.BASE_DIR) / "shop_demo" / "settings.py").read_text("utf-8")
+    read = set(re.findall(r'_env(?:_bool)?\("([A-Z_]+)"', source))
+    page = (DOCS / "configuration.md").read_text("utf-8")
+    section = page.split("## The demo shop's environment")[1].split("\n## ")[0]
+    assert read and sorted(name for name in read if f"`{name}`" not in section) == []
