@@ -30,13 +30,17 @@ from .base import (
     ItemInfo,
     ItemToItemRecommender,
     csr_block,
+    csr_entries,
     csr_weighted_rows,
     pack_csr,
     unpack_csr,
 )
 from .matrix import Interactions
 
-#: The sparse fit reads a dense copy of ``X'X`` up to this many items (8 bytes x items^2).
+#: Items whose co-occurrence counts the sparse fit computes together (a block x items product).
+GRAM_BLOCK = 256
+#: Up to this many items the sparse fit indexes a dense ``X'X`` (8 bytes x items^2): with many
+#: buyers per item that is faster than each neighbourhood's own columns of ``X``.
 DENSE_GRAM_ITEMS = 6000
 
 
@@ -152,34 +156,42 @@ class EASERecommender(ItemToItemRecommender):
 
 def sparse_ease(matrix: sp.csr_matrix, l2: float, neighbourhood: int) -> sp.csr_matrix:
     """EASE's weights with column ``j`` restricted to the ``neighbourhood`` items co-occurring most
-    with ``j`` (ties to the lower index; every other item when ``neighbourhood`` reaches them all, which
-is the exact fit): one small ridge solve per item; rows are source items."""
-    gram = sp.csc_matrix(matrix.T @ matrix)
-    gram.sort_indices()
-    n_items = gram.shape[0]
-    # Small enough to hold densely (the exact fit's own size limit): index it directly.
-    dense = gram.toarray() if n_items <= DENSE_GRAM_ITEMS else None
+    with ``j`` (ties to the lower index; every other item when ``neighbourhood`` reaches them all,
+    which is the exact fit): one small ridge solve per item; rows are source items.
+
+    Above ``DENSE_GRAM_ITEMS`` items ``X'X`` is never formed whole: the co-occurrence counts come
+    ``GRAM_BLOCK`` items at a time, and each solve's small Gram matrix from the neighbourhood's own
+    columns of ``X``, not from rows of ``X'X`` (thousands of entries each).
+    """
+    item_users = sp.csr_matrix(matrix.T)  # rows: items
+    n_items = matrix.shape[1]
+    dense = (item_users @ matrix).toarray() if n_items <= DENSE_GRAM_ITEMS else None
     rows, columns, values = [], [], []
-    for item in range(n_items):
-        start, stop = gram.indptr[item : item + 2]
-        others, counts = gram.indices[start:stop], gram.data[start:stop]
-        keep = others != item
-        others, counts = others[keep], counts[keep]
-        if neighbourhood >= n_items - 1:  # every other item: exactly the closed form's column
-            others = np.delete(np.arange(n_items), item)
-        elif not len(others):
-            continue
-        elif len(others) > neighbourhood:
-            others = np.sort(others[np.lexsort((others, -counts))[:neighbourhood]])
-        if dense is not None:
-            block, target = dense[np.ix_(others, others)], dense[others, item]
-        else:
-            block, target = csr_block(gram, others, others), csr_block(gram, np.array([item]), others)[0]
-        block[np.diag_indices_from(block)] += l2
-        solution = scipy.linalg.solve(block, target, assume_a="pos", check_finite=False, overwrite_a=True)
-        rows.append(others)
-        columns.append(np.full(len(others), item))
-        values.append(solution)
+    for first in range(0, n_items, GRAM_BLOCK):
+        counts_block = (item_users[first : first + GRAM_BLOCK] @ matrix).tocsr()
+        counts_block.sort_indices()
+        for offset in range(counts_block.shape[0]):
+            item = first + offset
+            start, stop = counts_block.indptr[offset : offset + 2]
+            others, counts = counts_block.indices[start:stop], counts_block.data[start:stop]
+            keep = others != item
+            others, counts = others[keep], counts[keep]
+            if neighbourhood >= n_items - 1:  # every other item: exactly the closed form's column
+                others = np.delete(np.arange(n_items), item)
+            elif not len(others):
+                continue
+            elif len(others) > neighbourhood:
+                others = np.sort(others[np.lexsort((others, -counts))[:neighbourhood]])
+            if dense is not None:
+                block, target = dense[np.ix_(others, others)], dense[others, item]
+            else:
+                gram = _local_gram(item_users, np.append(others, item))
+                block, target = gram[:-1, :-1], gram[:-1, -1]
+            block[np.diag_indices_from(block)] += l2
+            solution = scipy.linalg.solve(block, target, assume_a="pos", check_finite=False, overwrite_a=True)
+            rows.append(others)
+            columns.append(np.full(len(others), item))
+            values.append(solution)
     if not rows:
         return sp.csr_matrix((n_items, n_items), dtype=np.float32)
     weights = sp.csr_matrix(
@@ -188,3 +200,11 @@ is the exact fit): one small ridge solve per item; rows are source items."""
     )
     weights.eliminate_zeros()
     return weights
+
+
+def _local_gram(item_users: sp.csr_matrix, items: np.ndarray) -> np.ndarray:
+    """``X'X`` restricted to ``items`` (dense), from those items' rows of ``X'`` alone."""
+    positions, users, values = csr_entries(item_users, items)
+    present, local = np.unique(users, return_inverse=True)
+    part = sp.csr_matrix((values, (positions, local)), shape=(len(items), len(present)))
+    return (part @ part.T).toarray()

@@ -161,7 +161,11 @@ def _taste(items: int, taste: int) -> np.ndarray:
     return weights / weights.sum()
 
 
-def test_sparse_ease_with_every_item_as_neighbour_is_the_exact_closed_form():
+@pytest.mark.parametrize("dense_gram_items", [6000, 0])  # X'X indexed densely, or per neighbourhood
+def test_sparse_ease_with_every_item_as_neighbour_is_the_exact_closed_form(monkeypatch, dense_gram_items):
+    from promotions.recommenders import ease
+
+    monkeypatch.setattr(ease, "DENSE_GRAM_ITEMS", dense_gram_items)
     interactions = random_baskets()
     exact = EASERecommender(l2=20.0, solver="dense").fit(interactions)
     full = EASERecommender(l2=20.0, solver="sparse", neighbourhood=29).fit(interactions)
@@ -172,8 +176,14 @@ def test_sparse_ease_with_every_item_as_neighbour_is_the_exact_closed_form():
         ]
 
 
-def test_sparse_ease_keeps_each_items_neighbourhood_and_serves_after_a_round_trip():
+def test_sparse_ease_keeps_each_items_neighbourhood_and_serves_after_a_round_trip(monkeypatch):
+    from promotions.recommenders import ease
+
     interactions = random_baskets()
+    by_dense_gram = EASERecommender(l2=20.0, solver="sparse", neighbourhood=5).fit(interactions).weights
+    monkeypatch.setattr(ease, "DENSE_GRAM_ITEMS", 0)
+    by_neighbourhood = EASERecommender(l2=20.0, solver="sparse", neighbourhood=5).fit(interactions).weights
+    assert (by_dense_gram != by_neighbourhood).nnz == 0 or abs(by_dense_gram - by_neighbourhood).max() < 1e-6
     # Above max_items the automatic solver is the sparse one: every item kept, no warning.
     with warnings.catch_warnings():
         warnings.simplefilter("error")
