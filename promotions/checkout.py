@@ -435,10 +435,11 @@ def _price(
 
 def _quoted(basket: PricedBasket) -> dict:
     """What the quote vouches for: the discounts (promotion, code, amount) and the totals."""
+    # In cents: 10 and 10.00 are the same price, whichever way the shop writes it.
     return {
-        "a": sorted([a.promotion_id, a.code, str(a.amount)] for a in basket.applied),
-        "d": str(basket.discount),
-        "t": str(basket.total),
+        "a": sorted([a.promotion_id, a.code, str(pricing.money(a.amount))] for a in basket.applied),
+        "d": str(pricing.money(basket.discount)),
+        "t": str(pricing.money(basket.total)),
     }
 
 

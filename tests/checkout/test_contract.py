@@ -233,3 +233,11 @@ def test_shopper_from_a_request(products, django_user_model):
         True,
     )
     assert checkout.Shopper.from_request(request, email="other@example.com").email == "other@example.com"
+
+
+def test_a_price_written_differently_is_the_same_price(products):
+    candle_offer()
+    shown = checkout.price_basket(ANON, [checkout.BasketLine("CAN1", 2, Decimal("10"))]).quote
+    same = [checkout.BasketLine("CAN1", 2, Decimal("10.000"))]
+    [redemption] = checkout.redeem(ANON, same, quote=shown, order_id="D1")
+    assert redemption.discount == Decimal("4.00")
