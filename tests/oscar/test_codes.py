@@ -48,6 +48,7 @@ def test_an_app_code_entered_in_oscars_voucher_form_discounts_the_basket(visitor
     assert place_order(visitor).url == reverse("checkout:thank-you")
     assert Order.objects.get().total_incl_tax == Decimal("3.00")
     assert CouponCode.objects.get().used == 1 and Redemption.objects.get().code.code == "ONCE-ABC"
+    assert "promotions_oscar_codes" not in visitor.session  # the next basket starts without the code
 
 
 @pytest.mark.django_db

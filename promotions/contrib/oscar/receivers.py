@@ -65,6 +65,11 @@ def on_line_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
 def on_post_checkout(sender: Any, order: Any, request: Any = None, **kwargs: Any) -> None:
     if request is None:
         return
+    from .offers import SESSION_CODES, SESSION_QUOTE
+
+    # The codes entered and the quote belonged to the basket just ordered, not to the next one.
+    for key in (SESSION_CODES, SESSION_QUOTE):
+        request.session.pop(key, None)
     lines = [
         (
             line.product,
