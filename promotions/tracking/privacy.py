@@ -57,6 +57,8 @@ EXPORT_FORMAT = "promotions.person-data"
 EXPORT_VERSION = 1
 #: Stream entries read per round trip while scanning the Redis buffer.
 BUFFER_SCAN_COUNT = 1000
+#: Cache keys read or deleted per round trip during export and erasure.
+CACHE_CHUNK = 500
 
 
 class PersonDataError(Exception):
@@ -431,8 +433,18 @@ def _cache_keys(person: Person) -> list[str]:
     return sorted(keys)
 
 
+def _cached_values(person: Person) -> dict[str, Any]:
+    """The person's entries that exist. Asked in chunks: the declared names expand to a few keys
+    per promotion and day, and a database cache sends each chunk as one query's parameters."""
+    keys = _cache_keys(person)
+    values: dict[str, Any] = {}
+    for start in range(0, len(keys), CACHE_CHUNK):
+        values.update(cache.get_many(keys[start : start + CACHE_CHUNK]))
+    return values
+
+
 def _export_cache(person: Person) -> dict[str, Any]:
-    values = cache.get_many(_cache_keys(person))
+    values = _cached_values(person)
     # Cached values may be any Python object; a round trip through JSON keeps them readable.
     return json.loads(json.dumps(values, default=_json_fallback))
 
@@ -443,8 +455,9 @@ def _json_fallback(value: Any) -> Any:
 
 
 def _erase_cache(person: Person) -> int:
-    found = list(cache.get_many(_cache_keys(person)))
-    cache.delete_many(found)
+    found = list(_cached_values(person))
+    for start in range(0, len(found), CACHE_CHUNK):
+        cache.delete_many(found[start : start + CACHE_CHUNK])
     return len(found)
 
 

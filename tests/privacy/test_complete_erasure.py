@@ -101,6 +101,17 @@ def test_a_fresh_process_erases_every_per_person_cache_entry(fresh_registries, a
     assert set(cache.get_many(theirs)) == set(theirs)
 
 
+def test_entries_of_many_promotions_are_found_in_chunks(alice):
+    promotion = make_promotion(frequency_cap=1)
+    promotion.__class__.objects.bulk_create([promotion.__class__(name=f"P{n}", message="m") for n in range(400)])
+    last = promotion.__class__.objects.order_by("-pk").first().pk
+    key = privacy.visitor_cache_key(ALICE_COOKIE, exposure_name("promotion", last))
+    cache.set(key, 1)
+    assert len(privacy._cache_keys(privacy.find_person(user=alice.pk))) > 2 * privacy.CACHE_CHUNK
+    assert privacy.erase_person(privacy.find_person(user=alice.pk))["cache"] == 1
+    assert cache.get(key) is None
+
+
 def test_the_erase_command_in_a_fresh_process_clears_the_cache(fresh_registries, alice):
     cache.set(privacy.visitor_cache_key(ALICE_COOKIE, "recent_items"), [["L1", 1.0]])
     call_command("promotions_erase_user", "--user", str(alice.pk), "--yes", stdout=io.StringIO())
