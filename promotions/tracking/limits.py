@@ -141,7 +141,7 @@ def bounded_context(value: Any) -> dict[str, Any]:
     kept: dict[str, Any] = {}
     size = 2
     for key, item in context.items():
-        size += len(json.dumps({key: item})) - 1
+        size += len(json.dumps({key: item}))  # the entry, its separator and one brace: never less
         if size > CONTEXT_BYTES - 20:
             break
         kept[key] = item

@@ -227,3 +227,11 @@ def test_events_of_an_account_deleted_while_they_waited_are_stored_without_it(re
     user.delete()
     assert flush_events() == 3 and not DeadLetterEvent.objects.exists()
     assert sorted(Event.objects.values_list("user_id", flat=True), key=str) == sorted([None, None, kept.pk], key=str)
+
+
+def test_a_context_over_its_size_keeps_what_fits_and_says_so():
+    context = limits.bounded_context({f"key{i:02d}": "v" * 500 for i in range(60)})
+    assert len(json.dumps(context)) <= limits.CONTEXT_BYTES and context["truncated"] is True
+    assert len(context) - 1 == (limits.CONTEXT_BYTES - 20) // len(json.dumps({"key00": "v" * 200}))
+    assert all(len(value) == limits.CONTEXT_STRING_LENGTH for key, value in context.items() if key != "truncated")
+    assert limits.bounded_context(["not", "an", "object"]) == {}
