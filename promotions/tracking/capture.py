@@ -24,13 +24,15 @@ from .models import EventType
 
 logger = logging.getLogger(__name__)
 
-#: Types a shop may send besides the built-in ones must be registered here first
-#: (``register_event_type("wishlist")``), so a typo is an error rather than a new metric.
+#: Types a shop may send besides ``EventType`` (the app's own) must be registered first, from the
+#: shop's ``AppConfig.ready()`` (``register_event_type("wishlist")``), so a typo is an error rather
+#: than a new metric.
 CUSTOM_EVENT_TYPES: set[str] = set()
 BUILT_IN_EVENT_TYPES = frozenset(EventType.values)
 
 
 def register_event_type(name: str) -> None:
+    """Accept ``name`` as an event type in every process; call it from ``AppConfig.ready()``."""
     if not re.fullmatch(r"[a-z][a-z0-9_]{0,31}", name):
         raise ValueError(f"Event type names are lower-case identifiers of up to 32 characters, not {name!r}.")
     CUSTOM_EVENT_TYPES.add(name)
