@@ -16,6 +16,7 @@ from django.core.cache import cache
 from django.db.models import Count, Min, Q, Sum
 from django.utils import timezone
 
+from ..cards import cards
 from ..conf import app_settings
 from ..tracking.models import Event, EventType
 from .attribution import CLICK, EXPOSURE, Credit, Purchase, Touch, attribute
@@ -160,8 +161,6 @@ def compute_promotion_stats(days: int = 30, now: datetime | None = None) -> dict
     purchase is credited to that promotion; their segment is new/returning (an event 30 minutes
     before that impression) x device class x their most viewed category, as serving computes it.
     """
-    from ..cards import cards
-
     now = now or timezone.now()
     since = now - timedelta(days=days)
     first_seen: dict[tuple[int, str], tuple[datetime, str]] = {}

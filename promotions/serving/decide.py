@@ -19,6 +19,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from ..experiments.service import variant_for
 from ..offers.models import SlotConfig
 from ..visitors.holdout import in_holdout
 
@@ -77,8 +78,6 @@ def _decide(request: HttpRequest, slot: str) -> Decision:
         return Decision(HOLDOUT, personalized=False)
     config = slot_config(slot)
     if config is not None and config.experiment_id and config.experiment.status == config.experiment.Status.RUNNING:
-        from ..experiments import variant_for
-
         variant = variant_for(request, config.experiment.key)
         if variant is not None:
             settings = variant.config if isinstance(variant.config, dict) else {}

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 from django.utils import timezone
 
+from ..cards import cards
 from ..conf import app_settings
 from ..tracking.models import Event, EventType
 from .features import BehaviorEvent, BehaviorFeatures, behavior_features_at
@@ -45,8 +46,6 @@ def to_behavior(rows: Iterable[tuple]) -> list[BehaviorEvent]:
     The category is the product's as the catalogue reports it now; the device is the one the
     beacon recorded (none for server-side events, at training and serving alike).
     """
-    from ..cards import cards
-
     rows = list(rows)
     categories = {item: card.category for item, card in cards({row[3] for row in rows if row[3]}).items()}
     events = []
