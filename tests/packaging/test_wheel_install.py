@@ -29,6 +29,46 @@ def run(*args: str, cwd: Path, env: dict | None = None) -> str:
     return result.stdout
 
 
+SHOP_MODELS = textwrap.dedent(
+    """
+    from django.db import models
+
+
+    class Category(models.Model):
+        name = models.CharField(max_length=100)
+
+
+    class Product(models.Model):
+        sku = models.CharField(max_length=20, unique=True)
+        name = models.CharField(max_length=200)
+        category = models.ForeignKey(Category, on_delete=models.PROTECT)
+        price = models.DecimalField(max_digits=10, decimal_places=2)
+        in_stock = models.BooleanField(default=True)
+
+        def get_absolute_url(self):
+            return f"/shop/products/{self.sku}/"
+    """
+)
+SHOP_URLS = textwrap.dedent(
+    """
+    from django.http import HttpResponse
+    from django.urls import path
+
+    app_name = "shop"
+    urlpatterns = [path("products/<str:sku>/", lambda request, sku: HttpResponse(sku), name="product")]
+    """
+)
+
+
+def readme_snippet() -> tuple[str, str]:
+    """The settings and the URL lines of the README's integration snippet."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    settings_part, urls_part = block.split("# urls.py\n")
+    assert settings_part.startswith("# settings.py\n")
+    return settings_part, urls_part
+
+
 @pytest.fixture(scope="module")
 def dist(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("dist")
@@ -77,43 +117,21 @@ def test_the_wheel_installed_in_a_fresh_venv_runs_a_new_project(dist, tmp_path):
     project = tmp_path / "project"
     project.mkdir()
     run(str(python), "-m", "django", "startproject", "newshop", str(project), cwd=tmp_path, env=env)
-    run(str(python), "manage.py", "startapp", "catalog", cwd=project, env=env)
-    (project / "catalog" / "models.py").write_text(
-        textwrap.dedent(
-            """
-            from django.db import models
-
-
-            class Product(models.Model):
-                title = models.CharField(max_length=200)
-                price = models.DecimalField(max_digits=10, decimal_places=2)
-                in_stock = models.BooleanField(default=True)
-
-                def get_absolute_url(self):
-                    return f"/products/{self.pk}/"
-            """
-        )
-    )
+    run(str(python), "manage.py", "startapp", "shop", cwd=project, env=env)
+    (project / "shop" / "models.py").write_text(SHOP_MODELS)
+    (project / "shop" / "urls.py").write_text(SHOP_URLS)
+    # The README's "Use it in your shop" settings and URLs, literally, in a shop shaped like its example.
+    readme_settings, readme_urls = readme_snippet()
     with (project / "newshop" / "settings.py").open("a") as settings_file:
-        settings_file.write(
-            textwrap.dedent(
-                """
-                INSTALLED_APPS += ["rest_framework", "promotions", "catalog"]
-                MIDDLEWARE += ["promotions.tracking.middleware.TrackingMiddleware"]
-                PROMOTIONS_PRODUCT_MODEL = "catalog.Product"
-                PROMOTIONS = {
-                    "PRODUCT_FIELDS": {"category": None, "text": None, "available": "in_stock"},
-                }
-                """
-            )
-        )
+        settings_file.write('\nINSTALLED_APPS += ["shop"]\n' + readme_settings)
     urls = project / "newshop" / "urls.py"
     urls.write_text(
         urls.read_text().replace("from django.urls import path", "from django.urls import include, path")
-        + '\nurlpatterns += [path("promotions/", include("promotions.urls"))]\n'
+        + '\nurlpatterns += [path("shop/", include("shop.urls"))]\n'
+        + readme_urls
     )
     where = run(str(python), "-c", "import promotions; print(promotions.__file__)", cwd=project, env=env)
     assert where.startswith(str(venv))  # the installed wheel, not this checkout
-    run(str(python), "manage.py", "makemigrations", "catalog", cwd=project, env=env)
+    run(str(python), "manage.py", "makemigrations", "shop", cwd=project, env=env)
     run(str(python), "manage.py", "migrate", "-v", "0", cwd=project, env=env)
     assert "no issues" in run(str(python), "manage.py", "check", cwd=project, env=env)
