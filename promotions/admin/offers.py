@@ -61,6 +61,7 @@ class CouponCodeInline(admin.TabularInline):
 
 @admin.register(Promotion)
 class PromotionAdmin(admin.ModelAdmin):
+    change_list_template = "admin/promotions/promotion/change_list.html"
     form = PromotionForm
     inlines = [CouponCodeInline]
     list_display = ["name", "kind", "status", "priority", "starts_at", "ends_at"]
@@ -109,8 +110,11 @@ class PromotionAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         # One pass over the event log for every row of the page, not one per row and column.
-        self._figures = promotion_figures() if self.may_see_figures(request) else {}
-        extra_context = {**(extra_context or {}), "lift_url": reverse("admin:promotions_promotion_lift")}
+        may_see = self.may_see_figures(request)
+        self._figures = promotion_figures() if may_see else {}
+        # The lift page is linked from the list's tools, for those allowed to open it.
+        lift_url = reverse("admin:promotions_promotion_lift") if may_see else ""
+        extra_context = {**(extra_context or {}), "lift_url": lift_url}
         return super().changelist_view(request, extra_context)
 
     def _figure(self, obj: Promotion) -> PromotionFigures:

@@ -171,8 +171,11 @@ def test_figures_and_the_lift_page_need_their_permission(client, django_user_mod
         changelist.status_code == 200 and "Spring" in changelist.text and 'class="field-clicks"' not in changelist.text
     )
     assert client.get(reverse("admin:promotions_promotion_lift")).status_code == 403
+    assert reverse("admin:promotions_promotion_lift") not in changelist.text  # no link to a page it may not open
     staff.user_permissions.add(Permission.objects.get(codename="view_promotion_figures"))
     staff = django_user_model.objects.get(pk=staff.pk)  # permissions are cached on the instance
     client.force_login(staff)
-    assert 'class="field-clicks"' in client.get(reverse("admin:promotions_promotion_changelist")).text
+    changelist = client.get(reverse("admin:promotions_promotion_changelist")).text
+    assert 'class="field-clicks"' in changelist
+    assert f'href="{reverse("admin:promotions_promotion_lift")}"' in changelist  # the list links the lift page
     assert client.get(reverse("admin:promotions_promotion_lift")).status_code == 200
