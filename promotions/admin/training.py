@@ -60,20 +60,17 @@ def start_training() -> str:
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(admin.ModelAdmin):
-    list_display = (
-        "id",
-        "model_name",
-        "active_marker",
-        "status",
-        "ndcg",
-        "recall",
-        "fit_seconds",
-        "training_rows",
-        "created_at",
-        "duration_seconds",
-    )
+    # Few, narrow columns: the list fits a 1400 px window beside the filters.
+    list_display = ("id", "model_name", "active_marker", "status", "ndcg", "recall", "created_at", "duration")
     list_filter = ("status", "model_name")
-    readonly_fields = [*(field.name for field in ModelVersion._meta.fields), "training_curve"]
+    # The raw figures (a JSON blob, seconds with 14 decimals) give way to a table and a readable duration.
+    fields = [
+        *(field.name for field in ModelVersion._meta.fields if field.name not in ("metrics", "duration_seconds")),
+        "duration",
+        "metrics_table",
+        "training_curve",
+    ]
+    readonly_fields = fields
     actions = ("activate_version",)
 
     change_list_template = "admin/promotions/modelversion/change_list.html"
@@ -103,10 +100,14 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def recall(self, obj: ModelVersion) -> str:
         return _figure(obj.metrics.get("recall"))
 
-    @admin.display(description=gettext_lazy("fit seconds"))
-    def fit_seconds(self, obj: ModelVersion) -> str:
-        value = obj.metrics.get("fit_seconds")
-        return "-" if value is None else f"{value:.2f}"
+    @admin.display(description=gettext_lazy("duration"), ordering="duration_seconds")
+    def duration(self, obj: ModelVersion) -> str:
+        return readable_duration(obj.duration_seconds)
+
+    @admin.display(description=gettext_lazy("metrics"))
+    def metrics_table(self, obj: ModelVersion) -> str:
+        """One row per metric, one column per scored model (the chosen one first), rounded."""
+        return render_to_string("admin/promotions/modelversion/metrics_table.html", metrics_context(obj))
 
     @admin.display(description=gettext_lazy("training curve"))
     def training_curve(self, obj: ModelVersion) -> str:
@@ -159,3 +160,69 @@ class ModelVersionAdmin(admin.ModelAdmin):
 
 def _figure(value: float | None) -> str:
     return "-" if value is None else f"{value:.4f}"
+
+
+#: The validation figures of each candidate, in the order the table lists them.
+METRIC_LABELS = {
+    "ndcg": gettext_lazy("NDCG@10"),
+    "recall": gettext_lazy("Recall@10"),
+    "hr": gettext_lazy("Hit rate@10"),
+    "precision": gettext_lazy("Precision@10"),
+    "map": gettext_lazy("MAP@10"),
+    "coverage": gettext_lazy("Catalogue coverage"),
+    "fit_seconds": gettext_lazy("Fit time (validation)"),
+    "users": gettext_lazy("Validation users"),
+}
+
+
+def readable_duration(seconds: float | None) -> str:
+    """``"1.3 s"``, ``"2 min 9 s"``, ``"1 h 5 min"``; a dash when unknown."""
+    if seconds is None:
+        return "-"
+    if seconds < 10:
+        return _("%(seconds).1f s") % {"seconds": seconds}
+    whole = round(seconds)
+    if whole < 60:
+        return _("%(seconds)d s") % {"seconds": whole}
+    if whole < 3600:
+        return _("%(minutes)d min %(seconds)d s") % {"minutes": whole // 60, "seconds": whole % 60}
+    return _("%(hours)d h %(minutes)d min") % {"hours": whole // 3600, "minutes": whole % 3600 // 60}
+
+
+def _cell(metric: str, value: object) -> str:
+    if value is None:
+        return "-"
+    if metric == "fit_seconds":
+        return readable_duration(float(value))
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return str(value)
+
+
+def metrics_context(version: ModelVersion) -> dict:
+    """The metrics table's columns (chosen model, other candidates, the active model re-scored) and rows."""
+    metrics = version.metrics or {}
+    candidates: dict = dict(metrics.get("candidates") or {})
+    chosen = version.model_name
+    if chosen and chosen not in candidates:  # an older record: only the chosen model's figures
+        candidates[chosen] = {name: metrics.get(name) for name in METRIC_LABELS}
+    names = sorted(candidates, key=lambda name: (name != chosen, name))
+    columns = [(name, name == chosen) for name in names]
+    figures = [candidates[name] for name in names]
+    if metrics.get("current"):
+        columns.append((_("active before"), False))
+        figures.append(metrics["current"])
+    rows = [
+        (label, [_cell(metric, figure.get(metric)) for figure in figures])
+        for metric, label in METRIC_LABELS.items()
+        if any(figure.get(metric) is not None for figure in figures)
+    ]
+    final_fit = metrics.get("fit_seconds")
+    return {
+        "columns": columns,
+        "rows": rows,
+        "final_fit": readable_duration(final_fit) if final_fit is not None else "",
+        "windows": metrics.get("windows"),
+    }

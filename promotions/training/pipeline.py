@@ -166,7 +166,7 @@ def _fit_best(version: ModelVersion, names: list[str], log: InteractionLog, prog
     windows = validation_windows(log)
     weighting = data.weighting()
     items = data.catalogue()
-    total = len(names) + 2  # each candidate, the active model's re-scoring, the final fit
+    total = len(names)  # counts the models scored, as many as the command then lists
     candidates: dict[str, dict[str, float]] = {}
     for step, name in enumerate(names, start=1):
         try:
@@ -176,7 +176,6 @@ def _fit_best(version: ModelVersion, names: list[str], log: InteractionLog, prog
         progress(step, total)
     best = max(candidates, key=lambda name: candidates[name]["ndcg"])  # ties: the earlier, simpler one
     current = _rescore_current(candidates, windows, items, weighting)
-    progress(total - 1, total)
     model = MODELS[best]()
     log_dir = _log_dir(model, version)
     fit_started = time.perf_counter()
@@ -198,7 +197,6 @@ def _fit_best(version: ModelVersion, names: list[str], log: InteractionLog, prog
         "candidates": candidates,
         "current": current,
     }
-    progress(total, total)
     return current is None or candidates[best]["ndcg"] >= current["ndcg"]
 
 

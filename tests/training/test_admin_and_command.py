@@ -106,3 +106,34 @@ def test_the_change_page_draws_the_training_curve(db, admin_client):
     plain = ModelVersion.objects.create(model_name="ease", status=ModelVersion.Status.READY, metrics={"ndcg": 0.1})
     page = admin_client.get(reverse("admin:promotions_modelversion_change", args=[plain.pk])).content.decode()
     assert "promotions-chart" not in page and "training curve" in page.lower()
+
+
+def test_the_version_page_shows_a_metrics_table_and_readable_durations(shop, admin_client):
+    version = pipeline.train(["item_knn"])
+    ModelVersion.objects.filter(pk=version.pk).update(duration_seconds=128.67019192899988)
+    page = admin_client.get(reverse("admin:promotions_modelversion_change", args=[version.pk])).content.decode()
+    assert "2 min 9 s" in page and "128.67" not in page
+    assert '"candidates"' not in page  # no raw JSON blob
+    table = page[page.index('class="promotions-metrics"') :]
+    table = table[: table.index("</table>")]
+    # One row per metric, a column per scored model, rounded to 4 decimals.
+    assert table.count('<th scope="row">') >= 6 and "Hit rate@10" in table
+    figures = version.metrics["candidates"]["item_knn"]
+    assert f"{figures['ndcg']:.4f}" in table and f"{figures['ndcg']:.6f}" not in table
+    assert "popularity" in table and "(chosen)" in table
+    listing = admin_client.get(reverse(CHANGELIST)).content.decode()
+    assert "2 min 9 s" in listing and "fit seconds" not in listing and "training rows" not in listing
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(1.27, "1.3 s"), (42.4, "42 s"), (128.67, "2 min 9 s"), (3930, "1 h 5 min"), (None, "-")]
+)
+def test_durations_read_as_seconds_minutes_and_hours(seconds, text):
+    assert training_admin.readable_duration(seconds) == text
+
+
+def test_the_progress_count_matches_the_models_listed(shop):
+    steps = []
+    version = pipeline.train(["item_knn"], progress=lambda done, total: steps.append((done, total)))
+    listed = len(version.metrics["candidates"])
+    assert steps == [(step, listed) for step in range(1, listed + 1)]

@@ -30,7 +30,7 @@ class Command(BaseCommand):
             enabled_models(names)
         except UnknownModelError as error:
             raise CommandError(str(error), returncode=2) from error
-        bar = ProgressBar(self.stdout, _("Training"))
+        bar = ProgressBar(self.stdout, _("Scoring models"))
         try:
             version = train(names, progress=bar)
         except TrainingInProgressError as error:
