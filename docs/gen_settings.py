@@ -75,6 +75,10 @@ MEANINGS: dict[str, str] = {
     "UPLIFT_TRAINING_DAYS": "uplift assignments of the last this-many days are learned from",
     "UPLIFT_HISTORY_EVENTS": "a visitor's most recent events that make their uplift features, at training and "
     "serving alike",
+    "CURRENCY": 'the shop\'s currency (a code such as `"GBP"`, or a symbol) shown with money in the admin; '
+    '`""` shows amounts alone (the demo sets its `SHOP_CURRENCY`)',
+    "ANALYTICS_MIN_SAMPLE": "the analytics page shows a rate only when its sample (visitors, impressions) is at "
+    "least this large, else a dash with the sample size",
     "ELIGIBILITY_RULES": "rule name -> dotted path of `callable(request, promotion) -> bool`, named by promotions",
     "ATTRIBUTION_CLICK_DAYS": "a purchase is credited to the promotion (or recommendation) clicked last within "
     "this many days",

@@ -141,6 +141,12 @@ DEFAULTS: dict[str, Any] = {
     # Shop-registered visitor segments that experiments can target ({"segments": ["name", ...]}):
     # segment name -> dotted path of a callable(request) -> bool.
     "SEGMENTS": {},
+    # The shop's currency, shown with money in the admin (a code such as "GBP", or a symbol);
+    # "" shows amounts alone.
+    "CURRENCY": "",
+    # The analytics page shows a rate only when its denominator (visitors, impressions) reaches
+    # this many; below it a dash and the sample size: 1 purchase of 2 visitors is no 50% conversion.
+    "ANALYTICS_MIN_SAMPLE": 30,
 }
 
 #: Keys whose value names product attributes; every one must be known to the adapter.

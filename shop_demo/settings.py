@@ -244,6 +244,8 @@ PROMOTIONS = {
     "SEARCH_URL_NAMES": ["shop:search"],
     # The demo asks for consent with a banner; nothing is tracked until the visitor accepts.
     "CONSENT_CHECK": "shop_demo.consent.has_consent",
+    # Money in the admin (analytics) is shown in the shop's currency.
+    "CURRENCY": SHOP_CURRENCY,
     "PRODUCT_FIELDS": {
         "id": "stock_code",
         "title": "title",

@@ -16,6 +16,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from ..conf import app_settings
 from ..tracking import analytics, deadletters
 from ..tracking.capture import CUSTOM_EVENT_TYPES
 from ..tracking.models import DeadLetterEvent, Event, EventType
@@ -124,6 +125,8 @@ class EventAdmin(admin.ModelAdmin):
             "form": form,
             "report": report,
             "series": chart_series(report) if report else None,
+            "min_sample": app_settings.ANALYTICS_MIN_SAMPLE,
+            "outlier_factor": analytics.OUTLIER_FACTOR,
         }
         return TemplateResponse(request, "admin/promotions/event/analytics.html", context)
 

@@ -1,4 +1,4 @@
-"""Tags of the admin's analytics page: server-side SVG charts and percentages.
+"""Tags of the admin's analytics page: server-side SVG charts, percentages with their sample, money.
 
 Charts are drawn as inline SVG by a template, so the page needs no JavaScript library and no
 network access. Python only computes the geometry (numbers, formatted here so that the locale's
@@ -10,10 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django import template
 from django.template.defaultfilters import floatformat
+from django.utils.formats import number_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from ..conf import app_settings
 
 register = template.Library()
 
@@ -107,3 +114,46 @@ def percent(rate: float | None) -> str:
     if rate is None:
         return "\u2013"
     return f"{floatformat(rate * 100, 1)}%"
+
+
+@register.filter
+def grouped(number: Number | None) -> str:
+    """A count with the locale's thousands separators ("1,573"); a dash when unknown."""
+    return "\u2013" if number is None else number_format(number, force_grouping=True)
+
+
+@register.filter
+def money(amount: Number | None) -> str:
+    """An amount rounded to cents, grouped, with ``PROMOTIONS["CURRENCY"]`` after it when set."""
+    if amount is None:
+        return "\u2013"
+    cents = Decimal(str(amount)).quantize(Decimal("0.01"), ROUND_HALF_UP)  # number_format would truncate
+    text = number_format(cents, 2, force_grouping=True)
+    currency = app_settings.CURRENCY
+    return f"{text}\u00a0{currency}" if currency else text
+
+
+#: What a rate's denominator counts, for the sample shown beside it.
+SAMPLE_UNITS = ("visitors", "impressions")
+
+
+@register.simple_tag
+def sampled_rate(rate: float | None, sample: int, unit: str = "visitors") -> SafeString:
+    """The rate with its sample size, or a dash when the sample is under ``ANALYTICS_MIN_SAMPLE``."""
+    if unit not in SAMPLE_UNITS:
+        raise template.TemplateSyntaxError(f"sampled_rate: unit must be one of {SAMPLE_UNITS}")
+    minimum = app_settings.ANALYTICS_MIN_SAMPLE
+    count = grouped(sample)
+    if rate is None or sample < minimum:
+        if unit == "visitors":
+            note = _("too few visitors (%(count)s, at least %(minimum)s needed)")
+        else:
+            note = _("too few impressions (%(count)s, at least %(minimum)s needed)")
+        return format_html(
+            '\u2013 <small class="sample too-few">{}</small>', note % {"count": count, "minimum": grouped(minimum)}
+        )
+    if unit == "visitors":
+        note = ngettext("of %(count)s visitor", "of %(count)s visitors", sample)
+    else:
+        note = ngettext("of %(count)s impression", "of %(count)s impressions", sample)
+    return format_html('{} <small class="sample">{}</small>', percent(rate), note % {"count": count})

@@ -6,6 +6,10 @@ same on SQLite and PostgreSQL whatever the table's size.
 
 The unit is the visitor id: a person who is signed in on two devices counts as two visitors
 here (joining through ``Visitor`` to users would make every figure a join over the whole log).
+
+A top product is flagged as an outlier when one purchase event (one order line) holds more than
+half of its units and is over ``OUTLIER_FACTOR`` times the range's average purchase quantity: a
+wholesale order ranks a product first without saying anything about shoppers.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models import Avg, Count, DecimalField, ExpressionWrapper, F, Max, Q, QuerySet, Sum
 from django.db.models.functions import Lower, Trim, TruncDate
 from django.utils import timezone
 
@@ -23,6 +27,10 @@ from .models import Event, EventType
 
 #: Money is summed with the unit price's precision, then shown rounded by the page.
 MONEY = DecimalField(max_digits=20, decimal_places=4)
+#: A single purchase over this share of a product's units, and ...
+OUTLIER_SHARE = 0.5
+#: ... over this many times the average purchase quantity, flags the product.
+OUTLIER_FACTOR = 10
 
 
 @dataclass(frozen=True)
@@ -87,6 +95,11 @@ class ProductFigures:
     title: str | None
     views: int
     revenue: Decimal
+    #: Units purchased, and the units of its largest single purchase event.
+    units: int = 0
+    largest_purchase: int = 0
+    #: Set when the largest purchase dwarfs the others (see the module's docstring).
+    outlier: bool = False
 
 
 @dataclass(frozen=True)
@@ -209,11 +222,17 @@ def _product_rows(start: date, end: date) -> QuerySet:
         .annotate(
             views=Count("id", filter=Q(event_type=EventType.VIEW)),
             revenue=Sum(_line_revenue(), filter=Q(event_type=EventType.PURCHASE), output_field=MONEY),
+            units=Sum("quantity", filter=Q(event_type=EventType.PURCHASE)),
+            largest=Max("quantity", filter=Q(event_type=EventType.PURCHASE)),
         )
     )
 
 
-def _with_titles(rows: list[dict]) -> list[ProductFigures]:
+def _is_outlier(units: int, largest: int, average: float | None) -> bool:
+    return bool(units and average) and largest > OUTLIER_SHARE * units and largest > OUTLIER_FACTOR * average
+
+
+def _with_titles(rows: list[dict], average: float | None) -> list[ProductFigures]:
     # One product query for both lists; ids of deleted products keep a None title.
     adapter = get_adapter()
     products = adapter.get_by_ids([row["item_id"] for row in rows])
@@ -223,17 +242,23 @@ def _with_titles(rows: list[dict]) -> list[ProductFigures]:
             title=adapter.info(products[row["item_id"]]).title if row["item_id"] in products else None,
             views=row["views"],
             revenue=row["revenue"] or Decimal(0),
+            units=row["units"] or 0,
+            largest_purchase=row["largest"] or 0,
+            outlier=_is_outlier(row["units"] or 0, row["largest"] or 0, average),
         )
         for row in rows
     ]
 
 
 def top_products(start: date, end: date, limit: int = 10) -> TopProducts:
-    """The most viewed products and the products that earned most, with their titles."""
+    """The most viewed products and the products that earned most, with their titles and outlier flags."""
     rows = _product_rows(start, end)
     by_views = list(rows.filter(views__gt=0).order_by("-views", "item_id")[:limit])
     by_revenue = list(rows.filter(revenue__gt=0).order_by("-revenue", "item_id")[:limit])
-    figures = {figure.item_id: figure for figure in _with_titles(by_views + by_revenue)}
+    average = (
+        events_between(start, end).filter(event_type=EventType.PURCHASE).aggregate(average=Avg("quantity"))["average"]
+    )
+    figures = {figure.item_id: figure for figure in _with_titles(by_views + by_revenue, average)}
     return TopProducts(
         by_views=[figures[row["item_id"]] for row in by_views],
         by_revenue=[figures[row["item_id"]] for row in by_revenue],

@@ -1,13 +1,15 @@
 """The analytics page and the read-only Event admin."""
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Permission
+from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
 from promotions.tracking.models import Event
 
-from .conftest import event
+from .conftest import event, purchase
 
 ANALYTICS = "admin:promotions_event_analytics"
 RANGE = {"start": "2024-06-01", "end": "2024-06-03"}
@@ -25,17 +27,22 @@ def staff_client(client, django_user_model):
     return client
 
 
+def min_sample(value: int):
+    return override_settings(PROMOTIONS={**settings.PROMOTIONS, "ANALYTICS_MIN_SAMPLE": value})
+
+
 def test_analytics_page_shows_every_figure(admin_client, event_log):
-    response = admin_client.get(reverse(ANALYTICS), RANGE)
+    with min_sample(1):  # the hand-built log is tiny: every rate shown
+        response = admin_client.get(reverse(ANALYTICS), RANGE)
     assert response.status_code == 200
     html = response.text
     assert html.count(CHART) == 3  # visitors per day, events per day, funnel
     assert '<strong id="figure-visitors">6</strong>' in html
-    assert '<strong id="figure-revenue">21.50</strong>' in html
-    assert '<strong id="figure-arpu">3.58</strong>' in html
-    assert '<strong id="figure-conversion">33.3%</strong>' in html
-    assert '<strong id="figure-promotion-ctr">25.0%</strong>' in html
-    assert '<strong id="figure-recommendation-ctr">40.0%</strong>' in html
+    assert '<strong id="figure-revenue">21.50\u00a0GBP</strong>' in html  # the demo's currency
+    assert '<strong id="figure-arpu">3.58\u00a0GBP</strong>' in html
+    assert '<strong id="figure-conversion">33.3% <small class="sample">of 3 visitors</small></strong>' in html
+    assert '<strong id="figure-promotion-ctr">25.0% <small class="sample">of 4 impressions</small>' in html
+    assert '<strong id="figure-recommendation-ctr">40.0% <small class="sample">of 5 impressions</small>' in html
     assert "66.7%" in html and "50.0%" in html  # funnel step rates
     assert "Blue teapot" in html and "GONE" in html and "no longer in the catalogue" in html
     assert "<td>unicorn</td>" in html and "<td>zebra</td>" in html
@@ -124,3 +131,25 @@ def test_only_superusers_may_delete_events(admin_client, staff_client, event_log
     delete_url = reverse("admin:promotions_event_delete", args=[an_event.pk])
     assert staff_client.get(delete_url).status_code == 403
     assert admin_client.get(delete_url).status_code == 200
+
+
+def test_rates_below_the_minimum_sample_show_a_dash_and_the_sample(admin_client, event_log):
+    html = admin_client.get(reverse(ANALYTICS), RANGE).text  # default minimum: 30
+    conversion = '<strong id="figure-conversion">\u2013 <small class="sample too-few">'
+    assert conversion + "too few visitors (3, at least 30 needed)" in html
+    assert "33.3%" not in html and "25.0%" not in html and "40.0%" not in html
+    assert "too few impressions (4, at least 30 needed)" in html
+
+
+def test_money_is_grouped_with_the_currency_and_a_wholesale_order_is_flagged(admin_client, products):
+    shoppers = [purchase(f"V{number}", "2024-06-01 10:00", "P2", 1, "4.00") for number in range(40)]
+    wholesale = purchase("W", "2024-06-02 10:00", "P1", 80_995, "2.08")
+    Event.objects.bulk_create([*shoppers, wholesale])
+    with override_settings(PROMOTIONS={**settings.PROMOTIONS, "CURRENCY": "EUR"}):
+        html = admin_client.get(reverse(ANALYTICS), RANGE).text
+    assert '<strong id="figure-revenue">168,629.60\u00a0EUR</strong>' in html  # 80,995 x 2.08 + 40 x 4
+    assert '<strong id="figure-visitors">41</strong>' in html
+    table = html[html.index('id="top-by-revenue"') :]
+    table = table[: table.index("</table>")]
+    assert table.count("in one purchase") == 1 and "80,995 in one purchase" in table  # P1 only, not P2
+    assert "168,469.60\u00a0EUR" in table
