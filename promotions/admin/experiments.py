@@ -369,6 +369,7 @@ class ExperimentAdmin(admin.ModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "title": _("Results of %(experiment)s") % {"experiment": experiment},
+            "opts": self.opts,  # the breadcrumbs: Home > app > Experiments > this experiment > Results
             "experiment": experiment,
             "results": results,
             "srm_p": f"{float(results.srm.p_value):.2g}" if results.srm is not None else "",

@@ -116,6 +116,25 @@ def test_list_and_results_page_show_counts_and_the_srm_warning(admin_client):
     assert page.count('class="variant-row"') == 2
 
 
+def test_the_results_page_has_one_title_and_breadcrumbs_through_experiments(admin_client):
+    experiment = make_experiment()
+    page = admin_client.get(reverse("admin:promotions_experiment_results", args=[experiment.pk])).content.decode()
+    assert page.count("<h1") == 1  # the title is the admin's heading, not repeated by the template
+    assert page.count(f"<h1>Results of {experiment}</h1>") == 1
+    assert f"<h1>{experiment}</h1>" not in page
+    crumbs = page[page.index('<div class="breadcrumbs">') :]
+    crumbs = crumbs[: crumbs.index("</div>")]
+    links = [
+        reverse("admin:index"),
+        reverse("admin:app_list", args=["promotions"]),
+        LIST_URL,
+        reverse("admin:promotions_experiment_change", args=[experiment.pk]),
+    ]
+    positions = [crumbs.index(f'href="{link}"') for link in links]
+    assert positions == sorted(positions) and ">Experiments</a>" in crumbs
+    assert crumbs.rstrip().endswith("Results")
+
+
 def test_declaring_a_winner_needs_its_permission_and_concludes(client, admin_client, django_user_model):
     experiment = make_experiment()
     winner = experiment.variants.get(key="v1")
