@@ -1,4 +1,5 @@
-"""``manage.py promotions_evaluate FILE``: the offline evaluation protocol (temporal-v1) on a CSV file.
+"""``manage.py promotions_evaluate FILE``: the offline evaluation protocol (temporal-v1) on a CSV file;
+``--protocol v2`` scores under version 2 (buy-again: repeat items kept, repeat and new slices).
 
 A thin wrapper: the work is done by ``promotions.evaluation``, which has no Django in it.
 """
@@ -25,20 +26,49 @@ from promotions.evaluation import (
     tune,
     validation_splits,
 )
+from promotions.evaluation.repeat import BASELINES, as_json_v2, evaluate_v2, repeat_split, table_v2
 from promotions.evaluation.report import as_json, session_table, table
 from promotions.evaluation.session import next_item, session_points
 from promotions.recommenders import MODELS
 from promotions.recommenders.threads import limited_threads, resolve_threads
 
 
+def known_models(protocol: str) -> list[str]:
+    """The models a protocol scores: ours, and under v2 also its reference baselines."""
+    return [*MODELS, *BASELINES] if protocol == "v2" else list(MODELS)
+
+
+def model_names(value: str, known: list[str]) -> list[str]:
+    """``--models``: comma-separated names of ``known``, or all of them."""
+    names = list(known) if value.strip() == "all" else [name.strip() for name in value.split(",") if name.strip()]
+    unknown = [name for name in names if name not in known]
+    if unknown or not names:
+        raise CommandError(
+            f"unknown model(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(known)} or all",
+            returncode=2,
+        )
+    return names
+
+
 class Command(BaseCommand):
-    help = "Evaluate the recommenders on an interactions CSV under the temporal-v1 protocol."
+    help = "Evaluate the recommenders on an interactions CSV under the temporal-v1 protocol (or --protocol v2)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="interactions CSV (.csv or .csv.gz): user_id, item_id, timestamp, ...")
         parser.add_argument("--items", help="items CSV: item_id, title, category, price (for content features)")
         parser.add_argument("--k", type=int, default=10, help="list length K (default 10)")
-        parser.add_argument("--models", default="all", help=f"comma-separated, or all: {', '.join(MODELS)}")
+        parser.add_argument(
+            "--models",
+            default="all",
+            help=f"comma-separated, or all: {', '.join(MODELS)} (with --protocol v2 also {', '.join(BASELINES)})",
+        )
+        parser.add_argument(
+            "--protocol",
+            choices=("v1", "v2"),
+            default="v1",
+            help="v1 (default): discovery, the user's own items excluded; v2: buy-again, own items kept in the "
+            "ground truth and allowed in the lists, with repeat and new slices and the v2 reference baselines",
+        )
         parser.add_argument("--tune", action="store_true", help="tune each model on validation windows first")
         parser.add_argument("--json", dest="json_path", help="also write the results as JSON to this file")
         parser.add_argument(
@@ -62,10 +92,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        names = self._models(options["models"])
+        v2 = options["protocol"] == "v2"
+        if v2 and (options["tune"] or options["sessions"]):
+            raise CommandError("--tune and --sessions are for --protocol v1 only", returncode=2)
+        known = known_models(options["protocol"])
+        names = model_names(options["models"], known)
         if options["k"] < 1:
             raise CommandError("--k must be at least 1", returncode=2)
-        pair = self._pair(options["compare"]) if options["compare"] is not None else None
+        pair = self._pair(options["compare"], known) if options["compare"] is not None else None
         if pair is not None:
             names = list(dict.fromkeys([*names, *pair]))
         if options["resamples"] < 1:
@@ -83,8 +117,13 @@ class Command(BaseCommand):
         except ValueError as error:
             raise CommandError(str(error).replace("TRAINING_THREADS", "--threads"), returncode=2) from error
         self._note(f"BLAS/OpenMP threads: {threads}")
+        if v2:
+            split = repeat_split(split)
         with limited_threads(threads):
-            results = self._evaluate(names, split, items, windows, options)
+            if v2:
+                results = self._evaluate_v2(names, split, items, options)
+            else:
+                results = self._evaluate(names, split, items, windows, options)
         self._report(split, results, pair, options)
 
     def _evaluate(self, names: list[str], split: Any, items: list, windows: list, options: dict[str, Any]) -> list:
@@ -105,8 +144,17 @@ class Command(BaseCommand):
                 }
         return results
 
+    def _evaluate_v2(self, names: list[str], split: Any, items: list, options: dict[str, Any]) -> list:
+        results = []
+        for name in names:
+            self._note(f"{name}: fitting and scoring {len(split.truth)} users (protocol v2)")
+            model = name if name in BASELINES else MODELS[name]()
+            results.append(evaluate_v2(model, split, items, options["k"], progress=self._progress))
+        return results
+
     def _report(self, split: Any, results: list, pair: tuple[str, str] | None, options: dict[str, Any]) -> None:
-        self.stdout.write(table(results, options["k"]))
+        v2 = options["protocol"] == "v2"
+        self.stdout.write((table_v2 if v2 else table)(results, options["k"]))
         if options["sessions"]:
             self.stdout.write(session_table(results, options["k"]))
         comparison = None
@@ -120,29 +168,19 @@ class Command(BaseCommand):
                 raise CommandError(f"--compare: {error}", returncode=2) from error
             self.stdout.write(comparison.summary(f"NDCG@{options['k']}"))
         if options["json_path"]:
-            document = as_json(split, results, options["k"])
+            document = (as_json_v2 if v2 else as_json)(split, results, options["k"])
             if comparison is not None:
                 document["comparison"] = comparison.as_json()
             Path(options["json_path"]).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 
-    def _models(self, value: str) -> list[str]:
-        names = list(MODELS) if value.strip() == "all" else [name.strip() for name in value.split(",") if name.strip()]
-        unknown = [name for name in names if name not in MODELS]
-        if unknown or not names:
-            raise CommandError(
-                f"unknown model(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(MODELS)} or all",
-                returncode=2,
-            )
-        return names
-
-    def _pair(self, value: str) -> tuple[str, str]:
+    def _pair(self, value: str, known: list[str]) -> tuple[str, str]:
         names = [name.strip() for name in value.split(",")]
         if len(names) != 2 or names[0] == names[1] or not all(names):
             raise CommandError("--compare takes two different model names: A,B", returncode=2)
-        unknown = [name for name in names if name not in MODELS]
+        unknown = [name for name in names if name not in known]
         if unknown:
             raise CommandError(
-                f"--compare: unknown model(s) {', '.join(unknown)}; choose from {', '.join(MODELS)}", returncode=2
+                f"--compare: unknown model(s) {', '.join(unknown)}; choose from {', '.join(known)}", returncode=2
             )
         return names[0], names[1]
 
