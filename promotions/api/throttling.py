@@ -19,7 +19,6 @@ import logging
 import threading
 import time
 import uuid
-from collections import deque
 from typing import Any
 
 from django.core.cache import cache
@@ -58,6 +57,16 @@ return {0, oldest and (tonumber(oldest) + window - now) or window}
 """
 
 
+def slide(stamps: list[float], now: float, limit: int, duration: float) -> tuple[bool, float, list[float]]:
+    """One sliding-window step: the request times still inside the window, plus ``now`` if there
+    was room; returns (allowed, seconds until a slot frees, the window's times)."""
+    stamps = [stamp for stamp in stamps if stamp > now - duration]
+    if len(stamps) >= limit:
+        return False, (min(stamps) + duration - now) if stamps else float(duration), stamps
+    stamps.append(now)
+    return True, 0.0, stamps
+
+
 class LocalLimiter:
     """Sliding windows in this process's memory, for when the shared store is unavailable.
 
@@ -67,25 +76,18 @@ class LocalLimiter:
     def __init__(self, max_keys: int = 100_000):
         self.max_keys = max_keys
         self._lock = threading.Lock()
-        self._windows: dict[str, deque[float]] = {}
+        self._windows: dict[str, list[float]] = {}
 
     def hit(self, key: str, limit: int, duration: float, now: float | None = None) -> tuple[bool, float]:
         """Record a request if the window has room: (allowed, seconds until a slot frees)."""
         now = time.monotonic() if now is None else now
         with self._lock:
-            window = self._windows.pop(key, None) or deque()
-            while window and window[0] <= now - duration:
-                window.popleft()
-            if len(window) < limit:
-                window.append(now)
-                answer = (True, 0.0)
-            else:
-                answer = (False, (window[0] + duration - now) if window else duration)
+            allowed, wait, window = slide(self._windows.pop(key, []), now, limit, duration)
             if window:
                 self._windows[key] = window  # re-inserted last: the most recently used
             while len(self._windows) > self.max_keys:
                 del self._windows[next(iter(self._windows))]
-        return answer
+        return allowed, wait
 
     def __len__(self) -> int:
         return len(self._windows)
@@ -119,12 +121,10 @@ def _cache_hit(key: str, limit: int, duration: int) -> tuple[bool, float]:
         history = cache.get(key, [])
         if not isinstance(history, list):  # None: a cache that ignores its errors (django-redis)
             raise StoreUnavailable(f"the cache answered {history!r}")
-        history = [stamp for stamp in history if stamp > now - duration]
-        if len(history) >= limit:
-            return False, (min(history) + duration - now) if history else float(duration)
-        history.append(now)
-        cache.set(key, history, duration)
-    return True, 0.0
+        allowed, wait, history = slide(history, now, limit, duration)
+        if allowed:
+            cache.set(key, history, duration)
+    return allowed, wait
 
 
 def hit(key: str, limit: int, duration: int) -> tuple[bool, float]:
