@@ -15,7 +15,17 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from promotions.management.progress import ProgressBar
-from shop_demo.catalog.loading import INTERACTIONS_FILE, SAMPLE_HISTORY, dataset_file, load_catalogue, load_history
+from promotions.training.models import ModelVersion
+from shop_demo import training_state
+from shop_demo.catalog.loading import (
+    INTERACTIONS_FILE,
+    ITEMS_FILE,
+    SAMPLE_CATALOGUE,
+    SAMPLE_HISTORY,
+    dataset_file,
+    load_catalogue,
+    load_history,
+)
 from shop_demo.catalog.promotions import create_example_promotions
 from shop_demo.embedded import start_embedded_worker, uses_embedded_broker
 
@@ -34,33 +44,53 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-serve", action="store_true", help="set up, then exit")
         parser.add_argument("--addrport", default="127.0.0.1:8000", help="where to serve (default: %(default)s)")
+        parser.add_argument(
+            "--reset-password", action="store_true", help="give the staff user a new password (printed once)"
+        )
+        parser.add_argument(
+            "--retrain", action="store_true", help="train the models even when the data and code are unchanged"
+        )
 
     def handle(self, *args, **options):
         datasets: Path = options["datasets"]
         self.step("Migrating the database")
         call_command("migrate", interactive=False, verbosity=0)
         call_command("createcachetable", verbosity=0)  # the embedded default cache is a database table
-        username, password = self.staff_user()
-        self.load(datasets)
+        username, password = self.staff_user(reset=options["reset_password"])
+        self.load(datasets, retrain=options["retrain"])
         self.stdout.write(self.style.SUCCESS("The demo shop is ready."))
         admin_url = f"http://{options['addrport']}/admin/"
-        self.stdout.write(f"  Staff sign-in: {admin_url}  user {username!r}  password {password!r}")
+        if password is None:
+            self.stdout.write(
+                f"  Staff sign-in: {admin_url}  user {username!r}, password as printed when it was created "
+                "(--reset-password sets a new one)"
+            )
+        else:
+            self.stdout.write(f"  Staff sign-in: {admin_url}  user {username!r}  password {password!r}")
         if not options["no_serve"]:
             self.serve(options["addrport"])
 
     def step(self, text: str) -> None:
         self.stdout.write(self.style.MIGRATE_HEADING(text))
 
-    def staff_user(self) -> tuple[str, str]:
-        """Create (or reset) the staff user with a fresh random password, printed once."""
-        password = secrets.token_urlsafe(9)
-        user, _created = get_user_model().objects.get_or_create(username=STAFF_USERNAME)
+    def staff_user(self, reset: bool = False) -> tuple[str, str | None]:
+        """The staff user and its new password; the password is None when the user keeps its own.
+
+        A random password is set when the user is created, when it has none usable, or with
+        ``reset``; it is printed once, then kept over restarts.
+        """
+        user, created = get_user_model().objects.get_or_create(username=STAFF_USERNAME)
+        if not (created or reset or not user.has_usable_password()) and user.is_staff and user.is_superuser:
+            return STAFF_USERNAME, None
         user.is_staff = user.is_superuser = True
-        user.set_password(password)
+        password = None
+        if created or reset or not user.has_usable_password():
+            password = secrets.token_urlsafe(9)
+            user.set_password(password)
         user.save()
         return STAFF_USERNAME, password
 
-    def load(self, datasets: Path) -> None:
+    def load(self, datasets: Path, retrain: bool = False) -> None:
         if not (datasets / "online-retail").is_dir():
             self.stdout.write(f"{datasets}/online-retail not found: loading the built-in sample catalogue")
         self.step("Loading the catalogue")
@@ -83,8 +113,29 @@ class Command(BaseCommand):
         self.step("Creating example promotions")
         self.stdout.write(f"  {create_example_promotions()} promotions created")
 
+        self.train(datasets, retrain)
+
+    def train(self, datasets: Path, retrain: bool) -> None:
+        """Train, unless the models trained before fit the same data, code and settings."""
+        files = [
+            dataset_file(datasets, ITEMS_FILE, SAMPLE_CATALOGUE),
+            dataset_file(datasets, INTERACTIONS_FILE, SAMPLE_HISTORY),
+        ]
+        print_ = training_state.fingerprint(files, {})
+        if not retrain and training_state.models_current(print_):
+            self.step("Reusing the trained models (same data, code and settings; --retrain trains again)")
+            return
         self.step("Training the recommendation models")
+        started = ModelVersion.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         call_command("promotions_train", stdout=self.stdout)
+        trained = list(
+            ModelVersion.objects.filter(pk__gt=started, status__in=ModelVersion.ACTIVATABLE)
+            .exclude(artifact="")
+            .values_list("pk", flat=True)
+        )
+        active = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).values_list("pk", flat=True).first()
+        if active is not None:
+            training_state.remember(print_, [*trained, active])
 
     def serve(self, addrport: str) -> None:
         worker = None
