@@ -97,6 +97,10 @@ DEFAULTS: dict[str, Any] = {
     # relative lift the results page's planner sizes experiments for.
     "EXPERIMENT_FORCE_PARAMETER": "promotions_variant",
     "EXPERIMENT_PLANNER_MDE": 0.05,
+    # A recommender experiment's winner (variants naming models) may become the active model from
+    # its results page. With this on, a periodic task does it by itself for running experiments
+    # analysed with the sequential test once that test decides (logged, reversible in the admin).
+    "PROMOTE_ONLINE_WINNERS": False,
     # The global holdout: this share of people (by deterministic hashing) sees non-personalized
     # promotions and is enrolled in no experiment, so the app's own lift is always measured.
     # Changing the salt reshuffles who is held out; 0 turns the holdout off.

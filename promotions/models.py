@@ -3,7 +3,7 @@
 from .experiments.models import Assignment, Experiment, Variant
 from .offers.models import CouponCode, Promotion, Redemption, SlotRule
 from .tracking.models import DeadLetterEvent, Event, EventType, Visitor
-from .training.models import ModelVersion
+from .training.models import ModelPromotion, ModelVersion
 from .uplift.records import UpliftReport
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "Event",
     "EventType",
     "Experiment",
+    "ModelPromotion",
     "ModelVersion",
     "Promotion",
     "Redemption",

@@ -12,6 +12,8 @@ BEAT_SCHEDULE = {
     "promotions-train-models": {"task": "promotions.train_models", "schedule": 24 * 3600.0},
     # Hourly: experiments set to pause on guardrail harm are paused when the sequential test shows it.
     "promotions-check-experiment-guardrails": {"task": "promotions.check_experiment_guardrails", "schedule": 3600.0},
+    # Hourly: with PROMOTE_ONLINE_WINNERS, a recommender experiment's sequential winner becomes the active model.
+    "promotions-promote-online-winners": {"task": "promotions.promote_online_winners", "schedule": 3600.0},
     # Hourly: per-segment promotion conversion statistics for the ranking, and bandit slot shares.
     "promotions-update-promotion-stats": {"task": "promotions.update_promotion_stats", "schedule": 3600.0},
     # Daily: each promotion's uplift model, from its randomized holdout (Promotion.uplift_holdout).

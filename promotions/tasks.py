@@ -63,6 +63,14 @@ def check_experiment_guardrails() -> list[str]:
     return pause_harmed_experiments()
 
 
+@shared_task(name="promotions.promote_online_winners", ignore_result=True)
+def promote_online_winners() -> list[str]:
+    """With ``PROMOTE_ONLINE_WINNERS``: make concluded recommender experiments' winners the active model."""
+    from .experiments.promote import promote_online_winners as promote
+
+    return promote()
+
+
 @shared_task(name="promotions.update_promotion_stats", ignore_result=True)
 def update_promotion_stats() -> int:
     """Recompute the promotions' per-segment conversion statistics (the ranking's Thompson draws

@@ -2,6 +2,7 @@
 
 from . import events  # noqa: F401
 from .experiments import ExperimentAdmin  # noqa: F401
+from .model_promotions import ModelPromotionAdmin  # noqa: F401
 from .offers import PromotionAdmin  # noqa: F401
 from .training import ModelVersionAdmin  # noqa: F401
 from .uplift import UpliftReportAdmin  # noqa: F401

@@ -40,6 +40,7 @@ from ..experiments.results import (
     plan,
 )
 from ..experiments.stats.factorial import FactorialDesign, factorial_design, parse_factors
+from .model_promotions import promote_view, winner_context
 
 HUNDRED = Decimal(100)
 # The change form's field for a multivariate design; when filled, it replaces the variants.
@@ -345,6 +346,11 @@ class ExperimentAdmin(admin.ModelAdmin):
                 name="promotions_experiment_results_csv",
             ),
             path("<int:pk>/declare/<int:variant_pk>/", declare, name="promotions_experiment_declare"),
+            path(
+                "<int:pk>/promote-model/",
+                self.admin_site.admin_view(require_POST(promote_view)),
+                name="promotions_experiment_promote_model",
+            ),
             *super().get_urls(),
         ]
 
@@ -383,6 +389,7 @@ class ExperimentAdmin(admin.ModelAdmin):
             "can_conclude": self.has_conclude_permission(request),
             "plan": plan(results),
             "mde": f"{app_settings.EXPERIMENT_PLANNER_MDE:.0%}",
+            **winner_context(request, experiment, results),
         }
         return TemplateResponse(request, RESULTS_TEMPLATE, context)
 

@@ -68,6 +68,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
         *(field.name for field in ModelVersion._meta.fields if field.name not in ("metrics", "duration_seconds")),
         "duration",
         "metrics_table",
+        "online_results",
         "training_curve",
     ]
     readonly_fields = fields
@@ -108,6 +109,21 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def metrics_table(self, obj: ModelVersion) -> str:
         """One row per metric, one column per scored model (the chosen one first), rounded."""
         return render_to_string("admin/promotions/modelversion/metrics_table.html", metrics_context(obj))
+
+    @admin.display(description=gettext_lazy("online results"))
+    def online_results(self, obj: ModelVersion) -> str:
+        """Beside the offline figures: how this model did in the experiments that served it."""
+        from ..experiments.promote import online_figures
+
+        rows = online_figures(obj)
+        if not rows:
+            return _("No experiment has served this model yet.")
+        for row in rows:
+            row["rate_text"] = "-" if row["rate"] is None else f"{100 * row['rate']:.1f}%"
+            row["lift_text"] = "-" if row["rel_lift"] is None else f"{100 * row['rel_lift']:+.1f}%"
+            low, high = row["rel_ci_low"], row["rel_ci_high"]
+            row["interval_text"] = "-" if low is None else f"[{100 * low:+.1f}%, {100 * high:+.1f}%]"
+        return render_to_string("admin/promotions/modelversion/online_results.html", {"rows": rows})
 
     @admin.display(description=gettext_lazy("training curve"))
     def training_curve(self, obj: ModelVersion) -> str:

@@ -57,3 +57,44 @@ class ModelVersion(models.Model):
             raise ValueError(f"model version {self.pk} has no artifact")
         with self.artifact.open("rb") as handle:
             return Recommender.load(handle.read())
+
+
+class ModelPromotion(models.Model):
+    """A recommender experiment's winner made the active model: who or what did it, and how to undo it.
+
+    One row per promotion; ``previous_version`` is what was active before, so that reverting
+    reactivates it. Rows are kept after a revert (``reverted_at``): the log of every switch.
+    """
+
+    experiment = models.ForeignKey(
+        "promotions.Experiment", models.CASCADE, related_name="model_promotions", verbose_name=_("experiment")
+    )
+    variant = models.ForeignKey(
+        "promotions.Variant", models.CASCADE, related_name="model_promotions", verbose_name=_("winning variant")
+    )
+    version = models.ForeignKey(
+        ModelVersion, models.PROTECT, related_name="promotions_to", verbose_name=_("version made active")
+    )
+    previous_version = models.ForeignKey(
+        ModelVersion,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="promotions_from",
+        verbose_name=_("version active before"),
+    )
+    automatic = models.BooleanField(_("automatic"), default=False)
+    promoted_by = models.CharField(_("by"), max_length=150, blank=True)
+    #: The decision as it stood: metric, relative lift and its interval, adjusted p-value, units.
+    evidence = models.JSONField(_("evidence"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("made active"), auto_now_add=True)
+    reverted_at = models.DateTimeField(_("reverted"), null=True, blank=True)
+    reverted_by = models.CharField(_("reverted by"), max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("model promotion")
+        verbose_name_plural = _("model promotions")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.experiment} → #{self.version_id} {self.version.model_name}"
