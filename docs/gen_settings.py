@@ -59,7 +59,8 @@ MEANINGS: dict[str, str] = {
     "EXPERIMENT_FORCE_PARAMETER": "query parameter with which staff force a variant "
     "(`?promotions_variant=KEY:VARIANT`), never counted",
     "EXPERIMENT_PLANNER_MDE": "relative lift the results page's planner sizes the experiment for",
-    "PROMOTE_ONLINE_WINNERS": "a recommender experiment's sequential winner becomes the active model by itself (hourly task)",
+    "PROMOTE_ONLINE_WINNERS": "a recommender experiment's sequential winner becomes the active model "
+    "by itself (hourly task)",
     "HOLDOUT_SHARE": "share of people in the global holdout (non-personalized promotions, no experiments); "
     "0 turns it off",
     "HOLDOUT_SALT": "salt of the holdout hash; changing it reshuffles who is held out",
