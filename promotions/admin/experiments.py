@@ -65,6 +65,12 @@ LIFT_LABEL_GAP = 16
 # Colour-blind-safe (Okabe-Ito) colours, one per treatment variant, repeating.
 LIFT_COLOURS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#d55e00", "#56b4e9")
 
+# The lift interval chart: a row per compared variant, its label, then the axis of relative lift.
+INTERVAL_ROW_HEIGHT = 28
+INTERVAL_LABEL_WIDTH = 120
+INTERVAL_PLOT_WIDTH = 360
+INTERVAL_AXIS_HEIGHT = 24
+
 RESULTS_TEMPLATE = "admin/promotions/experiment/results.html"
 #: Columns of the results CSV, one row per metric and variant.
 CSV_COLUMNS = (
@@ -381,6 +387,7 @@ class ExperimentAdmin(admin.ModelAdmin):
             "srm_p": f"{float(results.srm.p_value):.2g}" if results.srm is not None else "",
             "rows": [_row(result) for result in results.variants],
             "chart": rate_chart(results),
+            "interval_chart": interval_chart(results),
             "lift_chart": lift_chart(cumulative_lift(experiment)),
             "guardrails": [
                 {"title": Experiment.Metric(guardrail.metric).label, "rows": [_row(row) for row in guardrail.variants]}
@@ -435,6 +442,66 @@ def rate_chart(results: ExperimentResults) -> str:
         "bars": bars,
     }
     return render_to_string("admin/promotions/experiment/rate_chart.html", context)
+
+
+def interval_chart(results: ExperimentResults) -> str:
+    """Each variant's relative lift over the control with its 95% interval, on one axis, as inline SVG.
+
+    The axis spans the intervals and 0% (clipped to ``LIFT_CLIP``: an end beyond it is drawn at the
+    edge and marked open); the log-ratio intervals are asymmetric and never reach below -100%.
+    """
+    compared = [
+        (result, [float(getattr(result.comparison, name)) for name in ("rel_lift", "rel_ci_low", "rel_ci_high")])
+        for result in results.variants
+        if result.comparison is not None
+    ]
+    compared = [(result, figures) for result, figures in compared if all(map(math.isfinite, figures))]
+    if not compared:
+        return ""
+    low = max(min(0.0, *(figures[1] for _result, figures in compared)), LIFT_CLIP[0])
+    high = min(max(0.0, *(figures[2] for _result, figures in compared)), LIFT_CLIP[1])
+    high = high if high > low else low + 0.01
+    margin = (high - low) * 0.05
+    low, high = max(low - margin, -1.0), high + margin
+
+    def x(value: float) -> float:
+        clipped = min(max(value, low), high)
+        return INTERVAL_LABEL_WIDTH + INTERVAL_PLOT_WIDTH * (clipped - low) / (high - low)
+
+    rows = []
+    for index, (result, (lift, ci_low, ci_high)) in enumerate(compared):
+        rows.append(
+            {
+                "top": index * INTERVAL_ROW_HEIGHT,
+                "key": result.variant.key,
+                "colour": LIFT_COLOURS[index % len(LIFT_COLOURS)],
+                "x": f"{x(lift):.1f}",
+                "low": f"{x(ci_low):.1f}",
+                "high": f"{x(ci_high):.1f}",
+                "open_low": ci_low < low,
+                "open_high": ci_high > high,
+                "lift": f"{lift:.6f}",
+                "ci_low": f"{ci_low:.6f}",
+                "ci_high": f"{ci_high:.6f}",
+                "text": f"{_percent(lift, 2)} [{_percent(ci_low, 2)}, {_percent(ci_high, 2)}]",
+                "significant": result.significant,
+            }
+        )
+    plot_bottom = len(rows) * INTERVAL_ROW_HEIGHT
+    context = {
+        "title": _("Relative lift over the control with 95% interval, per variant"),
+        "width": INTERVAL_LABEL_WIDTH + INTERVAL_PLOT_WIDTH + 20,
+        "height": plot_bottom + INTERVAL_AXIS_HEIGHT,
+        "rows": rows,
+        "zero": f"{x(0.0):.1f}",
+        "plot_bottom": plot_bottom,
+        "left": INTERVAL_LABEL_WIDTH,
+        "right": INTERVAL_LABEL_WIDTH + INTERVAL_PLOT_WIDTH,
+        "label_y": plot_bottom + 16,
+        "low_label": _percent(low, 0),
+        "high_label": _percent(high, 0),
+    }
+    return render_to_string("admin/promotions/experiment/interval_chart.html", context)
 
 
 def lift_chart(series: dict[str, list[LiftPoint]]) -> str:

@@ -1,7 +1,9 @@
 """Freeze reference figures for the Hillstrom e-mail experiment into hillstrom_reference.json.
 
 Computed independently of ``promotions.experiments.stats.inference``: pandas reads the raw rows, statsmodels
-and scipy compute the tests, the relative-lift intervals use the delta method in matrix form, and
+and scipy compute the tests, the relative-lift intervals use the delta method on the log ratio in matrix form (for the
+proportions statsmodels' ``confint_proportions_2indep(compare="ratio", method="log")`` is checked
+to agree), and
 the Bayesian figures use Evan Miller's closed-form sum instead of integration or sampling.
 
 Run from the repository root:  .venv/bin/python tests/experiments/make_reference.py [DATASETS_DIR]
@@ -32,13 +34,14 @@ OUTPUT = Path(__file__).with_name("hillstrom_reference.json")
 CLOSE_CASE = {"control": {"n": 5000, "successes": 100}, "treatment": {"n": 5000, "successes": 112}}
 
 
-def delta_method_relative_ci(mean_c, var_c, n_c, mean_t, var_t, n_t, critical):
-    """Relative lift t/c - 1 with a delta-method interval: gradient' * covariance * gradient."""
-    gradient = np.array([-mean_t / mean_c**2, 1 / mean_c])
+def log_ratio_relative_ci(mean_c, var_c, n_c, mean_t, var_t, n_t, critical):
+    """Relative lift t/c - 1 with a log-ratio interval: the delta method on log(t) - log(c) in
+    matrix form (gradient' * covariance * gradient), the bounds exponentiated."""
+    gradient = np.array([-1 / mean_c, 1 / mean_t])
     covariance = np.diag([var_c / n_c, var_t / n_t])
     se = float(np.sqrt(gradient @ covariance @ gradient))
-    relative = mean_t / mean_c - 1
-    return relative, relative - critical * se, relative + critical * se
+    log_ratio = np.log(mean_t) - np.log(mean_c)
+    return mean_t / mean_c - 1, np.expm1(log_ratio - critical * se), np.expm1(log_ratio + critical * se)
 
 
 def prob_b_beats_a(alpha_a, beta_a, alpha_b, beta_b):
@@ -78,9 +81,11 @@ def proportion_reference(control: pd.Series, treatment: pd.Series):
     z, p_value = proportions_ztest([s_t, s_c], [n_t, n_c])  # pooled variance
     ci_low, ci_high = confint_proportions_2indep(s_t, n_t, s_c, n_c, method="wald", compare="diff", alpha=ALPHA)
     critical = scipy_stats.norm.ppf(1 - ALPHA / 2)
-    relative, rel_low, rel_high = delta_method_relative_ci(
+    relative, rel_low, rel_high = log_ratio_relative_ci(
         p_c, p_c * (1 - p_c), n_c, p_t, p_t * (1 - p_t), n_t, critical
     )
+    ratio_low, ratio_high = confint_proportions_2indep(s_t, n_t, s_c, n_c, method="log", compare="ratio", alpha=ALPHA)
+    assert np.allclose([ratio_low - 1, ratio_high - 1], [rel_low, rel_high], rtol=0, atol=1e-12)
     return {
         "control": {"n": n_c, "successes": s_c, "mean": p_c},
         "treatment": {"n": n_t, "successes": s_t, "mean": p_t},
@@ -103,7 +108,7 @@ def mean_reference(control: pd.Series, treatment: pd.Series):
     _, _, df = compare.ttest_ind(usevar="unequal")
     ci_low, ci_high = compare.tconfint_diff(alpha=ALPHA, usevar="unequal")
     critical = scipy_stats.t.ppf(1 - ALPHA / 2, df)
-    relative, rel_low, rel_high = delta_method_relative_ci(
+    relative, rel_low, rel_high = log_ratio_relative_ci(
         c.mean(), c.var(ddof=1), len(c), t.mean(), t.var(ddof=1), len(t), critical
     )
     summary = {"n": len(c), "sum": float(c.sum()), "sum_squares": float(np.square(c).sum()), "mean": float(c.mean())}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -12,6 +13,9 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from promotions.experiments.models import Assignment, Experiment
+from promotions.experiments.results import experiment_results
+from promotions.experiments.stats import inference as stats
+from promotions.tracking.models import Event
 from tests.experiments.factories import make_experiment
 
 pytestmark = pytest.mark.django_db
@@ -170,3 +174,42 @@ def test_guardrails_beside_the_primary_metric_and_csv_export(admin_client):
         ("revenue_per_visitor", "control", "2"),
         ("revenue_per_visitor", "v1", "2"),
     ]
+
+
+def test_the_results_page_charts_each_lift_interval_as_the_engine_computes_it(admin_client):
+    # Few conversions, where a plain delta-method interval would reach below -100%.
+    experiment = make_experiment(weights=("0.34", "0.33", "0.33"))
+    control, worse, better = experiment.variants.order_by("pk")
+    exposed = datetime(2024, 5, 1, tzinfo=UTC)
+    converted = {control: 6, worse: 4, better: 12}
+    for variant, conversions in converted.items():
+        for index in range(60):
+            unit = f"{variant.key}-{index}"
+            Assignment.objects.create(
+                experiment=experiment, unit_id=f"visitor:{unit}", variant=variant, first_exposed_at=exposed
+            )
+            if index < conversions:
+                Event.objects.create(
+                    event_type="purchase", visitor_id=unit, item_id="A", quantity=1, unit_price=Decimal("5"),
+                    occurred_at=exposed.replace(hour=1), idempotency_key=f"order-{unit}",
+                )  # fmt: skip
+    page = admin_client.get(reverse("admin:promotions_experiment_results", args=[experiment.pk])).content.decode()
+    chart = page[page.index('<svg class="interval-chart"') :]
+    chart = chart[: chart.index("</svg>")]
+    rows = re.findall(
+        r'data-variant="([\w-]+)" data-lift="([-\d.]+)" data-ci-low="([-\d.]+)" data-ci-high="([-\d.]+)"', chart
+    )
+    assert [row[0] for row in rows] == ["v1", "v2"]
+    for key, lift, low, high in rows:
+        variant = experiment.variants.get(key=key)
+        expected = stats.two_proportion_z_test(
+            stats.ProportionStats(60, converted[control]), stats.ProportionStats(60, converted[variant])
+        )
+        figures = (float(expected.rel_lift), float(expected.rel_ci_low), float(expected.rel_ci_high))
+        assert (float(lift), float(low), float(high)) == pytest.approx(figures, abs=1e-6)
+        assert -1 < float(low) < float(lift) < float(high)
+        # The table shows the same interval.
+        assert f"[{100 * figures[1]:+.2f}%, {100 * figures[2]:+.2f}%]" in page
+    engine = experiment_results(experiment)
+    lows = [float(row[2]) for row in rows]
+    assert [result.comparison.rel_ci_low for result in engine.variants[1:]] == pytest.approx(lows, abs=1e-6)

@@ -8,8 +8,13 @@ the tests then run element-wise, which the A/A simulation uses to test 10,000 ex
 Conventions, for every comparison of a treatment with its control:
 
 - lifts are treatment minus control (absolute) and treatment / control - 1 (relative);
-- the relative lift's interval comes from the delta method (first-order variance of a ratio of
-  two independent means);
+- the relative lift's interval is a log-ratio interval: the delta method on
+  log(treatment mean / control mean), whose variance is var_t / (n_t mean_t²) + var_c / (n_c mean_c²),
+  then exponentiated (Katz et al. 1978 for a ratio of rates). Its lower bound is above -100 % and
+  it is asymmetric as a ratio is: a plain delta-method interval on the ratio itself (the
+  first-order variance of t / c) can reach below -100 % with few conversions, which no rate can.
+  Where a mean is not positive (a CUPED-adjusted mean, say) the log is undefined and the plain
+  delta-method interval is used;
 - the two-proportion z-test uses the *pooled* rate for its test statistic (under the null
   hypothesis both arms share one rate, so the pooled estimate is the null variance, as in
   ``prop.test`` and statsmodels' ``proportions_ztest``) and the *unpooled* rates for its interval
@@ -194,6 +199,31 @@ def _relative_lift_se(control: Summary, treatment: Summary) -> FloatLike:
     return np.sqrt(treatment_var + ratio**2 * control_var) / np.abs(control.mean)
 
 
+def _log_ratio_se(control: Summary, treatment: Summary) -> FloatLike:
+    """Delta-method standard error of log(treatment mean / control mean) (independent arms)."""
+    treatment_var = np.divide(treatment.variance, treatment.n * np.square(treatment.mean))
+    control_var = np.divide(control.variance, control.n * np.square(control.mean))
+    return np.sqrt(treatment_var + control_var)
+
+
+def relative_lift_interval(control: Summary, treatment: Summary, critical: FloatLike) -> tuple[FloatLike, FloatLike]:
+    """``critical`` standard errors either side of the relative lift, on the log-ratio scale.
+
+    exp(log(t / c) ± critical × se(log(t / c))) - 1 where both means are positive (so the lower bound
+    is above -1); the delta-method interval t / c - 1 ± critical × se(t / c) elsewhere.
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.divide(treatment.mean, control.mean)
+        positive = (np.asarray(control.mean) > 0) & (np.asarray(treatment.mean) > 0)
+        spread = np.exp(critical * _log_ratio_se(control, treatment))
+        delta = critical * _relative_lift_se(control, treatment)
+        low = np.where(positive, ratio / spread - 1, ratio - 1 - delta)
+        high = np.where(positive, ratio * spread - 1, ratio - 1 + delta)
+    if np.ndim(low) == 0:
+        return float(low), float(high)
+    return low, high
+
+
 def _unpooled_se(control: Summary, treatment: Summary) -> FloatLike:
     return np.sqrt(np.divide(control.variance, control.n) + np.divide(treatment.variance, treatment.n))
 
@@ -201,20 +231,22 @@ def _unpooled_se(control: Summary, treatment: Summary) -> FloatLike:
 def _comparison(
     control: Summary,
     treatment: Summary,
-    half_width: FloatLike,
-    rel_half_width: FloatLike,
+    critical: FloatLike,
+    se: FloatLike,
     p_value: FloatLike,
     statistic: FloatLike,
 ) -> Comparison:
+    """The lifts with ``critical`` standard errors either side (absolute: ``se``; relative: log-ratio)."""
     abs_lift = treatment.mean - control.mean
     rel_lift = np.divide(treatment.mean, control.mean) - 1
+    rel_ci_low, rel_ci_high = relative_lift_interval(control, treatment, critical)
     return Comparison(
         abs_lift=abs_lift,
         rel_lift=rel_lift,
-        ci_low=abs_lift - half_width,
-        ci_high=abs_lift + half_width,
-        rel_ci_low=rel_lift - rel_half_width,
-        rel_ci_high=rel_lift + rel_half_width,
+        ci_low=abs_lift - critical * se,
+        ci_high=abs_lift + critical * se,
+        rel_ci_low=rel_ci_low,
+        rel_ci_high=rel_ci_high,
         p_value=p_value,
         statistic=statistic,
     )
@@ -231,8 +263,8 @@ def two_proportion_z_test(
     return _comparison(
         control,
         treatment,
-        half_width=critical * _unpooled_se(control, treatment),
-        rel_half_width=critical * _relative_lift_se(control, treatment),
+        critical=critical,
+        se=_unpooled_se(control, treatment),
         p_value=2 * distributions.norm.sf(np.abs(z)),
         statistic=z,
     )
@@ -255,8 +287,8 @@ def welch_t_test(control: Summary, treatment: Summary, alpha: float = DEFAULT_AL
     return _comparison(
         control,
         treatment,
-        half_width=critical * se,
-        rel_half_width=critical * _relative_lift_se(control, treatment),
+        critical=critical,
+        se=se,
         p_value=2 * distributions.t.sf(np.abs(t), df),
         statistic=t,
     )
@@ -341,8 +373,8 @@ def sequential_test(
     return _comparison(
         control,
         treatment,
-        half_width=factor * se,
-        rel_half_width=factor * _relative_lift_se(control, treatment),
+        critical=factor,
+        se=se,
         p_value=_mixture_p_value(z, n_total, rho_squared),
         statistic=z,
     )
@@ -493,20 +525,21 @@ def _normal_expected_shortfall(mean: float, sd: float) -> float:
 def bayesian_means(control: Summary, treatment: Summary, level: float = 0.95) -> BayesianComparison:
     """Normal model for means: with a flat prior each arm's mean is Normal(mean, variance / n).
 
-    Everything is closed-form; the relative lift's posterior is the delta-method normal.
+    Everything is closed-form; the relative lift's credible interval is the log-ratio one (the
+    log of the ratio of the two normal posteriors, to first order).
     """
     difference = float(treatment.mean - control.mean)
     sd = float(_unpooled_se(control, treatment))
     relative = float(treatment.mean / control.mean - 1)
-    rel_sd = float(_relative_lift_se(control, treatment))
     critical = distributions.norm.isf((1 - level) / 2)
+    rel_ci_low, rel_ci_high = relative_lift_interval(control, treatment, critical)
     return BayesianComparison(
         abs_lift=difference,
         rel_lift=relative,
         ci_low=difference - critical * sd,
         ci_high=difference + critical * sd,
-        rel_ci_low=relative - critical * rel_sd,
-        rel_ci_high=relative + critical * rel_sd,
+        rel_ci_low=float(rel_ci_low),
+        rel_ci_high=float(rel_ci_high),
         chance_to_beat_control=float(distributions.norm.cdf(difference / sd)),
         expected_loss=_normal_expected_shortfall(difference, sd),
         expected_loss_control=_normal_expected_shortfall(-difference, sd),
