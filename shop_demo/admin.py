@@ -8,8 +8,29 @@ from django.contrib import admin
 from django.db.models import DecimalField, ExpressionWrapper, F, QuerySet, Sum
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from .models import Brand, Category, Order, OrderLine, Product, Review
+
+# Messages of Django's admin and of django-axes with no Chinese translation of their own: listed
+# here so that the demo's catalogue (LOCALE_PATHS, read before the apps' own) translates them.
+UPSTREAM_MESSAGES = (
+    gettext_noop("Model name"),
+    gettext_noop("Add link"),
+    gettext_noop("Change or view list link"),
+    gettext_noop("After you’ve created a user, you’ll be able to edit more user options."),
+    gettext_noop("Error:"),
+    gettext_noop("Forgotten your login credentials?"),
+    gettext_noop("In case you’ve forgotten, you are:"),
+    gettext_noop("access attempt"),
+    gettext_noop("access attempts"),
+    gettext_noop("access failure"),
+    gettext_noop("access failures"),
+    gettext_noop("access log"),
+    gettext_noop("access logs"),
+    gettext_noop("access attempt expiration"),
+    gettext_noop("access attempt expirations"),
+)
 
 
 @admin.register(Category)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,23 @@ def browser_artifacts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+@contextmanager
+def launch_chromium() -> Iterator:
+    """A headless Chromium: the system's, never a downloaded one (skips or fails without it)."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("The playwright package", "PROMOTIONS_REQUIRE_SERVICES")
+    if not CHROMIUM.exists():
+        _unavailable(f"Chromium at {CHROMIUM}", "PROMOTIONS_REQUIRE_SERVICES")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 @pytest.fixture
 def page(transactional_db: None, monkeypatch: pytest.MonkeyPatch) -> Iterator:
     """A page of a headless Chromium: the system's, never a downloaded one.
@@ -37,19 +55,11 @@ def page(transactional_db: None, monkeypatch: pytest.MonkeyPatch) -> Iterator:
     this thread while it runs, which Django's ORM would take for async code (hence the variable,
     for the test's own plain synchronous ORM calls) and which must be gone before other tests run.
     """
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("The playwright package", "PROMOTIONS_REQUIRE_SERVICES")
-    if not CHROMIUM.exists():
-        _unavailable(f"Chromium at {CHROMIUM}", "PROMOTIONS_REQUIRE_SERVICES")
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+    with launch_chromium() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(15_000)
         yield page
-        browser.close()
         # While Playwright's loop runs, Django keeps this thread's connections apart from the ones
         # it uses without a loop: close them now, or the test database could not be dropped.
         connections.close_all()
