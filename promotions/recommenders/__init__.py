@@ -17,6 +17,7 @@ from .item_knn import ItemKNNRecommender
 from .matrix import Interactions, Weighting
 from .neural import NeuralRecommender
 from .popularity import PopularityRecommender, TrendingRecommender
+from .repurchase import BuyAgainRecommender, RepurchaseRecommender
 from .sequential import SequentialRecommender
 from .user_knn import UserKNNRecommender
 
@@ -36,8 +37,17 @@ MODELS: dict[str, type[Recommender]] = {
     )
 }
 
+#: Models that list the visitor's own items again (buy again): scored under protocol v2 only, as
+#: version 1 forbids a user's own items.
+REPEAT_MODELS: dict[str, type[Recommender]] = {
+    model.name: model for model in (RepurchaseRecommender, BuyAgainRecommender)
+}
+
 __all__ = [
     "MODELS",
+    "REPEAT_MODELS",
+    "BuyAgainRecommender",
+    "RepurchaseRecommender",
     "CatalogueTooLargeError",
     "ContentRecommender",
     "EASERecommender",

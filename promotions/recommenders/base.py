@@ -451,6 +451,6 @@ def unpack_csr(name: str, arrays: dict[str, np.ndarray]) -> sp.csr_matrix:
 
 def registry() -> dict[str, type[Recommender]]:
     """Every concrete model by name (imported here to keep ``base`` free of import cycles)."""
-    from . import MODELS
+    from . import MODELS, REPEAT_MODELS
 
-    return MODELS
+    return {**MODELS, **REPEAT_MODELS}

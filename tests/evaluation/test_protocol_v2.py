@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 from promotions.evaluation import read_interactions, temporal_split
 from promotions.evaluation.repeat import BASELINES, complete_v2, evaluate_v2, repeat_split
 from promotions.management.commands.promotions_evaluate import known_models, model_names
-from promotions.recommenders import MODELS, PopularityRecommender
+from promotions.recommenders import MODELS, REPEAT_MODELS, PopularityRecommender
 
 from .conftest import write_csv
 
@@ -131,7 +131,7 @@ def test_command_all_includes_the_baselines_only_under_v2(tmp_path):
     assert caught.value.returncode == 2
     with pytest.raises(CommandError, match="v1 only"):
         call_command("promotions_evaluate", str(data), "--protocol", "v2", "--tune")
-    assert model_names("all", known_models("v2")) == [*MODELS, *BASELINES]
+    assert model_names("all", known_models("v2")) == [*MODELS, *REPEAT_MODELS, *BASELINES]
     assert model_names("all", known_models("v1")) == list(MODELS)
     out = tmp_path / "out.json"
     call_command(

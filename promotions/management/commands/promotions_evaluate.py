@@ -29,13 +29,13 @@ from promotions.evaluation import (
 from promotions.evaluation.repeat import BASELINES, as_json_v2, evaluate_v2, repeat_split, table_v2
 from promotions.evaluation.report import as_json, session_table, table
 from promotions.evaluation.session import next_item, session_points
-from promotions.recommenders import MODELS
+from promotions.recommenders import MODELS, REPEAT_MODELS
 from promotions.recommenders.threads import limited_threads, resolve_threads
 
 
 def known_models(protocol: str) -> list[str]:
-    """The models a protocol scores: ours, and under v2 also its reference baselines."""
-    return [*MODELS, *BASELINES] if protocol == "v2" else list(MODELS)
+    """The models a protocol scores: ours, and under v2 also the buy-again models and its reference baselines."""
+    return [*MODELS, *REPEAT_MODELS, *BASELINES] if protocol == "v2" else list(MODELS)
 
 
 def model_names(value: str, known: list[str]) -> list[str]:
@@ -60,7 +60,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--models",
             default="all",
-            help=f"comma-separated, or all: {', '.join(MODELS)} (with --protocol v2 also {', '.join(BASELINES)})",
+            help=f"comma-separated, or all: {', '.join(MODELS)} "
+            f"(with --protocol v2 also {', '.join([*REPEAT_MODELS, *BASELINES])})",
         )
         parser.add_argument(
             "--protocol",
@@ -148,7 +149,7 @@ class Command(BaseCommand):
         results = []
         for name in names:
             self._note(f"{name}: fitting and scoring {len(split.truth)} users (protocol v2)")
-            model = name if name in BASELINES else MODELS[name]()
+            model = name if name in BASELINES else {**MODELS, **REPEAT_MODELS}[name]()
             results.append(evaluate_v2(model, split, items, options["k"], progress=self._progress))
         return results
 
