@@ -29,6 +29,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -106,13 +107,30 @@ def exponent(sizes: list[int], values: list[float]) -> float:
     return float(np.polyfit(np.log(sizes), np.log(values), 1)[0])
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("sizes", nargs="*", type=int, default=[1, 4, 16])
-    parser.add_argument("--model", default="ease")
+def size_parser(doc: str, sizes: list[int], model: str) -> argparse.ArgumentParser:
+    """The arguments of a benchmark run at several sizes, each in a child process (``--one``)."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("sizes", nargs="*", type=int, default=sizes)
+    parser.add_argument("--model", default=model)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)  # a child process: one size
+    return parser
+
+
+def each_size(script: str, args: argparse.Namespace, options: list[str]) -> Iterator[dict]:
+    """Run ``script --one`` once per size in a fresh process; yields each child's JSON figures."""
+    for size in args.sizes:
+        command = [sys.executable, script, str(size), "--one", "--model", args.model, "--data", str(args.data)]
+        done = subprocess.run([*command, *options], capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            print(f"size {size}x failed (exit {done.returncode}): {done.stderr.strip().splitlines()[-1:]}")
+            continue
+        yield json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = size_parser(__doc__, [1, 4, 16], "ease")
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     if args.one:
         print(json.dumps(run_one(args.data, args.sizes[0], args.model, args.threads)))
@@ -120,17 +138,10 @@ def main() -> None:
     if not args.sizes or min(args.sizes) < 1:
         parser.exit(2, "sizes must be positive integers\n")
     results = []
-    for size in args.sizes:
-        command = [sys.executable, __file__, str(size), "--one", "--model", args.model, "--data", str(args.data)]
-        command += ["--threads", str(args.threads)]
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            print(f"size {size}x failed (exit {done.returncode}): {done.stderr.strip().splitlines()[-1:]}")
-            continue
-        results.append(json.loads(done.stdout.strip().splitlines()[-1]))
-        figures = results[-1]
+    for figures in each_size(__file__, args, ["--threads", str(args.threads)]):
+        results.append(figures)
         print(
-            f"{size}x: {figures['rows']} rows, {figures['users']} users, {figures['items']} items, "
+            f"{figures['size']}x: {figures['rows']} rows, {figures['users']} users, {figures['items']} items, "
             f"{figures['evaluated_users']} evaluated users over the windows",
             flush=True,
         )

@@ -11,6 +11,8 @@ from __future__ import annotations
 import inspect
 import io
 import json
+import os
+import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -18,10 +20,13 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
+from . import artifact
 from .matrix import Interactions
 
 #: Artifacts carry this version; ``load`` refuses others instead of misreading them.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: The earlier format (a compressed ``.npz``), still loaded, and written by ``save(compress=True)``.
+LEGACY_FORMAT_VERSION = 1
 
 #: Default of every model's ``max_history``: the most recent items a request scores from. Serving
 #: time grows with the history (a wholesale customer may have touched 1,600 items) while the
@@ -158,10 +163,12 @@ class Recommender:
     def _fit(self, interactions: Interactions, infos: dict[str, ItemInfo]) -> None:
         raise NotImplementedError
 
-    def _build_indexes(self) -> None:
+    def _build_indexes(self, user_order: np.ndarray | None = None) -> None:
         self.item_index = {item: i for i, item in enumerate(self.item_ids.tolist())}
-        # An empty id is a forgotten user's row (``forget_users``): it answers to no id.
-        self.user_index = {user: u for u, user in enumerate(self.user_ids.tolist()) if user}
+        # A search in sorted order rather than a dict: a loaded artifact stores the order, so
+        # nothing here grows with the users. An empty id is a forgotten user's row
+        # (``forget_users``): it answers to no id.
+        self.user_index = artifact.IdIndex(self.user_ids, user_order)
 
     def forget_users(self, user_ids: Iterable[str]) -> int:
         """Remove what the model stores per user for these ids (erasure); returns how many it knew.
@@ -280,11 +287,27 @@ class Recommender:
 
     # -- serialization ------------------------------------------------------------------------
 
-    def save(self, compress: bool = True) -> bytes:
-        """The fitted model as ``.npz`` bytes (no pickled objects). ``compress=False`` writes it
-        about 40 times faster (a dense item matrix hardly compresses) and somewhat larger."""
+    def save(self, compress: bool = False) -> bytes:
+        """The fitted model as artifact bytes (no pickled objects).
+
+        By default the format of ``artifact``: raw arrays that ``load`` maps from a file, so a web
+        worker's load takes milliseconds at any number of users. ``compress=True`` writes the
+        earlier ``.npz`` format instead (format 1: smaller, but every load decompresses it all).
+        """
         self._check_fitted()
+        if not compress:
+            return artifact.dumps(self._tree(), {"format": FORMAT_VERSION})
         arrays = {
+            **self._arrays(),
+            **{key: np.frombuffer(child.save(compress=True), np.uint8) for key, child in self._children().items()},
+        }
+        header = {"format": LEGACY_FORMAT_VERSION, "model": self.name, "params": self.get_params()}
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, __header__=np.array(json.dumps(header)), **arrays)
+        return buffer.getvalue()
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        return {
             "item_ids": self.item_ids,
             "user_ids": self.user_ids,
             "item_titles": self.item_titles,
@@ -293,39 +316,90 @@ class Recommender:
             **pack_csr("last_seen", self.last_seen),
             **self._state(),
         }
-        header = {"format": FORMAT_VERSION, "model": self.name, "params": self.get_params()}
-        buffer = io.BytesIO()
-        (np.savez_compressed if compress else np.savez)(buffer, __header__=np.array(json.dumps(header)), **arrays)
-        return buffer.getvalue()
+
+    def _tree(self) -> artifact.Tree:
+        index = self.user_index
+        order = index.order if isinstance(index, artifact.IdIndex) else np.argsort(self.user_ids, kind="stable")
+        return {
+            "model": self.name,
+            "params": self.get_params(),
+            "arrays": {**self._arrays(), "user_order": order.astype(np.int64, copy=False)},
+            "children": {key: child._tree() for key, child in self._children().items()},
+        }
 
     @staticmethod
-    def stored_user_ids(data: bytes) -> list[str]:
-        """The user ids an artifact holds, read without loading the rest of it."""
-        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+    def stored_user_ids(data: bytes | str | os.PathLike[str]) -> list[str]:
+        """The user ids an artifact holds (bytes or a file), read without loading the rest of it."""
+        if artifact_format(data) == FORMAT_VERSION:
+            return artifact.load(data)[1]["arrays"]["user_ids"].tolist()
+        with np.load(data if isinstance(data, (str, os.PathLike)) else io.BytesIO(data), allow_pickle=False) as archive:
             return archive["user_ids"].tolist()
 
     @classmethod
-    def load(cls, data: bytes) -> Recommender:
-        """Rebuild a model saved by ``save`` (call on the class, or on ``Recommender`` for any)."""
-        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
-        header = json.loads(str(arrays.pop("__header__")))
-        if header.get("format") != FORMAT_VERSION:
+    def load(cls, data: bytes | str | os.PathLike[str]) -> Recommender:
+        """Rebuild a model saved by ``save`` from its bytes or its file (call on the class, or on
+        ``Recommender`` for any). A file in the current format is memory-mapped, read-only."""
+        if artifact_format(data) == FORMAT_VERSION:
+            header, tree = artifact.load(data)
+            if header.get("format") != FORMAT_VERSION:
+                raise ValueError(f"Unsupported model artifact format {header.get('format')!r}")
+            return cls._from_tree(tree)
+        if isinstance(data, (str, os.PathLike)):
+            with open(data, "rb") as handle:
+                data = handle.read()
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+                arrays = {key: archive[key] for key in archive.files}
+            header = json.loads(str(arrays.pop("__header__")))
+        except (OSError, EOFError, KeyError, zipfile.BadZipFile) as error:
+            raise ValueError(f"Not a model artifact: {error}") from None
+        if header.get("format") != LEGACY_FORMAT_VERSION:
             raise ValueError(f"Unsupported model artifact format {header.get('format')!r}")
-        model_class = cls if cls.name == header["model"] else registry()[header["model"]]
-        if not issubclass(model_class, cls):
-            raise ValueError(f"The artifact holds a {header['model']!r} model, not a {cls.name!r}")
-        model = model_class(**header["params"])
-        model.item_ids = arrays.pop("item_ids")
-        model.user_ids = arrays.pop("user_ids")
-        model.item_titles = arrays.pop("item_titles")
-        model.item_categories = arrays.pop("item_categories")
-        model.user_items = unpack_csr("user_items", arrays)
-        # Artifacts saved before request-time history caps carry no times: cap by weight instead.
-        model.last_seen = unpack_csr("last_seen", arrays) if "last_seen.data" in arrays else None
-        model._build_indexes()
-        model._set_state(arrays)
+        model = cls._model_class(header["model"])(**header["params"])
+        children = {key: Recommender.load(arrays.pop(key).tobytes()) for key in list(arrays) if model._nested(key)}
+        model._restore(arrays, children, None)
         return model
+
+    @classmethod
+    def _model_class(cls, name: Any) -> type[Recommender]:
+        model_class = cls if cls.name == name else registry().get(name)
+        if model_class is None:
+            raise ValueError(f"The artifact holds an unknown model {name!r}")
+        if not issubclass(model_class, cls):
+            raise ValueError(f"The artifact holds a {name!r} model, not a {cls.name!r}")
+        return model_class
+
+    @classmethod
+    def _from_tree(cls, tree: artifact.Tree) -> Recommender:
+        model = cls._model_class(tree["model"])(**tree["params"])
+        children = {key: Recommender._from_tree(child) for key, child in tree["children"].items()}
+        arrays = dict(tree["arrays"])
+        model._restore(arrays, children, arrays.pop("user_order", None))
+        return model
+
+    def _restore(self, arrays: dict[str, np.ndarray], children: dict[str, Recommender], order: Any) -> None:
+        self.item_ids = arrays.pop("item_ids")
+        self.user_ids = arrays.pop("user_ids")
+        self.item_titles = arrays.pop("item_titles")
+        self.item_categories = arrays.pop("item_categories")
+        self.user_items = unpack_csr("user_items", arrays)
+        # Artifacts saved before request-time history caps carry no times: cap by weight instead.
+        self.last_seen = unpack_csr("last_seen", arrays) if "last_seen.data" in arrays else None
+        self._build_indexes(order)
+        self._set_children(children)
+        self._set_state(arrays)
+
+    def _children(self) -> dict[str, Recommender]:
+        """Models this one is made of, saved inside its artifact (a hybrid's parts)."""
+        return {}
+
+    def _set_children(self, children: dict[str, Recommender]) -> None:
+        """Take back what ``_children`` gave, before ``_set_state``."""
+
+    @classmethod
+    def _nested(cls, key: str) -> bool:
+        """Whether a format 1 array of this model is a nested artifact (one of ``_children``)."""
+        return False
 
     def _state(self) -> dict[str, np.ndarray]:
         return {}
@@ -447,6 +521,14 @@ def pack_csr(name: str, matrix: sp.spmatrix) -> dict[str, np.ndarray]:
 def unpack_csr(name: str, arrays: dict[str, np.ndarray]) -> sp.csr_matrix:
     parts = [arrays.pop(f"{name}.{part}") for part in ("data", "indices", "indptr", "shape")]
     return sp.csr_matrix((parts[0], parts[1], parts[2]), shape=tuple(parts[3]))
+
+
+def artifact_format(data: bytes | str | os.PathLike[str]) -> int:
+    """``FORMAT_VERSION`` for an artifact of the current format, else the legacy one (bytes or a file)."""
+    if isinstance(data, (str, os.PathLike)):
+        with open(data, "rb") as handle:
+            data = handle.read(len(artifact.MAGIC))
+    return FORMAT_VERSION if artifact.is_artifact(bytes(data[: len(artifact.MAGIC)])) else LEGACY_FORMAT_VERSION
 
 
 def registry() -> dict[str, type[Recommender]]:

@@ -162,24 +162,22 @@ class HybridRecommender(Recommender):
             part.forget_users(user_ids)  # each part keeps its own copy of the histories
         return super().forget_users(user_ids)
 
-    # -- serialization: the parts travel as nested artifacts ----------------------------------
+    # -- serialization: the parts travel inside the hybrid's artifact -------------------------
 
-    def save(self, compress: bool = True) -> bytes:
-        self._compress_parts = compress  # read by _state, which takes no arguments
-        return super().save(compress)
+    def _children(self) -> dict[str, Recommender]:
+        return {**{f"part.{name}": part for name, part in self.parts.items()}, "trending": self.trending}
+
+    @classmethod
+    def _nested(cls, key: str) -> bool:
+        return key.startswith("part.") or key == "trending"
+
+    def _set_children(self, children: dict[str, Recommender]) -> None:
+        self.parts = {key.removeprefix("part."): part for key, part in children.items() if key.startswith("part.")}
+        self.trending = children["trending"]
 
     def _state(self) -> dict[str, np.ndarray]:
-        compress = getattr(self, "_compress_parts", True)
-        state = {
-            f"part.{name}": np.frombuffer(part.save(compress), dtype=np.uint8) for name, part in self.parts.items()
-        }
-        state["trending"] = np.frombuffer(self.trending.save(compress), dtype=np.uint8)
-        state["scales"] = np.array([self.scales[name] for name in self.parts])
-        return state
+        return {"scales": np.array([self.scales[name] for name in self.parts])}
 
     def _set_state(self, arrays: dict[str, np.ndarray]) -> None:
-        names = [key.removeprefix("part.") for key in arrays if key.startswith("part.")]
-        self.parts = {name: Recommender.load(arrays[f"part.{name}"].tobytes()) for name in names}
-        self.trending = Recommender.load(arrays["trending"].tobytes())
-        self.scales = dict(zip(names, arrays["scales"].tolist(), strict=True))
+        self.scales = dict(zip(self.parts, arrays["scales"].tolist(), strict=True))
         self._prepare()

@@ -13,6 +13,7 @@ from .base import (
     ItemInfo,
     Reason,
     Recommender,
+    csr_entries,
     csr_weighted_rows,
     pack_csr,
     unpack_csr,
@@ -62,8 +63,6 @@ class UserKNNRecommender(Recommender):
 
     def _prepare(self) -> None:
         self.item_users = sp.csr_matrix(self.user_vectors.T)  # rows: items, for the visitor's few items
-        self.chosen = self.user_vectors.copy()
-        self.chosen.data[:] = 1.0
 
     def _query(self, visitor: History) -> np.ndarray:
         return visitor.weights / np.linalg.norm(visitor.weights)
@@ -115,7 +114,9 @@ class UserKNNRecommender(Recommender):
             neighbours, similarity = self.user_neighbours.indices[start:stop], self.user_neighbours.data[start:stop]
         else:
             neighbours, similarity = self._scan(visitor)
-        scores = csr_weighted_rows(self.chosen, neighbours, similarity)
+        # What the neighbours chose, each counted once with the neighbour's similarity.
+        positions, chosen, _ = csr_entries(self.user_vectors, neighbours)
+        scores = np.bincount(chosen, weights=similarity[positions], minlength=len(self.item_ids)).astype(np.float64)
         return scores, lambda chosen: [reason] * len(chosen)
 
     def _forget_rows(self, rows: np.ndarray) -> None:
@@ -146,7 +147,8 @@ class UserKNNRecommender(Recommender):
         return np.array_equal(own.indices, visitor.indices) and np.array_equal(own.weights, visitor.weights)
 
     def _state(self) -> dict[str, np.ndarray]:
-        state = pack_csr("user_vectors", self.user_vectors)
+        # The transpose too: building it again would cost every loading worker time and memory.
+        state = {**pack_csr("user_vectors", self.user_vectors), **pack_csr("item_users", self.item_users)}
         if self.user_neighbours is not None:
             state.update(pack_csr("user_neighbours", self.user_neighbours))
         return state
@@ -155,7 +157,10 @@ class UserKNNRecommender(Recommender):
         self.user_vectors = unpack_csr("user_vectors", arrays)
         # Artifacts saved before neighbours were precomputed serve by the scan.
         self.user_neighbours = unpack_csr("user_neighbours", arrays) if "user_neighbours.data" in arrays else None
-        self._prepare()
+        if "item_users.data" in arrays:
+            self.item_users = unpack_csr("item_users", arrays)
+        else:  # saved before the transpose was stored
+            self._prepare()
 
 
 def best_neighbours(candidates: np.ndarray, similarity: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -52,9 +52,20 @@ class ModelVersion(models.Model):
         return f"#{self.pk} {self.model_name or '?'} ({self.get_status_display()})"
 
     def load_model(self) -> Recommender:
-        """The fitted model from the artifact (``numpy.load`` without pickle: no code runs)."""
+        """The fitted model from the artifact (plain arrays, no pickle: no code runs).
+
+        From a storage with local files the artifact is memory-mapped (its pages are read when a
+        request touches them and shared by every process on the machine); from any other
+        storage its bytes are read once and viewed in place.
+        """
         if not self.artifact:
             raise ValueError(f"model version {self.pk} has no artifact")
+        try:
+            path = self.artifact.path
+        except NotImplementedError:  # a remote storage: no local file to map
+            path = None
+        if path is not None:
+            return Recommender.load(path)
         with self.artifact.open("rb") as handle:
             return Recommender.load(handle.read())
 

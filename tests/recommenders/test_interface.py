@@ -24,6 +24,11 @@ ITEM_IDS = [f"i{n:02d}" for n in range(12)]
 
 @pytest.fixture(scope="module")
 def random_data() -> tuple[Interactions, list[dict]]:
+    rows, items = random_rows_and_items()
+    return Interactions.from_rows(rows), items
+
+
+def random_rows_and_items() -> tuple[list[tuple], list[dict]]:
     """30 users with 2-6 items each, out of 12 items in 3 categories (fixed seed)."""
     rng = np.random.default_rng(7)
     rows = []
@@ -34,7 +39,7 @@ def random_data() -> tuple[Interactions, list[dict]]:
         {"item_id": item, "title": f"{['red', 'blue', 'green'][n % 3]} thing {n}", "category": f"c{n % 3}"}
         for n, item in enumerate(ITEM_IDS)
     ]
-    return Interactions.from_rows(rows), items
+    return rows, items
 
 
 def score_of(model: Recommender, history: list[str], item: str) -> float:
