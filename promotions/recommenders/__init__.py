@@ -6,7 +6,7 @@ All share the interface of ``base.Recommender``::
     model = ItemKNNRecommender(neighbours=100).fit(interactions, items)
     model.recommend(user_id="u1", k=10)                   # a known user
     model.recommend(history=["sku-1", "sku-7"], k=10)     # a visitor known by recent items
-    data = model.save(); model = Recommender.load(data)   # .npz bytes, no pickle
+    data = model.save(); model = Recommender.load(data)   # artifact bytes (or a file), no pickle
 """
 
 from .base import ItemInfo, NotFittedError, Reason, Recommendation, Recommender
