@@ -512,21 +512,19 @@ class BuyAgainRecommender(Recommender):
         self.discover.forget_users(user_ids)
         return super().forget_users(user_ids)
 
-    def save(self, compress: bool = True) -> bytes:
-        self._compress_parts = compress
-        return super().save(compress)
+    def _children(self) -> dict[str, Recommender]:
+        return {"repeat": self.repeat, "discover": self.discover}
+
+    @classmethod
+    def _nested(cls, key: str) -> bool:
+        return key in ("repeat", "discover")
+
+    def _set_children(self, children: dict[str, Recommender]) -> None:
+        self.repeat, self.discover = children["repeat"], children["discover"]
 
     def _state(self) -> dict[str, np.ndarray]:
-        compress = getattr(self, "_compress_parts", True)
-        return {
-            "repeat": np.frombuffer(self.repeat.save(compress), dtype=np.uint8),
-            "discover": np.frombuffer(self.discover.save(compress), dtype=np.uint8),
-            **self.repeat_calibration.pack("repeat"),
-            **self.discovery_calibration.pack("discovery"),
-        }
+        return {**self.repeat_calibration.pack("repeat"), **self.discovery_calibration.pack("discovery")}
 
     def _set_state(self, arrays: dict[str, np.ndarray]) -> None:
-        self.repeat = Recommender.load(arrays["repeat"].tobytes())
-        self.discover = Recommender.load(arrays["discover"].tobytes())
         self.repeat_calibration = Calibration.unpack("repeat", arrays)
         self.discovery_calibration = Calibration.unpack("discovery", arrays)

@@ -120,5 +120,7 @@ def test_blend_gives_replenishers_their_usual_and_explorers_new_items():
     assert [r.item_id for r in model.recommend(history=["staple1"], k=3)] == [
         r.item_id for r in model.discover.recommend(history=["staple1"], k=3)
     ]
-    loaded = Recommender.load(model.save())
-    assert [r.item_id for r in loaded.recommend("r0", k=4)] == replenisher
+    for data in (model.save(), model.save(compress=True)):  # the mapped format and the earlier .npz
+        loaded = Recommender.load(data)
+        assert [r.item_id for r in loaded.recommend("r0", k=4)] == replenisher
+        assert [r.item_id for r in loaded.recommend("e0", k=4)] == explorer
