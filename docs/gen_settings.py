@@ -89,6 +89,10 @@ MEANINGS: dict[str, str] = {
     "code, for experiment targeting by country",
     "SEGMENTS": "shop-registered visitor segments for experiment targeting: name -> dotted path of a "
     "`callable(request) -> bool`",
+    "CAMPAIGN_BASE_URL": "the shop's address (`\"https://shop.example\"`) that the links of a campaign exported by "
+    "`promotions_campaign export` start with; `\"\"`: the command needs `--base-url` (the admin's export uses "
+    "the address the admin is served under)",
+    "CAMPAIGN_LANDING_URL": "where a campaign's promotion link lands, a path of the shop or a full URL",
 }
 
 

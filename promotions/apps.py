@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 def register_privacy() -> None:
     """Every per-person cache name and every section of a person's data, for export and erasure,
     in every process (a management command imports no serving module)."""
+    from .campaigns.models import Recipient, Unsubscribe
+    from .campaigns.privacy import erase_campaign_rows, export_campaign_rows
     from .experiments.models import Assignment
     from .experiments.privacy import erase_assignments, export_assignments
     from .offers.models import Redemption
@@ -21,6 +23,7 @@ def register_privacy() -> None:
     privacy.register_person_data("assignments", export_assignments, erase_assignments, [Assignment])
     privacy.register_person_data("redemptions", export_redemptions, erase_redemptions, [Redemption])
     privacy.register_person_data("models", export_models, erase_models, [ModelVersion])
+    privacy.register_person_data("campaigns", export_campaign_rows, erase_campaign_rows, [Recipient, Unsubscribe])
 
 
 def fill_registries() -> None:

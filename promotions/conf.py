@@ -151,6 +151,13 @@ DEFAULTS: dict[str, Any] = {
     # The analytics page shows a rate only when its denominator (visitors, impressions) reaches
     # this many; below it a dash and the sample size: 1 purchase of 2 visitors is no 50% conversion.
     "ANALYTICS_MIN_SAMPLE": 30,
+    # E-mail campaigns: the shop's address (scheme and host, "https://shop.example") that the links of
+    # a command's export start with; "" makes the command ask for --base-url (the admin's export uses
+    # the address the admin is served under).
+    "CAMPAIGN_BASE_URL": "",
+    # Where a campaign's promotion link lands: a path of the shop or a full URL (the promotion
+    # shows there in its slots).
+    "CAMPAIGN_LANDING_URL": "/",
 }
 
 #: Keys whose value names product attributes; every one must be known to the adapter.

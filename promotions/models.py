@@ -1,5 +1,6 @@
 """The app's models, one module per concern; Django finds them all here."""
 
+from .campaigns.models import Campaign, Recipient, Unsubscribe
 from .experiments.models import Assignment, Experiment, Variant
 from .offers.models import CouponCode, Promotion, Redemption, SlotRule
 from .tracking.models import DeadLetterEvent, Event, EventType, Visitor
@@ -8,6 +9,7 @@ from .uplift.records import UpliftReport
 
 __all__ = [
     "Assignment",
+    "Campaign",
     "CouponCode",
     "DeadLetterEvent",
     "Event",
@@ -16,8 +18,10 @@ __all__ = [
     "ModelPromotion",
     "ModelVersion",
     "Promotion",
+    "Recipient",
     "Redemption",
     "SlotRule",
+    "Unsubscribe",
     "UpliftReport",
     "Variant",
     "Visitor",

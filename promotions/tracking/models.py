@@ -20,6 +20,7 @@ class EventType(models.TextChoices):
     PROMOTION_CLICK = "promotion_click", _("promotion click")
     RECOMMENDATION_IMPRESSION = "recommendation_impression", _("recommendation impression")
     RECOMMENDATION_CLICK = "recommendation_click", _("recommendation click")
+    CAMPAIGN_CLICK = "campaign_click", _("campaign click")
     # Written by the app itself, never sent by a browser (the beacon API accepts its own list).
     BANDIT_PICK = "bandit_pick"
     UPLIFT_ASSIGNMENT = "uplift_assignment"
