@@ -56,6 +56,10 @@ MEANINGS: dict[str, str] = {
     "TRAINING_EVENT_WEIGHTS": "weight of each event type in the interaction matrix",
     "PRECOMPUTE_ACTIVE_DAYS": "visitors active this many days get their top-N list precomputed after training",
     "PRECOMPUTE_TOP_N": "length of the precomputed lists",
+    "BUY_AGAIN_LOOKBACK_DAYS": "days of a customer's purchases that `{% buy_again %}` and replenishment "
+    "promotions read",
+    "REPLENISHMENT_HORIZON_DAYS": "an item is due for a replenishment promotion when its next purchase falls within "
+    "this many days of today",
     "EXPERIMENT_FORCE_PARAMETER": "query parameter with which staff force a variant "
     "(`?promotions_variant=KEY:VARIANT`), never counted",
     "EXPERIMENT_PLANNER_MDE": "relative lift the results page's planner sizes the experiment for",

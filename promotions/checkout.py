@@ -27,7 +27,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .offers import budget, pricing
+from .offers import budget, pricing, replenish
 from .offers import service as offers
 from .offers.models import CouponCode, Promotion, Redemption
 
@@ -375,6 +375,8 @@ def _price(
     live = {promotion.pk: promotion for promotion in live}
     # A code's promotion that is no longer live is reported (ended, paused), not silently ignored.
     considered = list(live.values()) + [coupons[code].promotion for pk, code in unlocked.items() if pk not in live]
+    # A replenishment promotion covers the items due for this shopper (none due: it covers nothing).
+    considered = replenish.personalize(considered, shopper.visitor_id, shopper.user_id, keep_empty=True)
     candidates: dict[int, pricing.Terms] = {}
     by_id: dict[int, Promotion] = {}
     for promotion in considered:

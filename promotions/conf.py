@@ -92,6 +92,10 @@ DEFAULTS: dict[str, Any] = {
     # Top-N lists are precomputed after each training for visitors active in the last this-many days.
     "PRECOMPUTE_ACTIVE_DAYS": 7,
     "PRECOMPUTE_TOP_N": 20,
+    # Buy again ({% buy_again %}, replenishment promotions): the customer's purchases of the last
+    # this-many days are read, and an item is due when its next purchase falls within the horizon.
+    "BUY_AGAIN_LOOKBACK_DAYS": 365,
+    "REPLENISHMENT_HORIZON_DAYS": 7,
     # Experiments: the query parameter with which staff force a variant for QA
     # (?promotions_variant=<experiment key>:<variant key>; forced views are never counted), and the
     # relative lift the results page's planner sizes experiments for.

@@ -51,6 +51,7 @@ class Promotion(models.Model):
         CATEGORIES = "categories", _("categories")
         BRANDS = "brands", _("brands")
         PRODUCTS = "products", _("a product set")
+        DUE = "due", _("items due for this customer (replenishment)")
 
     class Audience(models.TextChoices):
         ANYONE = "any", _("anyone")
@@ -159,7 +160,7 @@ class Promotion(models.Model):
             errors["value"] = _("A percentage cannot exceed 100.")
         if self.kind == self.Kind.BUY_X_GET_Y and (not self.buy_quantity or not self.get_quantity):
             errors["buy_quantity"] = _("Buy X get Y needs both quantities.")
-        if self.target_kind != self.TargetKind.ALL and not self.target_values:
+        if self.target_kind not in (self.TargetKind.ALL, self.TargetKind.DUE) and not self.target_values:
             errors["target_values"] = _("Name at least one category, brand or product.")
         if not isinstance(self.target_values, list) or not all(isinstance(v, str) for v in self.target_values):
             errors["target_values"] = _("Give a list of texts.")

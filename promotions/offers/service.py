@@ -22,6 +22,7 @@ from ..fallbacks import log_fallback
 from ..tracking.exposures import exposure_count, exposure_name
 from ..visitors import segments
 from ..visitors.prefetch import visitor_values
+from . import replenish
 from .models import Promotion
 
 logger = logging.getLogger(__name__)
@@ -179,10 +180,16 @@ def _eligible(request: HttpRequest, slot: str | None) -> list[Promotion]:
         except Exception:  # one bad row (a rule that raises, malformed JSON) must not hide the others
             logger.exception("promotions: promotion %s could not be checked; it is not shown", promotion.pk)
             log_fallback("promotion_skipped", promotion=promotion.pk)
+    if any(p.target_kind == Promotion.TargetKind.DUE for p in eligible):
+        # Replenishment promotions: shown with the visitor's due items, not at all without any.
+        try:
+            visitor_id = shopper.visitor_id if shopper.tracked else None
+            eligible = replenish.personalize(eligible, visitor_id, shopper.user_id, keep_empty=False)
+        except Exception:
+            log_fallback("replenishment_unavailable")
+            eligible = [p for p in eligible if p.target_kind != Promotion.TargetKind.DUE]
     return eligible
 
 
 def capped_names() -> list[str]:
     return [exposure_name("promotion", p.pk) for p in live_promotions() if p.frequency_cap]
-
-

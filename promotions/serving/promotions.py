@@ -263,7 +263,12 @@ def _shown(
     reason: str = "",
     propensity: float | None = None,
 ) -> ShownPromotion:
-    products = _matching(promotion, picks, PRODUCTS_PER_PROMOTION)
+    due = getattr(promotion, "replenishment_items", None)
+    if due:  # a replenishment promotion shows the visitor's own due items
+        found = cards(due[:PRODUCTS_PER_PROMOTION])
+        products = tuple(found[i] for i in due[:PRODUCTS_PER_PROMOTION] if i in found)
+    else:
+        products = _matching(promotion, picks, PRODUCTS_PER_PROMOTION)
     return ShownPromotion(
         promotion, promotion.localized_message, reason, products, slot, decision.step, True, propensity
     )

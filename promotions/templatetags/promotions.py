@@ -213,6 +213,18 @@ def similar_products(context, request, product, *, as_variable: bool, limit: int
 
 
 @_content_tag
+def buy_again(context, request, *, as_variable: bool, limit: int = 8, slot: str = "buy_again", **options):
+    """``{% buy_again limit=8 %}``: the visitor's own products, those due again first."""
+    from ..serving.buyagain import buy_again_for
+
+    picks = buy_again_for(request, int(limit))
+    if as_variable:
+        return picks, ""
+    name = options.get("template_name") or "promotions/tags/products.html"
+    return picks, _render(name, context, {"picks": picks, "slot": slot, "kind": "recommendation"})
+
+
+@_content_tag
 def promotion_for(context, request, product, *, as_variable: bool, slot: str = "product", **options):
     """``{% promotion_for product %}``: the best promotion that applies to this product."""
     from ..cards import cards
