@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -89,11 +90,15 @@ def test_a_bad_link_is_a_clean_400_and_stores_nothing(shop, browser, damage):
     assert not Unsubscribe.objects.exists()
 
 
-def test_unsubscribe_asks_then_records_and_the_next_export_leaves_them_out(shop, browser):
+def test_unsubscribe_asks_then_records_and_the_next_export_leaves_them_out(shop):
+    browser = Client(enforce_csrf_checks=True, HTTP_USER_AGENT=BROWSER)
     campaign = make_campaign()
     path = link_path(campaign, "ext:C7", tokens.UNSUBSCRIBE, "")
-    assert browser.get(path).status_code == 200 and not Unsubscribe.objects.exists()  # a mail scanner's GET
-    assert browser.post(path).status_code == 200
+    page = browser.get(path)
+    assert page.status_code == 200 and not Unsubscribe.objects.exists()  # a mail scanner's GET
+    assert browser.post(path).status_code == 403 and not Unsubscribe.objects.exists()  # a forged form
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())[1]
+    assert browser.post(path, {"csrfmiddlewaretoken": token}).status_code == 200
     assert Unsubscribe.objects.get().customer_key == "ext:C7"
     assert "ext:C7" not in {row["customer_id"] for row in export_campaign(make_campaign(), "https://x").rows}
 

@@ -177,6 +177,7 @@ def test_the_command_writes_the_file_and_records_the_export(shop, tmp_path):
         (["create", "--name", "X", "--segment", "recent", "--holdout", "2"], "holdout_share"),
         (["export", "--campaign", "999", "--base-url", BASE], "No campaign has the id 999."),
         (["export", "--campaign", "1"], "--base-url"),
+        (["export", "--campaign", "1", "--base-url", BASE, "--language", "xx"], "Unknown language 'xx'"),
         (["export", "--campaign", "1", "--base-url", BASE, "--output", "/nonexistent/x.csv"], "does not exist"),
     ],
 )
@@ -194,3 +195,30 @@ def test_from_the_command_line_bad_input_prints_one_line_and_exits_2(arguments):
     )
     assert run.returncode == 2 and run.stdout == ""
     assert len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr, run.stderr
+
+
+def test_the_command_exports_in_the_language_asked(shop, tmp_path):
+    shop["promotions"][0].message_zh_hans = "蜡烛八折"
+    shop["promotions"][0].save()
+    out = tmp_path / "zh.jsonl"
+    call_command(
+        "promotions_campaign", "export", "--name", "Spring", "--segment", "recent", "--holdout", "0",
+        "--format", "jsonl", "-o", str(out), "--base-url", BASE, "--language", "zh-hans", stderr=io.StringIO(),
+    )  # fmt: skip
+    row = json.loads(out.read_text().splitlines()[0])
+    assert {(p["title"], p["discount"]) for p in row["promotions"]} == {
+        ("蜡烛八折", "减 20%"),
+        ("10% off everything", "减 10%"),
+    }
+
+
+def test_the_report_command_prints_the_engine_figures(shop):
+    campaign = make_campaign(holdout_share=Decimal("0.5"))
+    record_export(campaign, export_campaign(campaign, BASE))
+    out = io.StringIO()
+    call_command("promotions_campaign", "report", "--campaign", str(campaign.pk), stdout=out)
+    lines = out.getvalue().splitlines()
+    sent = Recipient.objects.filter(campaign=campaign, holdout=False).count()
+    assert lines[0] == f"Campaign {campaign.pk} Spring: {sent} customers sent, {3 - sent} held out."
+    assert lines[1] == "Clicks: 0 by 0 customers; attributed: 0 orders, revenue 0.00."
+    assert lines[-1].startswith("Still measuring until ")

@@ -2,8 +2,8 @@
 
 ``create --name N --segment recent|category|lapsed [--days 30] [--category C] [--holdout 0.1] ...``
 prints the new campaign's id. ``export (--campaign ID | --name N --segment ...) [--format csv|jsonl]
-[--output FILE] [--base-url URL]`` writes one row per customer of the segment (the holdout gets
-none) and lists the customers it had to skip. ``report --campaign ID`` prints the campaign's lift
+[--output FILE] [--base-url URL] [--language CODE]`` writes one row per customer of the segment
+(the holdout gets none) and lists the customers it had to skip. ``report --campaign ID`` prints the campaign's lift
 over its holdout. Bad input exits with code 2 and one line.
 """
 
@@ -14,8 +14,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from ...campaigns.attribution import campaign_report
@@ -56,6 +58,11 @@ class Command(BaseCommand):
         export.add_argument("--format", choices=FORMATS, default="csv", help=_("csv (default) or jsonl"))
         export.add_argument("--output", "-o", type=Path, metavar="FILE", help=_("write to FILE instead of stdout"))
         export.add_argument("--base-url", metavar="URL", help=_("the shop's address the links start with"))
+        export.add_argument(
+            "--language",
+            metavar="CODE",
+            help=_("the language of the promotions' texts, e.g. zh-hans"),
+        )
         report = actions.add_parser("report", help=_("print a campaign's lift over its holdout"))
         report.add_argument("--campaign", type=int, metavar="ID", required=True, help=_("the campaign"))
 
@@ -112,6 +119,14 @@ class Command(BaseCommand):
         base_url = options["base_url"] or app_settings.CAMPAIGN_BASE_URL
         if not base_url or not base_url.startswith(("http://", "https://")):
             raise _bad(_("Give the shop's address the links start with: --base-url https://shop.example."))
+        language = translation.get_language()
+        if options["language"]:
+            try:
+                language = translation.get_supported_language_variant(options["language"])
+            except LookupError:
+                choices = ", ".join(code for code, _name in settings.LANGUAGES)
+                message = _("Unknown language %(language)r; use one of: %(choices)s.")
+                raise _bad(message % {"language": options["language"], "choices": choices}) from None
         output = options["output"]
         if output is not None and not output.parent.is_dir():
             raise _bad(_("Cannot write %(path)s: its folder does not exist.") % {"path": output})
@@ -122,7 +137,8 @@ class Command(BaseCommand):
         else:
             raise _bad(_("Name a campaign (--campaign ID) or a new one (--name and --segment)."))
         try:
-            result = export_campaign(campaign, base_url, progress=self.stderr.write)
+            with translation.override(language):
+                result = export_campaign(campaign, base_url, progress=self.stderr.write)
         except SegmentError as exc:
             raise _bad(str(exc)) from None
         text = rows_text(campaign, result.rows, options["format"])
