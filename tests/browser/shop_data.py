@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from promotions.experiments.models import Assignment, Experiment, Variant
 from promotions.experiments.stats import inference as stats
+from promotions.offers.models import Promotion
 from promotions.registry import forget_all
 from promotions.tracking.models import Event
 from promotions.training import pipeline, versions
@@ -149,6 +150,7 @@ def build(tmp_path) -> Shop:
     reset_process_state()
     product = Product.objects.filter(category__name="Candles & Lights").order_by("stock_code").first()
     owner_texts = {experiment.name, experiment.hypothesis, experiment.key, STAFF, *EXPERIMENT_RATES}
+    owner_texts |= set(Promotion.objects.values_list("name", flat=True))  # the message is translated
     return Shop(
         product=product,
         category_slug=product.category.slug,
