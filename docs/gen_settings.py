@@ -49,6 +49,9 @@ MEANINGS: dict[str, str] = {
     '(`"https://www.shop.example"`, `"https://*.shop.example"` for subdomains); scheme, host and port must match. '
     "`CSRF_TRUSTED_ORIGINS` count too, and the other `ALLOWED_HOSTS` on the request's scheme and port",
     "TRAINING_MODELS": "models the training task fits and compares (popularity is always scored as the baseline)",
+    "SERVED_MODELS": "models every training run also fits and stores as their own versions, so that they can be "
+    'served by name (the validation winner and the models experiment variants name, `{"model": "item_knn"}`, '
+    "are stored anyway)",
     "TRAINING_LOG_DIR": "a folder for the deep models' TensorBoard logs, one sub-folder per model version "
     '(`version-<id>-<model>`); `""` writes none (the per-epoch loss is kept with the version anyway)',
     "TRAINING_THREADS": "BLAS/OpenMP threads for fitting and scoring: `None` is one per Celery worker process and "

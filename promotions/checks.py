@@ -178,12 +178,15 @@ def _check_training(raw: dict) -> list:
     from .recommenders.threads import resolve_threads
 
     errors = []
-    if isinstance(raw.get("TRAINING_MODELS"), list):
-        unknown = [name for name in raw["TRAINING_MODELS"] if name not in MODELS]
-        if unknown or not raw["TRAINING_MODELS"]:
+    # TRAINING_MODELS must name at least one model; SERVED_MODELS may be empty.
+    for key, may_be_empty in (("TRAINING_MODELS", False), ("SERVED_MODELS", True)):
+        if not isinstance(raw.get(key), list):
+            continue
+        unknown = [name for name in raw[key] if name not in MODELS]
+        if unknown or not (raw[key] or may_be_empty):
             errors.append(
                 Error(
-                    f"PROMOTIONS['TRAINING_MODELS'] names unknown models: {', '.join(map(str, unknown)) or '(none)'}.",
+                    f"PROMOTIONS[{key!r}] names unknown models: {', '.join(map(str, unknown)) or '(none)'}.",
                     hint="Known models: " + ", ".join(MODELS) + ".",
                     id="promotions.E008",
                 )
@@ -451,3 +454,26 @@ def check_eligibility_rules(app_configs: Any = None, **kwargs: Any) -> list:
                 )
             )
     return errors
+
+
+@register(Tags.database)
+def check_servable_models(app_configs: Any = None, databases: Any = None, **kwargs: Any) -> list:
+    """With ``--database``: each model an experiment variant or ``SERVED_MODELS`` names but that no
+    training stored (serving gives best sellers there, never another model)."""
+    if not databases:
+        return []
+    from .training.servable import missing_models
+
+    try:
+        missing = missing_models()
+    except Exception:  # no database, no table yet (before migrate)
+        return []
+    return [
+        Warning(
+            f"Model {name!r} is named by {'; '.join(where)} but has no trained version.",
+            hint="Run a training (manage.py promotions_train): it stores every model of the servable set. "
+            "Until then that variant serves best sellers.",
+            id="promotions.W002",
+        )
+        for name, where in missing.items()
+    ]

@@ -79,6 +79,10 @@ DEFAULTS: dict[str, Any] = {
     # promotions.recommenders.MODELS; the deep models join by name when they land). Popularity is
     # always scored as the baseline, so a model that loses to it is never chosen.
     "TRAINING_MODELS": ["popularity", "trending", "item_knn", "ease", "hybrid"],
+    # Models every training run also fits and stores, each as its own version, so that they can be
+    # served by name; the validation winner and the models experiment variants name
+    # ({"model": "item_knn"}) are stored anyway (see promotions.training.servable).
+    "SERVED_MODELS": [],
     # A folder for the deep models' TensorBoard logs (one sub-folder per model version, written
     # while training runs); "" writes none. The per-epoch loss is kept with the version anyway.
     "TRAINING_LOG_DIR": "",

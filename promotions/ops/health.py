@@ -216,12 +216,27 @@ def _stalled_message(oldest_age: float, state: dict[str, Any], now: float) -> st
     )
 
 
+def missing_model_warnings() -> list[str]:
+    """One line per model that an experiment variant or ``SERVED_MODELS`` names but no training stored."""
+    from ..training.servable import missing_models
+
+    return [
+        _(
+            "Model %(model)s is named by %(where)s but has no trained version: best sellers are served "
+            "there instead until a training run stores it."
+        )
+        % {"model": name, "where": "; ".join(where)}
+        for name, where in missing_models().items()
+    ]
+
+
 def check_model() -> dict[str, Any]:
     from ..training.versions import active_version
 
+    warnings = missing_model_warnings()
     version = active_version()
     if version is None:
-        raise CheckFailed(_("No model is active: promotions are not personalized."), {"version": None})
+        raise CheckFailed(_("No model is active: promotions are not personalized."), {"version": None}, warnings)
     trained_at = version.finished_at or version.created_at
     age = (timezone.now() - trained_at).total_seconds()
     figures = {"version": version.pk, "model": version.model_name, "age_seconds": round(age, 1)}
@@ -230,8 +245,9 @@ def check_model() -> dict[str, Any]:
             _("The active model was trained %(hours)d hours ago (limit %(limit)d hours): training does not run.")
             % {"hours": age // 3600, "limit": app_settings.OPS_MODEL_MAX_AGE // 3600},
             figures,
+            warnings,
         )
-    return figures
+    return {**figures, WARNINGS: warnings}
 
 
 def check_training() -> dict[str, Any]:

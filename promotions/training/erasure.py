@@ -22,6 +22,7 @@ from ..recommenders import Recommender
 from ..tracking.privacy import Person
 from ..visitors.keys import user_person_id
 from .models import ModelVersion
+from .servable import named_models, stored_version
 
 logger = logging.getLogger(__name__)
 
@@ -88,10 +89,12 @@ def erase_models(person: Person) -> int:
 def purge_old_artifacts() -> int:
     """Delete the artifacts of all but the newest ``MODEL_ARTIFACTS_KEEP`` stored versions; the
     active version's is never deleted. Their rows stay (with their figures) but can no longer be
-    activated. Returns the artifacts deleted."""
+    activated. The newest version of each model of the servable set is kept too (a variant serves
+    it by name). Returns the artifacts deleted."""
     keep = max(int(app_settings.MODEL_ARTIFACTS_KEEP), 1)
     with_artifacts = ModelVersion.objects.exclude(artifact="").exclude(status=ModelVersion.Status.TRAINING)
     newest = list(with_artifacts.order_by("-pk").values_list("pk", flat=True)[:keep])
+    newest += [version.pk for version in map(stored_version, named_models()) if version is not None]
     deleted = 0
     for version in with_artifacts.exclude(pk__in=newest).exclude(status=ModelVersion.Status.ACTIVE):
         name = version.artifact.name

@@ -6,7 +6,10 @@ and 80th percentile cuts, so one unrepresentative period cannot decide alone); p
 validation NDCG@10 (ties go to the simpler model, listed first); refit it on all the data (a deep
 model keeps its per-epoch loss in the version's metrics, ``loss_curve``, and writes TensorBoard
 logs under ``TRAINING_LOG_DIR`` when that is set); write its artifact through Django's storage;
-then activate it, unless the current active model, re-scored on the same windows, does better. A
+then activate it, unless the current active model, re-scored on the same windows, does better.
+Every other model of the servable set (``servable.named_models``: the models experiment variants
+and ``SERVED_MODELS`` name) is fitted too and stored as its own ready version with its validation
+figures, so that a variant serves the model it names. A
 run that fails is recorded as failed and changes nothing else. Finally the active model's top-N
 lists are precomputed for recently active visitors.
 
@@ -35,6 +38,7 @@ from ..recommenders.threads import limited_threads, resolve_threads
 from . import data
 from .models import ModelVersion
 from .precompute import precompute_recommendations
+from .servable import named_models
 from .versions import activate, active_model, active_version
 
 logger = logging.getLogger(__name__)
@@ -128,7 +132,8 @@ def train(
         version.training_users = len(log.user_ids)  # every id of the log's vocabularies has a row
         version.training_items = len(log.item_ids)
         with limited_threads(threads) as observed:
-            better = _fit_best(version, names, log, progress or (lambda done, total: None))
+            better, context = _fit_best(version, names, log, progress or (lambda done, total: None))
+            version.metrics["servable"] = _fit_servable(version, log, *context)
         # What threadpoolctl reported inside the limit, kept with the figures it produced.
         version.metrics["threads"] = {
             "setting": app_settings.TRAINING_THREADS,
@@ -161,7 +166,12 @@ def _finish(version: ModelVersion, started: float, status: str, error: str = "")
     version.save()
 
 
-def _fit_best(version: ModelVersion, names: list[str], log: InteractionLog, progress: Progress) -> bool:
+#: What ``_fit_best`` hands on to ``_fit_servable``: the windows, the catalogue, the weighting, the
+#: candidates' figures and the chosen model's name.
+Context = tuple[list[Split], list[ItemInfo], Weighting, dict[str, dict[str, float]], str]
+
+
+def _fit_best(version: ModelVersion, names: list[str], log: InteractionLog, progress: Progress) -> tuple[bool, Context]:
     """Score, choose, refit on all data and write the artifact; True when it beats the active model."""
     windows = validation_windows(log)
     weighting = data.weighting()
@@ -176,28 +186,80 @@ def _fit_best(version: ModelVersion, names: list[str], log: InteractionLog, prog
         progress(step, total)
     best = max(candidates, key=lambda name: candidates[name]["ndcg"])  # ties: the earlier, simpler one
     current = _rescore_current(candidates, windows, items, weighting)
-    model = MODELS[best]()
+    _fit_and_store(version, best, log, items, weighting, candidates[best], len(windows))
+    version.metrics.update({"candidates": candidates, "current": current})
+    better = current is None or candidates[best]["ndcg"] >= current["ndcg"]
+    return better, (windows, items, weighting, candidates, best)
+
+
+def _fit_and_store(
+    version: ModelVersion,
+    name: str,
+    log: InteractionLog,
+    items: list[ItemInfo],
+    weighting: Weighting,
+    figures: dict[str, float],
+    windows: int,
+) -> None:
+    """Fit ``name`` at its defaults on all the data and write its artifact and figures into ``version``."""
+    model = MODELS[name]()
     log_dir = _log_dir(model, version)
     fit_started = time.perf_counter()
     model.fit(log.to_interactions(weighting), items)
     fit_seconds = time.perf_counter() - fit_started
     # The file is complete in storage before any row points at it as ready.
-    version.artifact.save(f"{best}-{version.pk}.npz", ContentFile(model.save()), save=False)
-    version.model_name = best
+    version.artifact.save(f"{name}-{version.pk}.npz", ContentFile(model.save()), save=False)
+    version.model_name = name
     # Where the logs went is not a hyper-parameter: kept beside the figures, not re-used when re-scoring.
     version.parameters = json.loads(json.dumps({k: v for k, v in model.get_params().items() if k != "log_dir"}))
     curve = getattr(model, "loss_curve", None)
     version.metrics = {
         **({"loss_curve": [float(loss) for loss in curve]} if curve is not None and len(curve) else {}),
         **({"log_dir": log_dir} if log_dir else {}),
-        **{metric: candidates[best][metric] for metric in METRICS},
+        **{metric: figures[metric] for metric in METRICS},
         "fit_seconds": fit_seconds,
-        "validation_users": candidates[best]["users"],
-        "windows": len(windows),
-        "candidates": candidates,
-        "current": current,
+        "validation_users": figures["users"],
+        "windows": windows,
     }
-    return current is None or candidates[best]["ndcg"] >= current["ndcg"]
+
+
+def _fit_servable(
+    run: ModelVersion,
+    log: InteractionLog,
+    windows: list[Split],
+    items: list[ItemInfo],
+    weighting: Weighting,
+    candidates: dict[str, dict[str, float]],
+    best: str,
+) -> dict[str, Any]:
+    """Fit and store, each as its own ready version with its validation figures, every model of the
+    servable set besides the chosen one (``servable.named_models``). One that fails or is unknown is
+    reported here and by the checks (``servable.missing_models``), and stops none of the others.
+    Returns ``{name: version id}`` or ``{name: "error text"}``."""
+    stored: dict[str, Any] = {best: run.pk}
+    for name, where in named_models().items():
+        if name in stored:
+            continue
+        if name not in MODELS:
+            stored[name] = _("unknown model")
+            logger.warning("Model %r, named by %s, is unknown and cannot be trained", name, "; ".join(where))
+            continue
+        started = time.monotonic()
+        version = ModelVersion.objects.create(
+            training_rows=run.training_rows, training_users=run.training_users, training_items=run.training_items
+        )
+        try:
+            figures = candidates.get(name) or score(name, {}, windows, items, weighting)
+            _fit_and_store(version, name, log, items, weighting, figures, len(windows))
+        except Exception as error:
+            logger.exception("Model %s of the servable set (named by %s) could not be trained", name, "; ".join(where))
+            version.delete()
+            stored[name] = f"{type(error).__name__}: {error}"
+            continue
+        version.metrics.update({"servable_for": where, "run": run.pk})
+        _finish(version, started, Status.READY)
+        stored[name] = version.pk
+    return stored
 
 
 def _log_dir(model: Recommender, version: ModelVersion) -> str | None:
