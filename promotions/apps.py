@@ -52,6 +52,7 @@ class PromotionsConfig(AppConfig):
             checks,  # noqa: F401 - registers the system checks
             registry,
         )
+        from .api.keys import ApiKey, forget_saved_key
         from .cards import forget_cards
         from .experiments.signals import transfer_assignments
         from .offers.models import Promotion, SlotConfig, SlotRule
@@ -76,6 +77,8 @@ class PromotionsConfig(AppConfig):
         post_delete.connect(forget_rules, sender=SlotRule, dispatch_uid="promotions-forget-rules")
         post_save.connect(forget_active, sender=ModelVersion, dispatch_uid="promotions-forget-active")
         post_delete.connect(forget_active, sender=ModelVersion, dispatch_uid="promotions-forget-active")
+        post_save.connect(forget_saved_key, sender=ApiKey, dispatch_uid="promotions-forget-key")
+        post_delete.connect(forget_saved_key, sender=ApiKey, dispatch_uid="promotions-forget-key")
         register_privacy()
 
         try:

@@ -48,6 +48,7 @@ PROCESS_CACHES: tuple[str, ...] = (
     "promotions.serving.recommendations.forget_trending",
     "promotions.uplift.serving.forget_uplift_models",
     "promotions.templatetags.promotions.forget_fragments",
+    "promotions.api.keys.forget_key",
 )
 
 _forgetters: list[Callable[[], Any]] = []

@@ -97,6 +97,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    # The API schema's staff pages (Swagger UI, Redoc), their files served locally.
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "axes",
     "promotions",
     "shop_demo",

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import headless, views
 
 app_name = "shop"
 
@@ -23,4 +23,5 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("consent/", views.consent, name="consent"),
+    path("headless/", headless.page, name="headless"),
 ]

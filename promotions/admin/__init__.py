@@ -3,6 +3,7 @@
 from . import events  # noqa: F401
 from .campaigns import CampaignAdmin  # noqa: F401
 from .experiments import ExperimentAdmin  # noqa: F401
+from .keys import ApiKeyAdmin  # noqa: F401
 from .model_promotions import ModelPromotionAdmin  # noqa: F401
 from .offers import PromotionAdmin  # noqa: F401
 from .training import ModelVersionAdmin  # noqa: F401

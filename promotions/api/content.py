@@ -8,6 +8,7 @@ from typing import Any
 
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
@@ -19,6 +20,7 @@ from ..serving.decide import decide
 from ..serving.promotions import ShownPromotion, personalized_promotions
 from ..serving.recommendations import Pick, recommendations_for, similar_to
 from .authentication import ShopSessionUser
+from .schema import ApiSchema, documented, errors
 from .throttling import ContentRateThrottle
 
 MAX_LIMIT = 24
@@ -68,6 +70,7 @@ class _ContentView(GenericAPIView):
     authentication_classes = [ShopSessionUser]
     permission_classes: list = []
     throttle_classes = [ContentRateThrottle]
+    schema = ApiSchema()
 
     def query(self, request: Request) -> dict[str, Any]:
         serializer = self.get_serializer(data=request.query_params)
@@ -84,6 +87,17 @@ class _ContentView(GenericAPIView):
 class PromotionsView(_ContentView):
     """``GET /promotions/api/promotions/?slot=home&limit=3``: the visitor's promotions for a slot."""
 
+    @documented(
+        operation_id="visitor_promotions",
+        summary="The cookie's visitor's promotions for a slot",
+        parameters=[ContentQuerySerializer],
+        responses={
+            (200, "application/json"): inline_serializer(
+                "VisitorPromotions", {"slot": serializers.CharField(), "results": serializers.ListField()}
+            ),
+            **errors(400, 429),
+        },
+    )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         query = self.query(request)
         shown = personalized_promotions(request._request, query["slot"], query["limit"])
@@ -94,6 +108,17 @@ class RecommendationsView(_ContentView):
     """``GET /promotions/api/recommendations/?limit=8[&product=<id>]``: products for the visitor, or
     products similar to ``product``."""
 
+    @documented(
+        operation_id="visitor_recommendations",
+        summary="Products for the cookie's visitor, or similar to a product",
+        parameters=[ContentQuerySerializer],
+        responses={
+            (200, "application/json"): inline_serializer(
+                "VisitorRecommendations", {"slot": serializers.CharField(), "results": serializers.ListField()}
+            ),
+            **errors(400, 429),
+        },
+    )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         query = self.query(request)
         django_request = request._request

@@ -7,11 +7,13 @@ checks, with throttling and the size limits, are its defence against forged and 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from ..visitors.identity import read_visitor_id
+from .keys import ApiKey
 from .origins import origin_allowed
 
 
@@ -39,3 +41,16 @@ class SameOrigin(BasePermission):
     def has_permission(self, request: Request, view: APIView) -> bool:
         source = request.headers.get("Origin") or request.headers.get("Referer") or ""
         return origin_allowed(source, request)
+
+
+class HasScope(BasePermission):
+    """An API key (``ApiKeyAuthentication``) holding the view's ``required_scope``: none is a 401,
+    a key without the scope a 403."""
+
+    message = _("This API key does not hold the scope this endpoint needs.")
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        key = request.auth
+        if not isinstance(key, ApiKey):
+            raise NotAuthenticated(_("Send an API key: 'Authorization: Bearer <key>'."))
+        return view.required_scope in key.scopes

@@ -193,3 +193,21 @@ class ContentRateThrottle(AddressRateThrottle):
     """Limits the read endpoints (promotions, recommendations) per client address."""
 
     scope = "promotions_content"
+
+
+class ApiKeyRateThrottle(VisitorRateThrottle):
+    """Limits each API key to its own rate (``ApiKey.rate``), in the same sliding windows."""
+
+    scope = "promotions_api_key"
+
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        key = request.auth
+        self.wait_seconds = 0.0
+        if key is None or not getattr(key, "rate", None):
+            return True
+        self.num_requests, self.duration = self.parse_rate(key.rate)
+        allowed, self.wait_seconds = hit(f"throttle_apikey_{key.prefix}", self.num_requests, self.duration)
+        return allowed
+
+    def get_rate(self) -> str:
+        return "1/s"  # unused: each key's own rate is read in allow_request

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
-from rest_framework import status
+from drf_spectacular.utils import OpenApiResponse, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import JSONParser
@@ -15,7 +16,7 @@ from rest_framework.response import Response
 from ..conf import app_settings
 from .authentication import ShopSessionUser
 from .permissions import SameOrigin, TrackedVisitor
-from .schema import BeaconSchema
+from .schema import ApiSchema, documented, errors
 from .serializers import BeaconBatchSerializer
 from .throttling import AddressRateThrottle, VisitorRateThrottle
 
@@ -54,7 +55,7 @@ class EventBeaconView(GenericAPIView):
     """Store a batch of the visitor's client-side events; all of them, or none when one is invalid."""
 
     serializer_class = BeaconBatchSerializer
-    schema = BeaconSchema()
+    schema = ApiSchema()
     parser_classes = [BoundedJSONParser, PlainTextJSONParser]
     # CSRF-exempt, as every APIView without SessionAuthentication: sendBeacon cannot send a token.
     # The permissions, the throttle and the size limits defend the endpoint instead.
@@ -62,6 +63,29 @@ class EventBeaconView(GenericAPIView):
     permission_classes = [SameOrigin, TrackedVisitor]
     throttle_classes = [VisitorRateThrottle, AddressRateThrottle]
 
+    @documented(
+        operation_id="beacon_events",
+        summary="The visitor's impressions, clicks and dwell times (promotions.js)",
+        request={"application/json": BeaconBatchSerializer, "text/plain": BeaconBatchSerializer},
+        responses={
+            (202, "application/json"): OpenApiResponse(
+                inline_serializer("BeaconAccepted", {"accepted": serializers.IntegerField(min_value=1)}),
+                description=_("Accepted: every event of the batch is stored (a re-sent event only once)."),
+            ),
+            **errors(
+                400,
+                403,
+                413,
+                415,
+                429,
+                e400=_("Invalid batch, with field errors; nothing is stored."),
+                e403=_("No valid visitor cookie, tracking not allowed, or a foreign Origin/Referer."),
+                e413=_("The body is larger than PROMOTIONS['BEACON_MAX_BYTES']; nothing is stored."),
+                e415=_("The body is neither application/json nor text/plain."),
+                e429=_("Too many requests from this visitor; retry after the Retry-After header."),
+            ),
+        },
+    )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         # Checked before request.data is read, so an oversized body is never parsed.
         if declared_length(request) > app_settings.BEACON_MAX_BYTES:

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from promotions.management.progress import ProgressBar
 from promotions.training.models import ModelVersion
-from shop_demo import training_state
+from shop_demo import headless, training_state
 from shop_demo.catalog.loading import (
     INTERACTIONS_FILE,
     ITEMS_FILE,
@@ -67,6 +67,7 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write(f"  Staff sign-in: {admin_url}  user {username!r}  password {password!r}")
+        headless.create_for_demo(self.stdout, options["addrport"])
         if not options["no_serve"]:
             self.serve(options["addrport"])
 
