@@ -17,10 +17,11 @@ from ..api.keys import ApiKey
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ("name", "prefix", "scope_list", "rate", "created_at", "last_used_at", "revoked_at")
-    list_filter = ("can_read", "can_write_events", "can_price_baskets")
+    list_filter = ("can_read", "can_write_events", "can_price_baskets", "can_redeem_orders")  # the scopes
     search_fields = ("name", "prefix")
     readonly_fields = ("prefix", "created_by", "created_at", "last_used_at", "revoked_at")
-    fields = ("name", "can_read", "can_write_events", "can_price_baskets", "rate", *readonly_fields)
+    scope_fields = ("can_read", "can_write_events", "can_price_baskets", "can_redeem_orders")
+    fields = ("name", *scope_fields, "rate", *readonly_fields)
     actions = ("revoke_keys",)
 
     @admin.display(description=gettext_lazy("scopes"))

@@ -35,7 +35,7 @@ from ..training.versions import active_version_id
 from ..visitors import recent
 from . import bodies
 from .authentication import ApiKeyAuthentication
-from .keys import BASKETS, EVENTS, READ
+from .keys import BASKETS, EVENTS, ORDERS, READ
 from .permissions import HasScope
 from .person import load_user, person_request, user_stub, visitor_for
 from .schema import KEY_ERRORS, ApiSchema, documented, errors
@@ -407,6 +407,7 @@ class BasketRedeemView(BasketPriceView):
     """Record the quoted discounts for an order (``checkout.redeem``), or answer 409 with the new price."""
 
     serializer_class = bodies.RedeemIn
+    required_scope = ORDERS
 
     @documented(
         operation_id="basket_redeem",
@@ -452,7 +453,7 @@ class BasketRefundView(KeyView):
 
     serializer_class = bodies.RefundIn
 
-    required_scope = BASKETS
+    required_scope = ORDERS
     schema_tag = "baskets"
 
     @documented(

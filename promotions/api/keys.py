@@ -28,10 +28,12 @@ from rest_framework.throttling import SimpleRateThrottle
 READ = "read"
 EVENTS = "events"
 BASKETS = "baskets"
+ORDERS = "orders"
 SCOPES = {
     READ: _("read recommendations and promotions"),
     EVENTS: _("write events"),
-    BASKETS: _("price and redeem baskets"),
+    BASKETS: _("price baskets"),
+    ORDERS: _("redeem and refund orders"),
 }
 KEY_PREFIX = "pk_"
 KEY_CACHE_SECONDS = 5.0
@@ -74,7 +76,8 @@ class ApiKey(models.Model):
     secret_hash = models.CharField(_("secret hash"), max_length=64, editable=False)
     can_read = models.BooleanField(_("read recommendations and promotions"), default=False)
     can_write_events = models.BooleanField(_("write events"), default=False)
-    can_price_baskets = models.BooleanField(_("price and redeem baskets"), default=False)
+    can_price_baskets = models.BooleanField(_("price baskets"), default=False)
+    can_redeem_orders = models.BooleanField(_("redeem and refund orders"), default=False)
     rate = models.CharField(
         _("rate limit"),
         max_length=20,
@@ -107,14 +110,21 @@ class ApiKey(models.Model):
 
     @property
     def scopes(self) -> list[str]:
-        flags = {READ: self.can_read, EVENTS: self.can_write_events, BASKETS: self.can_price_baskets}
+        flags = {
+            READ: self.can_read,
+            EVENTS: self.can_write_events,
+            BASKETS: self.can_price_baskets,
+            ORDERS: self.can_redeem_orders,
+        }
         return [scope for scope, held in flags.items() if held]
 
     def set_scopes(self, scopes: list[str]) -> None:
         unknown = set(scopes) - set(SCOPES)
         if unknown:
             raise ValueError(f"Unknown scopes {sorted(unknown)}; known: {sorted(SCOPES)}.")
-        self.can_read, self.can_write_events, self.can_price_baskets = (s in scopes for s in (READ, EVENTS, BASKETS))
+        self.can_read, self.can_write_events, self.can_price_baskets, self.can_redeem_orders = (
+            scope in scopes for scope in (READ, EVENTS, BASKETS, ORDERS)
+        )
 
     @property
     def active(self) -> bool:

@@ -33,8 +33,8 @@ DESCRIPTION = """The promotions app's HTTP API.
 
 * **Server-to-server endpoints** (`/api/v1/...`) authenticate with an API key created in the
   admin: `Authorization: Bearer pk_<prefix>.<secret>`. Each key holds scopes (`read`: recommendations,
-  similar items and promotions; `events`: server-side events; `baskets`: pricing, redeeming and
-  refunding baskets) and its own rate limit (requests per period, a sliding window). No key or an
+  similar items and promotions; `events`: server-side events; `baskets`: pricing baskets;
+  `orders`: redeeming and refunding orders) and its own rate limit (requests per period, a sliding window). No key or an
   unknown, wrong or revoked one: **401**; a key without the endpoint's scope: **403**; over the
   key's rate: **429** with `Retry-After` (seconds).
 * **Browser endpoints** (`/api/events/`, `/api/promotions/`, `/api/recommendations/`) serve the
@@ -56,7 +56,7 @@ SETTINGS = {
     "TAGS": [
         {"name": "read", "description": "Recommendations, similar items and promotions by person (scope read)."},
         {"name": "events", "description": "Server-side events (scope events)."},
-        {"name": "baskets", "description": "Basket pricing, redemption and refund (scope baskets)."},
+        {"name": "baskets", "description": "Basket pricing (scope baskets), redemption and refund (scope orders)."},
         {"name": "browser", "description": "Endpoints the shop's pages call with the visitor's cookie."},
     ],
 }

@@ -8,7 +8,7 @@ from django.test import Client
 
 from promotions.api.keys import ApiKey
 
-ALL_SCOPES = ["read", "events", "baskets"]
+ALL_SCOPES = ["read", "events", "baskets", "orders"]
 
 
 def issue(scopes=ALL_SCOPES, rate="100000/min", name="storefront") -> tuple[ApiKey, str]:

@@ -78,6 +78,9 @@ def test_a_key_without_the_scope_gets_403_and_stores_nothing():
     assert client.post("/promotions/api/v1/baskets/price/", {"lines": []}).status_code == 403
     _key, events_only = issue(["events"])
     assert KeyClient(events_only).get(READ, {"visitor": "v1"}).status_code == 403
+    _key, pricing_only = issue(["baskets"])  # a key in a browser page: it prices, never redeems
+    for path in ("/promotions/api/v1/baskets/redeem/", "/promotions/api/v1/baskets/refund/"):
+        assert KeyClient(pricing_only).post(path, {"order": "A-1"}).status_code == 403
 
 
 def test_each_key_has_its_own_rate_limit():
