@@ -32,7 +32,8 @@ from django.utils.translation import gettext as _
 
 from ..offers.models import Promotion
 from ..serving.decide import decide
-from ..serving.promotions import personalized_promotions
+from ..serving.picks import Pick
+from ..serving.promotions import ShownPromotion, personalized_promotions
 from ..serving.recommendations import recommendations_for
 from ..tracking.capture import TrackingState
 from . import tokens
@@ -98,14 +99,9 @@ def promotion_code(promotion: Promotion) -> str:
     return promotion.codes.filter(single_use=False).order_by("pk").values_list("code", flat=True).first() or ""
 
 
-def customer_row(campaign: Campaign, customer: Customer, base_url: str, expires_at: int) -> dict[str, Any]:
-    """The merge fields of one customer (raises when the serving or a link cannot be made)."""
-    request = customer_request(customer)
-
-    def link(kind: str, target: str) -> str:
-        token = tokens.make_token(tokens.Link(campaign.pk, customer.key, kind, target, expires_at))
-        return base_url + reverse("promotions:campaign_link", args=[token])
-
+def served(campaign: Campaign, request: HttpRequest) -> tuple[list[ShownPromotion], list[Pick]]:
+    """The promotions and products the campaign's slot shows this request's person, as the
+    ``personalized_promotions`` and ``recommended_products`` tags decide them."""
     shown = personalized_promotions(request, campaign.slot, campaign.promotion_count)
     decision = decide(request, campaign.slot)
     picks = recommendations_for(
@@ -115,6 +111,18 @@ def customer_row(campaign: Campaign, customer: Customer, base_url: str, expires_
         slot=campaign.slot,
         model_name=decision.model_name,
     )
+    return shown, picks
+
+
+def customer_row(campaign: Campaign, customer: Customer, base_url: str, expires_at: int) -> dict[str, Any]:
+    """The merge fields of one customer (raises when the serving or a link cannot be made)."""
+    request = customer_request(customer)
+
+    def link(kind: str, target: str) -> str:
+        token = tokens.make_token(tokens.Link(campaign.pk, customer.key, kind, target, expires_at))
+        return base_url + reverse("promotions:campaign_link", args=[token])
+
+    shown, picks = served(campaign, request)
     return {
         "customer_id": customer.key,
         "email": customer.email,

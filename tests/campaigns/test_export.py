@@ -175,6 +175,8 @@ def test_the_command_writes_the_file_and_records_the_export(shop, tmp_path):
         (["create", "--name", "X", "--segment", "loyal"], "Unknown segment 'loyal'"),
         (["create", "--name", "X", "--segment", "category"], "The category segment needs a category."),
         (["create", "--name", "X", "--segment", "recent", "--holdout", "2"], "holdout_share"),
+        (["create", "--name", "X", "--segment", "recent", "--holdout", "0.1234"], "3 decimal places"),
+        (["create", "--name", "X", "--segment", "recent", "--holdout", "a tenth"], "not a number: 'a tenth'"),
         (["export", "--campaign", "999", "--base-url", BASE], "No campaign has the id 999."),
         (["export", "--campaign", "1"], "--base-url"),
         (["export", "--campaign", "1", "--base-url", BASE, "--language", "xx"], "Unknown language 'xx'"),
@@ -210,6 +212,15 @@ def test_the_command_exports_in_the_language_asked(shop, tmp_path):
         ("蜡烛八折", "减 20%"),
         ("10% off everything", "减 10%"),
     }
+
+
+def test_create_prints_the_id_of_a_campaign_with_the_defaults(shop):
+    out = io.StringIO()
+    call_command("promotions_campaign", "create", "--name", "Autumn", "--segment", "lapsed", stdout=out)
+    campaign = Campaign.objects.get(pk=int(out.getvalue()))
+    assert (campaign.segment, campaign.days, campaign.holdout_share, campaign.promotion_count) == (
+        "lapsed", 30, Decimal("0.1"), 3
+    )  # fmt: skip
 
 
 def test_the_report_command_prints_the_engine_figures(shop):

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from argparse import ArgumentTypeError
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +38,13 @@ class OneLineParser(CommandParser):
         if self.called_from_command_line:
             self.exit(INPUT_ERROR_EXIT_CODE, f"CommandError: {message}\n")
         raise CommandError(message, returncode=INPUT_ERROR_EXIT_CODE)
+
+
+def _share(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        raise ArgumentTypeError(_("not a number: %(text)r") % {"text": text}) from None
 
 
 def _bad(message: str) -> CommandError:
@@ -72,7 +81,7 @@ class Command(BaseCommand):
         parser.add_argument("--segment", required=required, help=_("recent, category or lapsed"))
         parser.add_argument("--days", type=int, default=30, help=_("the N of the segment (default 30)"))
         parser.add_argument("--category", default="", help=_("the category of the category segment"))
-        parser.add_argument("--holdout", type=float, default=0.1, help=_("the share held out (default 0.1)"))
+        parser.add_argument("--holdout", type=_share, default=Decimal("0.1"), help=_("the share held out (0.1)"))
         parser.add_argument("--promotions", type=int, default=3, help=_("promotions per customer (default 3)"))
         parser.add_argument("--products", type=int, default=4, help=_("products per customer (default 4)"))
         parser.add_argument("--slot", default="home", help=_("the slot whose promotions are shown (default home)"))
@@ -92,7 +101,7 @@ class Command(BaseCommand):
             segment=options["segment"],
             days=options["days"],
             category=options["category"],
-            holdout_share=round(options["holdout"], 3),
+            holdout_share=options["holdout"],
             promotion_count=options["promotions"],
             product_count=options["products"],
             slot=options["slot"],
