@@ -22,8 +22,8 @@ class EventType(models.TextChoices):
     RECOMMENDATION_CLICK = "recommendation_click", _("recommendation click")
     CAMPAIGN_CLICK = "campaign_click", _("campaign click")
     # Written by the app itself, never sent by a browser (the beacon API accepts its own list).
-    BANDIT_PICK = "bandit_pick"
-    UPLIFT_ASSIGNMENT = "uplift_assignment"
+    BANDIT_PICK = "bandit_pick", _("bandit pick")
+    UPLIFT_ASSIGNMENT = "uplift_assignment", _("uplift assignment")
 
 
 class Visitor(models.Model):

@@ -45,6 +45,7 @@ class Shop:
     # Per arm: units and converted units, and the revenue of its purchases (the test's own count).
     experiment_counts: dict[str, tuple[stats.ProportionStats, Decimal]]
     model_version_pk: int
+    promotion_pk: int
     product_texts: frozenset[str]  # titles, descriptions and brands: the catalogue's own words
     owner_texts: frozenset[str]  # names typed by the shop's staff: shown as entered, in any language
 
@@ -157,6 +158,7 @@ def build(tmp_path) -> Shop:
         experiment=experiment,
         experiment_counts=experiment_counts,
         model_version_pk=version.pk,
+        promotion_pk=Promotion.objects.order_by("pk").values_list("pk", flat=True).first(),
         product_texts=frozenset(
             text for row in Product.objects.values_list("title", "description", "brand__name") for text in row if text
         ),

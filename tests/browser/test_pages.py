@@ -291,6 +291,34 @@ def test_the_chinese_shop_pages_show_no_english_sentence(walk):
     assert not found, found
 
 
+def test_every_admin_list_of_the_app_and_its_main_forms_show_no_english_sentence(shop, contexts):
+    """Beyond the walked pages, in Chinese at desktop width (no screenshots): every list of the app's
+    admin, the add forms of an experiment and a promotion, and the change form of each."""
+    from django.contrib import admin
+
+    data, base = shop
+    page = contexts["zh-hans"]
+    page.set_viewport_size(dict(zip(("width", "height"), WIDTHS["desktop"], strict=True)))
+    paths = [
+        reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        for model in admin.site._registry
+        if model._meta.app_label == "promotions"
+    ]
+    paths += [
+        reverse("admin:promotions_experiment_add"),
+        reverse("admin:promotions_experiment_change", args=[data.experiment.pk]),
+        reverse("admin:promotions_promotion_add"),
+        reverse("admin:promotions_promotion_change", args=[data.promotion_pk]),
+    ]
+    found = {}
+    for path in paths:
+        response = page.goto(base + path)
+        assert response.status == 200, f"{path}: HTTP {response.status}"
+        if runs := english_runs(page.evaluate(VISIBLE_TEXTS), data):
+            found[path] = sorted(set(runs))
+    assert not found, "\n".join(f"{path}: {runs}" for path, runs in found.items())
+
+
 def numbers(text: str) -> list[float]:
     return [float(number.replace(",", "")) for number in NUMBERS.findall(text)]
 
