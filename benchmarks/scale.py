@@ -1,7 +1,7 @@
 """Training time and peak memory as the shop's user base grows, per phase, in one run.
 
 Run from the repository root:
-    .venv/bin/python benchmarks/scale.py [SIZES ...] [--model ease] [--data DIR] [--threads 1]
+    .venv/bin/python benchmarks/scale.py [SIZES ...] [--model ease] [--data DIR] [--threads 1] [--score-users N]
 
 SIZES are multiples of the shared online-retail log (default ``1 4 16``). Size ``k`` is a
 synthetic extension that keeps the data's structure: every customer is replicated ``k`` times
@@ -70,7 +70,17 @@ def replicate(data: Path, size: int) -> tuple:
     return (users, user_codes[order]), (base.item_ids, item_codes), timestamps[order], events, quantities
 
 
-def run_one(data: Path, size: int, model_name: str, threads: int) -> dict:
+def sample_users(window, most: int | None, seed: int):
+    """The window with at most ``most`` of its evaluated users (seeded), or as it is."""
+    import dataclasses
+
+    if most is None or len(window.truth) <= most:
+        return window
+    chosen = set(np.random.default_rng(seed).choice(sorted(window.truth), size=most, replace=False).tolist())
+    return dataclasses.replace(window, truth={user: items for user, items in window.truth.items() if user in chosen})
+
+
+def run_one(data: Path, size: int, model_name: str, threads: int, score_users: int | None = None) -> dict:
     from promotions.evaluation import WINDOWS, InteractionLog, evaluate, temporal_split
     from promotions.recommenders import MODELS
     from promotions.recommenders.threads import limited_threads
@@ -94,10 +104,12 @@ def run_one(data: Path, size: int, model_name: str, threads: int) -> dict:
         log = measure("log", lambda: InteractionLog.from_codes(*raw))
         raw = None  # the log holds what it needs
         windows = measure("windows", lambda: [temporal_split(log, fraction) for fraction in WINDOWS])
-        measure("score", lambda: [evaluate(MODELS[model_name](), window, (), 10) for window in windows])
+        scored = [sample_users(window, score_users, seed) for seed, window in enumerate(windows)]
+        measure("score", lambda: [evaluate(MODELS[model_name](), window, (), 10) for window in scored])
         measure("fit", lambda: MODELS[model_name]().fit(log.to_interactions(), ()))
     figures.update(rows=len(log), users=len(log.user_ids), items=len(log.item_ids), phases=phases)
     figures["evaluated_users"] = sum(len(window.truth) for window in windows)
+    figures["scored_users"] = sum(len(window.truth) for window in scored)
     return figures
 
 
@@ -131,18 +143,23 @@ def each_size(script: str, args: argparse.Namespace, options: list[str]) -> Iter
 def main() -> None:
     parser = size_parser(__doc__, [1, 4, 16], "ease")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--score-users", type=int, default=None, help="score at most this many evaluated users per window (seeded)"
+    )
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_one(args.data, args.sizes[0], args.model, args.threads)))
+        print(json.dumps(run_one(args.data, args.sizes[0], args.model, args.threads, args.score_users)))
         return
     if not args.sizes or min(args.sizes) < 1:
         parser.exit(2, "sizes must be positive integers\n")
     results = []
-    for figures in each_size(__file__, args, ["--threads", str(args.threads)]):
+    options = ["--threads", str(args.threads)]
+    options += [] if args.score_users is None else ["--score-users", str(args.score_users)]
+    for figures in each_size(__file__, args, options):
         results.append(figures)
         print(
             f"{figures['size']}x: {figures['rows']} rows, {figures['users']} users, {figures['items']} items, "
-            f"{figures['evaluated_users']} evaluated users over the windows",
+            f"{figures['evaluated_users']} evaluated users over the windows ({figures['scored_users']} scored)",
             flush=True,
         )
     print(f"\nmodel {args.model}, {args.threads} BLAS thread(s)")

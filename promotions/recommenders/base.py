@@ -151,7 +151,9 @@ class Recommender:
         if self.scores_catalogue_items and not set(infos) <= set(self.item_ids.tolist()):
             self.item_ids = np.union1d(self.item_ids, np.array(sorted(infos), dtype=str))
             self.user_items = reindex_columns(self.user_items, interactions.item_ids, self.item_ids)
-        self.last_seen = interactions.last_seen.sorted_indices()
+        last_seen = interactions.last_seen
+        # Shared, not copied, when already sorted (as built): a hybrid's parts fit on one matrix.
+        self.last_seen = last_seen if last_seen.has_sorted_indices else last_seen.sorted_indices()
         if len(self.item_ids) != len(interactions.item_ids):
             self.last_seen = reindex_columns(self.last_seen, interactions.item_ids, self.item_ids)
         self.item_titles = np.array([infos[i].title if i in infos else "" for i in self.item_ids], dtype=str)

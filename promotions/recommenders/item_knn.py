@@ -37,21 +37,26 @@ def weight_users(matrix: sp.csr_matrix, weighting: str, k1: float = 1.2, b: floa
         return matrix
     if weighting not in ("tfidf", "bm25"):
         raise ValueError(f"weighting must be 'none', 'tfidf' or 'bm25', not {weighting!r}")
-    items_by_user = sp.csr_matrix(matrix.T)  # documents = items, terms = users
-    coo = items_by_user.tocoo()
-    n_items = items_by_user.shape[0]
-    idf = np.maximum(np.log(n_items) - np.log1p(np.bincount(coo.col, minlength=items_by_user.shape[1])), 0.0)
+    # Computed on the matrix's own entries, which the result shares (only the values are new):
+    # the user of an entry is its row, its item its column.
+    matrix = sp.csr_matrix(matrix)
+    n_items = matrix.shape[1]
+    per_user = np.diff(matrix.indptr)
+    idf = np.maximum(np.log(n_items) - np.log1p(per_user), 0.0)
+    idf = np.repeat(idf, per_user)  # each entry's user's
     if weighting == "tfidf":
-        data = np.sqrt(coo.data) * idf[coo.col]
+        data = np.sqrt(matrix.data) * idf
     else:
-        lengths = np.asarray(items_by_user.sum(axis=1)).ravel()
+        # Summed per item as the transpose's rows were (the same floats; a copy for a moment).
+        lengths = np.asarray(matrix.tocsc().sum(axis=0)).ravel()
         length_norm = (1.0 - b) + b * lengths / max(lengths.mean(), 1e-12)
-        data = coo.data * (k1 + 1.0) / (k1 * length_norm[coo.row] + coo.data) * idf[coo.col]
-    weighted = sp.csr_matrix((data, (coo.row, coo.col)), shape=items_by_user.shape)
-    return sp.csr_matrix(weighted.T)
+        data = matrix.data * (k1 + 1.0) / (k1 * length_norm[matrix.indices] + matrix.data) * idf
+    return sp.csr_matrix((data, matrix.indices, matrix.indptr), shape=matrix.shape)
 
 
-def cosine_neighbours(vectors: sp.csr_matrix, neighbours: int, shrinkage: float) -> sp.csr_matrix:
+def cosine_neighbours(
+    vectors: sp.csr_matrix, neighbours: int, shrinkage: float, transposed: sp.csr_matrix | None = None
+) -> sp.csr_matrix:
     """Row-wise top-``neighbours`` of ``x_i . x_j / (|x_i| |x_j| + shrinkage)``, no self-pairs.
 
     Shrinkage pulls similarities resting on few shared users towards 0.
@@ -61,7 +66,7 @@ def cosine_neighbours(vectors: sp.csr_matrix, neighbours: int, shrinkage: float)
     block = max(1, BLOCK_FLOATS // max(n, 1))
     keep = min(neighbours, max(n - 1, 0))
     rows, cols, values = [], [], []
-    transposed = sp.csr_matrix(vectors.T)
+    transposed = sp.csr_matrix(vectors.T) if transposed is None else transposed  # given: no second copy
     for start in range(0, n, block):
         stop = min(start + block, n)
         dots = (vectors[start:stop] @ transposed).toarray()
@@ -113,7 +118,7 @@ class ItemKNNRecommender(ItemToItemRecommender):
         matrix = interactions.matrix if self.half_life_days is None else interactions.weighted(self.half_life_days)
         weighted = weight_users(matrix, self.weighting, self.bm25_k1, self.bm25_b)
         self.user_items = sp.csr_matrix(matrix)  # histories decay like the fit's data
-        self.similarity = cosine_neighbours(sp.csr_matrix(weighted.T), self.neighbours, self.shrinkage)
+        self.similarity = cosine_neighbours(sp.csr_matrix(weighted.T), self.neighbours, self.shrinkage, weighted)
 
     def _rows(self, indices: np.ndarray) -> sp.csr_matrix:
         return self.similarity[indices]

@@ -200,8 +200,15 @@ class Interactions:
     @cached_property
     def last_seen(self) -> sp.csr_matrix:
         """Each (user, item) pair's latest timestamp."""
-        pair = self.user_codes * len(self.item_ids) + self.item_codes
-        order = np.lexsort((self.timestamps, pair))
-        last = np.r_[pair[order][1:] != pair[order][:-1], True]
-        rows = order[last]
-        return sp.csr_matrix((self.timestamps[rows], (self.user_codes[rows], self.item_codes[rows])), shape=self.shape)
+        # The pairs are the matrix's entries (canonical: sorted by row, then column), so each row's
+        # pair is found there by one search and its time kept when it is the latest: two arrays
+        # of the rows' length at a time, not a sort of them all.
+        structure = self.matrix
+        n_items = np.int64(len(self.item_ids))
+        entries = np.repeat(np.arange(structure.shape[0], dtype=np.int64), np.diff(structure.indptr)) * n_items
+        entries += structure.indices
+        at = np.searchsorted(entries, self.user_codes.astype(np.int64) * n_items + self.item_codes)
+        del entries
+        latest = np.full(structure.nnz, -np.inf)
+        np.maximum.at(latest, at, self.timestamps)
+        return sp.csr_matrix((latest, structure.indices, structure.indptr), shape=self.shape)

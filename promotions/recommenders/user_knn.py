@@ -75,30 +75,35 @@ class UserKNNRecommender(Recommender):
         candidates = np.flatnonzero(similarity)
         return best_neighbours(candidates, similarity[candidates], self.neighbours)
 
-    def _all_neighbours(self, block: int = NEIGHBOUR_BLOCK) -> sp.csr_matrix:
+    def _all_neighbours(self, block: int = NEIGHBOUR_BLOCK, users: np.ndarray | None = None) -> sp.csr_matrix:
         """Every user's neighbours as rows of a users x users CSR (similarities as values), from
-        the capped history each would be served from; computed ``block`` users at a time."""
+        the capped history each would be served from; computed ``block`` users at a time.
+        ``users``: only these users' rows are filled (each row is computed on its own, so a row
+        equals the full computation's; a benchmark times a sample this way)."""
         n_users = len(self.user_ids)
-        queries = sp.lil_matrix((n_users, len(self.item_ids)))
-        for user in range(n_users):
+        chosen_users = np.arange(n_users) if users is None else np.unique(np.asarray(users, dtype=np.int64))
+        queries = sp.lil_matrix((len(chosen_users), len(self.item_ids)))
+        for row, user in enumerate(chosen_users.tolist()):
             visitor = self.history(self.user_ids[user])
             if len(visitor.indices):
-                queries.rows[user] = visitor.indices.tolist()
-                queries.data[user] = self._query(visitor).tolist()
+                queries.rows[row] = visitor.indices.tolist()
+                queries.data[row] = self._query(visitor).tolist()
         queries = queries.tocsr()
         others = sp.csr_matrix(self.user_vectors.T)
-        indptr, indices, data = [0], [], []
-        for start in range(0, n_users, block):
+        lengths, indices, data = np.zeros(n_users, dtype=np.int64), [], []
+        for start in range(0, len(chosen_users), block):
             similarity = (queries[start : start + block] @ others).tocsr()
             similarity.sort_indices()
             for offset in range(similarity.shape[0]):
+                user = int(chosen_users[start + offset])
                 begin, end = similarity.indptr[offset : offset + 2]
                 candidates = similarity.indices[begin:end]
-                values = np.where(candidates == start + offset, 0.0, similarity.data[begin:end])
+                values = np.where(candidates == user, 0.0, similarity.data[begin:end])
                 chosen, weights = best_neighbours(candidates, values, self.neighbours)
                 indices.append(chosen.astype(np.int32))
                 data.append(weights.astype(np.float64))
-                indptr.append(indptr[-1] + len(chosen))
+                lengths[user] = len(chosen)
+        indptr = np.r_[0, np.cumsum(lengths)]  # rows in user order: ``chosen_users`` is sorted
         return sp.csr_matrix(
             (np.concatenate([np.zeros(0), *data]), np.concatenate([np.zeros(0, np.int32), *indices]), indptr),
             shape=(n_users, n_users),

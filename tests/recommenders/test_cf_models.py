@@ -128,6 +128,11 @@ def test_user_knn_precomputed_neighbours_give_exactly_the_scans_lists():
     assert fast.user_neighbours.shape == (240, 240) and scan.user_neighbours is None
     loaded = Recommender.load(fast.save())
     assert (loaded.user_neighbours != fast.user_neighbours).nnz == 0
+    # A sample of users (as the scale benchmark times it): their rows are the full computation's.
+    sample = np.array([3, 17, 17, 200, 239, 64])
+    partial = fast._all_neighbours(block=2, users=sample)
+    assert np.array_equal(np.flatnonzero(np.diff(partial.indptr)), np.unique(sample))
+    assert (partial[np.unique(sample)] != fast.user_neighbours[np.unique(sample)]).nnz == 0
     for user in interactions.user_ids.tolist():
         expected = [(r.item_id, pytest.approx(r.score)) for r in scan.recommend(user_id=user, k=10)]
         assert [(r.item_id, r.score) for r in fast.recommend(user_id=user, k=10)] == expected
