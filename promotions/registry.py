@@ -49,6 +49,7 @@ PROCESS_CACHES: tuple[str, ...] = (
     "promotions.uplift.serving.forget_uplift_models",
     "promotions.templatetags.promotions.forget_fragments",
     "promotions.api.keys.forget_key",
+    "promotions.api.person.forget_users",
 )
 
 _forgetters: list[Callable[[], Any]] = []

@@ -87,9 +87,25 @@ def with_history(request: HttpRequest, history: Sequence[str]) -> None:
     remember_value(request, RECENT_CACHE_NAME, merged[-RECENT_LENGTH:])
 
 
+#: Users read by the API, kept per process for ``USER_SECONDS`` (a read names the same customers
+#: again and again; an account's changes reach serving within that time).
+USER_SECONDS = 30.0
+_users: dict[int, tuple[float, Any]] = {}
+
+
 def load_user(user_id: int) -> Any:
     """The user with primary key ``user_id``, or None."""
-    return get_user_model()._default_manager.filter(pk=user_id).first()
+    now = time.monotonic()
+    entry = _users.get(user_id)
+    if entry is None or now - entry[0] > USER_SECONDS:
+        if len(_users) > 10_000:
+            _users.clear()
+        entry = _users[user_id] = (now, get_user_model()._default_manager.filter(pk=user_id).first())
+    return entry[1]
+
+
+def forget_users(*args: Any, **kwargs: Any) -> None:
+    _users.clear()
 
 
 def user_stub(user_id: int) -> Any:
