@@ -11,8 +11,8 @@ is then loaded as a web worker does (``ModelVersion.load_model``: the npz read a
 the current format memory-mapped from its file), alternating the two within every round; the
 fastest round counts (the file is in the page cache for both, as on a server that just wrote it).
 Also timed: the first request of a known user after a load (it touches the mapped pages), and
-the private memory a load adds to the process (mapped pages are the page cache's, shared by every
-worker). Printed per size: file sizes, load seconds, their ratio, first request, private MB.
+the memory a load adds to the process's own (anonymous) pages (mapped pages are the page cache's,
+shared by every worker). Printed per size: file sizes, load seconds, their ratio, first request, private MB.
 """
 
 from __future__ import annotations
@@ -34,10 +34,11 @@ from scale import each_size, replicate, size_parser  # noqa: E402
 
 
 def private_mb() -> float:
-    """This process's private resident memory (anonymous and written pages), in MB."""
+    """This process's own memory (anonymous pages: not a file's, so never shared), in MB. Pages of
+    a mapped artifact that a request touched are the page cache's, shared by every worker."""
     with open("/proc/self/smaps_rollup") as handle:
         fields = dict(line.split(":", 1) for line in handle if ":" in line)
-    return sum(int(fields[name].split()[0]) for name in ("Private_Clean", "Private_Dirty")) / 1024
+    return int(fields["Anonymous"].split()[0]) / 1024
 
 
 def run_one(data: Path, size: int, model_name: str, rounds: int) -> dict:

@@ -68,8 +68,9 @@ class HybridRecommender(Recommender):
         self._prepare()
         self.scales = {name: self._scale(name) for name in self.parts}
 
-    def _prepare(self) -> None:
-        """Where each part's items sit in the hybrid's item order (a superset of every part's)."""
+    def _prepare(self, buyers: np.ndarray | None = None) -> None:
+        """Where each part's items sit in the hybrid's item order (a superset of every part's), and
+        each item's freshness from its ``buyers`` (users per item; counted when not given)."""
         self.columns = {name: np.searchsorted(self.item_ids, part.item_ids) for name, part in self.parts.items()}
         self.own_index = {}  # hybrid item index -> the part's, -1 where the part lacks the item
         for name, columns in self.columns.items():
@@ -77,7 +78,8 @@ class HybridRecommender(Recommender):
             self.own_index[name][columns] = np.arange(len(columns))
         self.trend = np.zeros(len(self.item_ids))
         self.trend[np.searchsorted(self.item_ids, self.trending.item_ids)] = self.trending.item_scores
-        users = np.bincount(self.user_items.indices, minlength=len(self.item_ids))
+        users = np.bincount(self.user_items.indices, minlength=len(self.item_ids)) if buyers is None else buyers
+        self.buyers = users
         share = np.divide(self.trend, users, out=np.ones(len(self.item_ids)), where=users > 0)
         self.fresh = share**self.freshness
         self.trend /= max(self.trend.max(initial=0.0), 1e-12)
@@ -160,7 +162,9 @@ class HybridRecommender(Recommender):
         user_ids = list(user_ids)
         for part in [*self.parts.values(), self.trending]:
             part.forget_users(user_ids)  # each part keeps its own copy of the histories
-        return super().forget_users(user_ids)
+        forgotten = super().forget_users(user_ids)
+        self._prepare()  # their count of buyers goes too
+        return forgotten
 
     # -- serialization: the parts travel inside the hybrid's artifact -------------------------
 
@@ -176,8 +180,9 @@ class HybridRecommender(Recommender):
         self.trending = children["trending"]
 
     def _state(self) -> dict[str, np.ndarray]:
-        return {"scales": np.array([self.scales[name] for name in self.parts])}
+        # The count of buyers per item is stored: counting it again would read every history at load.
+        return {"scales": np.array([self.scales[name] for name in self.parts]), "buyers": self.buyers}
 
     def _set_state(self, arrays: dict[str, np.ndarray]) -> None:
         self.scales = dict(zip(self.parts, arrays["scales"].tolist(), strict=True))
-        self._prepare()
+        self._prepare(arrays.get("buyers"))  # absent from artifacts of the earlier format
