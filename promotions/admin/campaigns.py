@@ -85,11 +85,11 @@ class CampaignAdmin(admin.ModelAdmin):
         response["Content-Disposition"] = f'attachment; filename="campaign-{campaign.pk}.{fmt}"'
         return response
 
-    @admin.action(description=gettext_lazy("Export the selected campaign's rows (CSV)"))
+    @admin.action(description=gettext_lazy("Export the selected campaign's rows (CSV)"), permissions=["change"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         return self._export(request, queryset, CSV)
 
-    @admin.action(description=gettext_lazy("Export the selected campaign's rows (JSON Lines)"))
+    @admin.action(description=gettext_lazy("Export the selected campaign's rows (JSON Lines)"), permissions=["change"])
     def export_jsonl(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         return self._export(request, queryset, JSONL)
 

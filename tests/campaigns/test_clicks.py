@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -179,3 +180,19 @@ def test_the_admin_action_exports_one_campaign(shop, admin_client):
         changelist, {"action": "export_jsonl", "_selected_action": [campaign.pk, other.pk]}, follow=True
     )
     assert "Select one campaign to export." in response.content.decode()
+
+
+def test_exporting_needs_the_change_permission(shop, django_user_model):
+    """Rows hold customers' e-mail addresses and exporting records the recipients: view is not enough."""
+    campaign = make_campaign()
+    editor = django_user_model.objects.create_user("editor", is_staff=True)
+    editor.user_permissions.add(Permission.objects.get(codename="view_campaign"))
+    client = Client()
+    client.force_login(editor)
+    changelist = reverse("admin:promotions_campaign_changelist")
+    assert 'value="export_csv"' not in client.get(changelist).content.decode()
+    response = client.post(changelist, {"action": "export_csv", "_selected_action": [campaign.pk]})
+    assert not response.get("Content-Type", "").startswith("text/csv") and not Recipient.objects.exists()
+    editor.user_permissions.add(Permission.objects.get(codename="change_campaign"))
+    response = client.post(changelist, {"action": "export_csv", "_selected_action": [campaign.pk]})
+    assert response["Content-Type"].startswith("text/csv") and Recipient.objects.count() == 3
