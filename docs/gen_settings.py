@@ -61,6 +61,10 @@ MEANINGS: dict[str, str] = {
     "PRECOMPUTE_TOP_N": "length of the precomputed lists",
     "BUY_AGAIN_LOOKBACK_DAYS": "days of a customer's purchases that `{% buy_again %}` and replenishment "
     "promotions read",
+    "BOUGHT_TOGETHER_DAYS": "days of purchases `manage.py promotions_bought_together` learns the pairs from",
+    "BOUGHT_TOGETHER_MIN_BASKETS": "baskets two products must share to be shown or bundled together",
+    "BOUGHT_TOGETHER_MAX_P_VALUE": "the largest chance of sharing that many baskets if unrelated (one-sided "
+    "Poisson p-value) a kept pair may have",
     "REPLENISHMENT_HORIZON_DAYS": "an item is due for a replenishment promotion when its next purchase falls within "
     "this many days of today",
     "EXPERIMENT_FORCE_PARAMETER": "query parameter with which staff force a variant "
@@ -96,8 +100,8 @@ MEANINGS: dict[str, str] = {
     "code, for experiment targeting by country",
     "SEGMENTS": "shop-registered visitor segments for experiment targeting: name -> dotted path of a "
     "`callable(request) -> bool`",
-    "CAMPAIGN_BASE_URL": "the shop's address (`\"https://shop.example\"`) that the links of a campaign exported by "
-    "`promotions_campaign export` start with; `\"\"`: the command needs `--base-url` (the admin's export uses "
+    "CAMPAIGN_BASE_URL": 'the shop\'s address (`"https://shop.example"`) that the links of a campaign exported by '
+    '`promotions_campaign export` start with; `""`: the command needs `--base-url` (the admin\'s export uses '
     "the address the admin is served under)",
     "CAMPAIGN_LANDING_URL": "where a campaign's promotion link lands, a path of the shop or a full URL",
 }

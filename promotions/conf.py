@@ -100,6 +100,12 @@ DEFAULTS: dict[str, Any] = {
     # this-many days are read, and an item is due when its next purchase falls within the horizon.
     "BUY_AGAIN_LOOKBACK_DAYS": 365,
     "REPLENISHMENT_HORIZON_DAYS": 7,
+    # Bought together ({% bought_together %}, bundle suggestions; manage.py promotions_bought_together):
+    # the purchases of the last this-many days; a pair is kept when it shares at least
+    # MIN_BASKETS baskets and chance alone would give that many with at most MAX_P_VALUE.
+    "BOUGHT_TOGETHER_DAYS": 365,
+    "BOUGHT_TOGETHER_MIN_BASKETS": 3,
+    "BOUGHT_TOGETHER_MAX_P_VALUE": 0.01,
     # Experiments: the query parameter with which staff force a variant for QA
     # (?promotions_variant=<experiment key>:<variant key>; forced views are never counted), and the
     # relative lift the results page's planner sizes experiments for.

@@ -4,6 +4,7 @@ personalization-vs-holdout lift page."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -19,9 +20,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..conf import app_settings
+from ..offers import together
 from ..offers.budget import refund
 from ..offers.figures import PromotionFigures, promotion_figures
-from ..offers.models import CouponCode, Promotion, PromotionUpliftModel, Redemption, SlotConfig, SlotRule
+from ..offers.models import (
+    CouponCode,
+    ItemAssociation,
+    Promotion,
+    PromotionUpliftModel,
+    Redemption,
+    SlotConfig,
+    SlotRule,
+)
 
 
 class PromotionForm(forms.ModelForm):
@@ -293,6 +303,33 @@ class RedemptionAdmin(admin.ModelAdmin):
     def refund_selected(self, request: HttpRequest, queryset: QuerySet[Redemption]) -> None:
         refunded = sum(refund(redemption) for redemption in queryset)
         messages.success(request, _("%(count)d redemptions refunded.") % {"count": refunded})
+
+
+@admin.register(ItemAssociation)
+class ItemAssociationAdmin(admin.ModelAdmin):
+    """Rebuilt by ``promotions_bought_together``: read-only, with an action that drafts bundles."""
+
+    list_display = ["item_id", "other_id", "together", "lift", "p_value", "computed_at"]
+    search_fields = ["item_id", "other_id"]
+    actions = ["draft_bundles"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description=gettext_lazy("Draft a bundle promotion (10%% off) for each selected pair"))
+    def draft_bundles(self, request: HttpRequest, queryset: QuerySet[ItemAssociation]) -> None:
+        if not request.user.has_perm("promotions.add_promotion"):
+            messages.error(request, _("You may not add promotions."))
+            return
+        created = together.bundles_from(queryset.order_by("-lift", "item_id"), Decimal(10))
+        messages.success(
+            request,
+            _("%(count)d bundle promotions drafted: edit and activate them under Promotions.")
+            % {"count": len(created)},
+        )
 
 
 @admin.register(PromotionUpliftModel)

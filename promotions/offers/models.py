@@ -39,6 +39,8 @@ class Promotion(models.Model):
         BUY_X_GET_Y = pricing.BUY_X_GET_Y, _("buy X get Y")
         FREE_SHIPPING = pricing.FREE_SHIPPING, _("free shipping")
         BANNER = pricing.BANNER, _("banner only")
+        BUNDLE_PRICE = pricing.BUNDLE_PRICE, _("bundle at a price")
+        BUNDLE_PERCENT = pricing.BUNDLE_PERCENT, _("bundle, percentage off")
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("draft")
@@ -156,12 +158,16 @@ class Promotion(models.Model):
         errors = {}
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             errors["ends_at"] = _("The end must be after the start.")
-        if self.kind == self.Kind.PERCENTAGE and self.value > 100:
+        if self.kind in (self.Kind.PERCENTAGE, self.Kind.BUNDLE_PERCENT) and self.value > 100:
             errors["value"] = _("A percentage cannot exceed 100.")
         if self.kind == self.Kind.BUY_X_GET_Y and (not self.buy_quantity or not self.get_quantity):
             errors["buy_quantity"] = _("Buy X get Y needs both quantities.")
         if self.target_kind not in (self.TargetKind.ALL, self.TargetKind.DUE) and not self.target_values:
             errors["target_values"] = _("Name at least one category, brand or product.")
+        if self.kind in pricing.BUNDLES and (
+            self.target_kind != self.TargetKind.PRODUCTS or len(set(self.target_values or ())) < 2
+        ):
+            errors["target_values"] = _("A bundle is a product set of two products or more.")
         if not isinstance(self.target_values, list) or not all(isinstance(v, str) for v in self.target_values):
             errors["target_values"] = _("Give a list of texts.")
         if not isinstance(self.slots, list) or not all(isinstance(v, str) and v for v in self.slots):
@@ -361,3 +367,25 @@ class PromotionUpliftModel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.promotion} ({self.created_at:%Y-%m-%d})"
+
+
+class ItemAssociation(models.Model):
+    """Two products bought together more often than chance (``promotions.offers.together``): one
+    row per direction, each product's strongest companions only; rebuilt by
+    ``manage.py promotions_bought_together``."""
+
+    item_id = models.CharField(_("product id"), max_length=64)
+    other_id = models.CharField(_("bought with"), max_length=64)
+    together = models.PositiveIntegerField(_("baskets together"))
+    lift = models.FloatField(_("lift"), help_text=_("How many times more often than if unrelated."))
+    p_value = models.FloatField(_("p-value"))
+    computed_at = models.DateTimeField(_("computed"))
+
+    class Meta:
+        verbose_name = _("product bought together")
+        verbose_name_plural = _("products bought together")
+        ordering = ["-lift", "item_id", "other_id"]
+        constraints = [models.UniqueConstraint(fields=["item_id", "other_id"], name="promo_association_once")]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} + {self.other_id}"

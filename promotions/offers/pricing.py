@@ -10,8 +10,8 @@ Order of application (docs/promotions.md states it):
    combination with the largest total discount; ties go to the higher-priority promotion.
 3. Within a combination, line discounts apply by priority, each on the price left after the
    earlier ones (so 20% off and then 5 off is not 5 off and then 20% off): fixed price first
-   (it sets a price), then percentage, then fixed amount, then buy X get Y; free shipping last.
-   No line goes below zero.
+   (it sets a price), then percentage, then bundles, then fixed amount, then buy X get Y; free
+   shipping last. No line goes below zero.
 4. A promotion's discount is capped to what is left of its budget.
 
 Money is ``Decimal`` rounded half-up to the currency's cents at each promotion's line discount.
@@ -35,9 +35,23 @@ FIXED_PRICE = "fixed_price"
 BUY_X_GET_Y = "buy_x_get_y"
 FREE_SHIPPING = "free_shipping"
 BANNER = "banner"
+#: These products together (the target's product set, one unit of each per set) at a price, or
+#: with a percentage off the set.
+BUNDLE_PRICE = "bundle_price"
+BUNDLE_PERCENT = "bundle_percent"
+BUNDLES = (BUNDLE_PRICE, BUNDLE_PERCENT)
 
 #: Within one combination, promotions of these kinds apply in this order (then by priority).
-KIND_ORDER = {FIXED_PRICE: 0, PERCENTAGE: 1, FIXED_AMOUNT: 2, BUY_X_GET_Y: 3, FREE_SHIPPING: 4, BANNER: 5}
+KIND_ORDER = {
+    FIXED_PRICE: 0,
+    PERCENTAGE: 1,
+    BUNDLE_PRICE: 2,
+    BUNDLE_PERCENT: 2,
+    FIXED_AMOUNT: 3,
+    BUY_X_GET_Y: 4,
+    FREE_SHIPPING: 5,
+    BANNER: 6,
+}
 
 
 def money(value: Decimal) -> Decimal:
@@ -152,6 +166,8 @@ def _apply(
             left -= per_line[i]
     elif terms.kind == BUY_X_GET_Y and terms.buy_quantity > 0 and terms.get_quantity > 0:
         per_line = _buy_x_get_y(terms, lines, remaining, covered)
+    elif terms.kind in BUNDLES:
+        per_line = _bundle(terms, lines, remaining)
     elif terms.kind == FREE_SHIPPING and covered:
         shipping = shipping_left
     return per_line, shipping
@@ -174,6 +190,37 @@ def _buy_x_get_y(terms: Terms, lines: Sequence[Line], remaining: list[Decimal], 
         units = min(free, lines[i].quantity)
         per_line[i] = money(remaining[i] / lines[i].quantity * units)
         free -= units
+    return per_line
+
+
+def _bundle(terms: Terms, lines: Sequence[Line], remaining: list[Decimal]) -> list[Decimal]:
+    """Per complete set (one unit of each product of the bundle, from its first line in the cart):
+    the set's price left to pay down to ``value`` (bundle price) or ``value`` percent off it. The
+    discount is split over the products in proportion to their price, in cents, the last product
+    taking the rounding; none below zero."""
+    per_line = [ZERO] * len(lines)
+    members = sorted(terms.target.values) if terms.target.kind == "products" else []
+    first = {}
+    for i, line in enumerate(lines):
+        first.setdefault(line.item_id, i)
+    if len(members) < 2 or any(item not in first for item in members):
+        return per_line
+    at = [first[item] for item in members]
+    sets = min(lines[i].quantity for i in at)
+    unit = [remaining[i] / lines[i].quantity for i in at]
+    full = sum(unit, ZERO)
+    if terms.kind == BUNDLE_PRICE:
+        off = max(full - max(terms.value, ZERO), ZERO)
+    else:
+        off = full * min(max(terms.value, ZERO), Decimal(100)) / 100
+    total = money(off * sets)
+    if total <= 0 or full <= 0:
+        return per_line
+    left = total
+    for n, (i, price) in enumerate(zip(at, unit, strict=True)):
+        share = left if n == len(at) - 1 else money(total * price / full)
+        per_line[i] = min(share, remaining[i])
+        left -= per_line[i]
     return per_line
 
 

@@ -97,8 +97,10 @@ def segment_key(request: HttpRequest, interests: list[Pick]) -> str:
 
 
 def _discount_share(promotion: Promotion, price: float) -> float:
-    if promotion.kind == Promotion.Kind.PERCENTAGE:
+    if promotion.kind in (Promotion.Kind.PERCENTAGE, Promotion.Kind.BUNDLE_PERCENT):
         return float(promotion.value) / 100
+    if promotion.kind == Promotion.Kind.BUNDLE_PRICE and price > 0:  # a set of typical-price products
+        return max(0.0, 1 - float(promotion.value) / (price * max(len(promotion.target_values or ()), 1)))
     if promotion.kind == Promotion.Kind.FIXED_AMOUNT and price > 0:
         return min(float(promotion.value) / price, 1.0)
     if promotion.kind == Promotion.Kind.FIXED_PRICE and price > 0:

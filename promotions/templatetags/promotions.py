@@ -225,6 +225,25 @@ def buy_again(context, request, *, as_variable: bool, limit: int = 8, slot: str 
 
 
 @_content_tag
+def bought_together(
+    context, request, items, *, as_variable: bool, limit: int = 4, slot: str = "bought_together", **options
+):
+    """``{% bought_together product limit=4 %}``: products often bought with this product; given a
+    list (a cart's products or their ids), with all of them."""
+    from ..products import get_adapter
+    from ..serving.together import bought_together_for
+
+    many = items if isinstance(items, (list, tuple, set, frozenset)) else [items]
+    adapter = get_adapter()
+    ids = [item if isinstance(item, str) else adapter.get_id(item) for item in many if item is not None]
+    picks = bought_together_for([str(i) for i in ids], int(limit))
+    if as_variable:
+        return picks, ""
+    name = options.get("template_name") or "promotions/tags/products.html"
+    return picks, _render(name, context, {"picks": picks, "slot": slot, "kind": "recommendation"})
+
+
+@_content_tag
 def promotion_for(context, request, product, *, as_variable: bool, slot: str = "product", **options):
     """``{% promotion_for product %}``: the best promotion that applies to this product."""
     from ..cards import cards
