@@ -129,6 +129,7 @@ def _cart_context(request: HttpRequest, cart: Cart, basket: promotions_checkout.
     basket = basket or price_lines(request, cart, lines)
     return {
         "lines": lines,
+        "cart_products": [line.product for line in lines],
         "priced": basket,
         "applied_promotions": basket.applied,
         "not_applied": basket.not_applied,

@@ -324,7 +324,7 @@ class ItemAssociationAdmin(admin.ModelAdmin):
         if not request.user.has_perm("promotions.add_promotion"):
             messages.error(request, _("You may not add promotions."))
             return
-        created = together.bundles_from(queryset.order_by("-lift", "item_id"), Decimal(10))
+        created = together.bundles_from(queryset.order_by("item_id", "other_id"), Decimal(10))
         messages.success(
             request,
             _("%(count)d bundle promotions drafted: edit and activate them under Promotions.")

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..conf import app_settings
-from ..recommenders.together import BoughtTogether, Pair, basket_matrix
+from ..recommenders.together import BoughtTogether, Pair, basket_matrix, evidence
 from ..tracking.models import Event, EventType
 from ..visitors.keys import person_id
 from .models import ItemAssociation, Promotion
@@ -55,7 +55,7 @@ def refresh(days: int | None = None) -> int:
     pairs = model.pairs() if model is not None else []
     now = timezone.now()
     kept: dict[str, list[tuple[Pair, str]]] = defaultdict(list)
-    for pair in pairs:  # by lift, most first: each product keeps its strongest companions
+    for pair in pairs:  # strongest first: each product keeps its strongest companions
         for item, other in ((pair.a, pair.b), (pair.b, pair.a)):
             if len(kept[item]) < model.neighbours:
                 kept[item].append((pair, other))
@@ -73,22 +73,25 @@ def refresh(days: int | None = None) -> int:
 
 
 def companions(item_ids: Iterable[str], k: int, exclude: Iterable[str] = ()) -> list[tuple[str, float]]:
-    """The products most often bought with ``item_ids`` (a product, or a cart's products): lifts
-    summed over them, those products themselves and ``exclude`` left out; ties by product id."""
+    """The products most often bought with ``item_ids`` (a product, or a cart's products): their
+    evidence (shared baskets x ln(lift)) summed over them, those products themselves and
+    ``exclude`` left out; ties by product id."""
     items = list(dict.fromkeys(str(i) for i in item_ids))
     if not items:
         return []
     blocked = set(items) | {str(i) for i in exclude}
     scores: dict[str, float] = defaultdict(float)
-    for other, lift in ItemAssociation.objects.filter(item_id__in=items).values_list("other_id", "lift"):
+    rows = ItemAssociation.objects.filter(item_id__in=items).values_list("other_id", "together", "lift")
+    for other, shared, lift in rows:
         if other not in blocked:
-            scores[other] += lift
+            scores[other] += float(evidence(shared, lift))
     return sorted(scores.items(), key=lambda entry: (-entry[1], entry[0]))[:k]
 
 
 def suggest_bundles(n: int, percent: Decimal = Decimal(10)) -> list[Promotion]:
     """Draft bundle promotions for the ``n`` strongest pairs that no bundle covers yet."""
-    strongest = ItemAssociation.objects.filter(item_id__lt=F("other_id")).order_by("-lift", "item_id")
+    pairs = ItemAssociation.objects.filter(item_id__lt=F("other_id"))
+    strongest = sorted(pairs, key=lambda a: (-float(evidence(a.together, a.lift)), a.item_id, a.other_id))
     return bundles_from(strongest, percent, n)
 
 

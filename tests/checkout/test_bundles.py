@@ -1,6 +1,7 @@
 """Bought together and bundles: the stored pairs, ``{% bought_together %}``, bundle suggestions,
 and bundle promotions priced and redeemed through the checkout contract."""
 
+import math
 import uuid
 from datetime import timedelta
 from decimal import Decimal
@@ -123,7 +124,7 @@ def test_pairs_are_stored_with_their_lift_and_serve_the_tag(shop):
     row = ItemAssociation.objects.get(item_id="CAN1")
     # 11 baskets; candle in 6, mug in 5, both in 4: lift 4 * 11 / 30.
     assert (row.other_id, row.together, row.lift) == ("MUG1", 4, pytest.approx(44 / 30))
-    assert together.companions(["CAN1"], 4) == [("MUG1", pytest.approx(44 / 30))]
+    assert together.companions(["CAN1"], 4) == [("MUG1", pytest.approx(4 * math.log(44 / 30)))]
     html = Template('{% load promotions %}{% bought_together "CAN1" %}').render(Context({"request": visitor_request()}))
     assert "Mug" in html and "Often bought together" in html and "Plate" not in html
     product = Product.objects.get(stock_code="MUG1")
@@ -154,3 +155,15 @@ def test_the_command_suggests_draft_bundles_that_the_admin_edits(shop, admin_cli
     )
     assert response.status_code == 302
     assert Promotion.objects.get(kind=Promotion.Kind.BUNDLE_PERCENT).target_values == ["CAN1", "MUG1"]
+
+
+@pytest.mark.django_db
+def test_the_demo_product_and_cart_pages_show_what_is_bought_together(shop, client):
+    together.refresh()
+    page = client.get(Product.objects.get(stock_code="CAN1").get_absolute_url()).content.decode()
+    section = page[page.index('class="bought-together"') :]
+    assert "Often bought together" in section and "Mug" in section[: section.index("</section>")]
+    client.post(reverse("shop:cart_add", args=["MUG1"]), {"quantity": 1})
+    cart = client.get(reverse("shop:cart")).content.decode()
+    section = cart[cart.index('class="bought-together"') :]
+    assert "Candle" in section[: section.index("</section>")]

@@ -44,7 +44,9 @@ def test_the_filter_drops_best_sellers_that_raw_counts_keep():
     significant = BoughtTogether(min_count=2, max_p_value=0.1).fit(items, matrix)
     raw = BoughtTogether(min_count=1, max_p_value=1.0, rank="count").fit(items, matrix)
     assert [(p.a, p.b) for p in significant.pairs()] == [("c", "h")]
-    assert significant.together(["c"]) == [("h", pytest.approx(10 / 3))]
+    assert significant.together(["c"]) == [("h", pytest.approx(3 * math.log(10 / 3)))]  # evidence
+    by_lift = BoughtTogether(min_count=2, max_p_value=0.1, rank="lift").fit(items, matrix)
+    assert by_lift.together(["c"]) == [("h", pytest.approx(10 / 3))]
     # Raw counts: milk (3 shared baskets, as many as dip) comes first by id, and rare pairs too.
     assert [item for item, _ in raw.together(["c"])] == ["h", "m"]
     assert [item for item, _ in raw.together(["a"])] == ["b", "m"]
