@@ -250,15 +250,21 @@ def history_loaded() -> bool:
     return Order.objects.exclude(customer_ref="").exists()
 
 
-def load_history(datasets_dir: Path | None, shift_to: date | None = None, progress: Progress | None = None) -> int:
+def load_history(
+    datasets_dir: Path | None,
+    shift_to: date | None = None,
+    progress: Progress | None = None,
+    path: Path | None = None,
+) -> int:
     """Create the orders of the purchase history, shifted so that its last day is ``shift_to``
     (default: yesterday in the shop's time zone); return the number of order lines created.
 
-    Loads nothing (returns 0) when the history was loaded before. Rows of products missing
-    from the catalogue are skipped, and their number is logged."""
+    ``path`` reads another interactions file of the same columns (the demo's history without its
+    held-out weeks) instead of the dataset's. Loads nothing (returns 0) when the history was loaded
+    before. Rows of products missing from the catalogue are skipped, and their number is logged."""
     if history_loaded():
         return 0
-    path = dataset_file(datasets_dir, INTERACTIONS_FILE, SAMPLE_HISTORY)
+    path = path or dataset_file(datasets_dir, INTERACTIONS_FILE, SAMPLE_HISTORY)
     total, last_timestamp = _scan(path)
     if last_timestamp is None:
         return 0

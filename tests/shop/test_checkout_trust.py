@@ -38,8 +38,16 @@ PUBLIC = {
     "promotions.tracking",
     "promotions.tracking.signals",
 }
-#: Demo tooling, not the integration: the sample-data loader and its command use internal helpers.
-TOOLING = {"catalog/loading.py", "management/commands/demo.py"}
+#: Demo tooling, not the integration: the sample-data loader, the demo's set-up (training state,
+#: experiments) and its replay of held-out shoppers, and their commands use internal helpers.
+TOOLING = {
+    "catalog/loading.py",
+    "management/commands/demo.py",
+    "management/commands/demo_replay.py",
+    "measurement.py",
+    "replay.py",
+    "training_state.py",
+}
 
 
 @pytest.fixture(autouse=True)

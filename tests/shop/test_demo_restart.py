@@ -29,7 +29,7 @@ def demo_dirs(tmp_path):
 
 def run_demo(tmp_path, *flags: str) -> str:
     out = io.StringIO()
-    call_command("demo", "--no-serve", "--datasets", str(tmp_path / "no-datasets"), *flags, stdout=out)
+    call_command("demo", "--no-serve", "--no-replay", "--datasets", str(tmp_path / "no-datasets"), *flags, stdout=out)
     return out.getvalue()
 
 

@@ -15,8 +15,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from promotions.management.progress import ProgressBar
+from promotions.tracking.importer import file_digest
+from promotions.tracking.models import Event
 from promotions.training.models import ModelVersion
-from shop_demo import headless, training_state
+from shop_demo import headless, replay, training_state
 from shop_demo.catalog.loading import (
     INTERACTIONS_FILE,
     ITEMS_FILE,
@@ -28,6 +30,8 @@ from shop_demo.catalog.loading import (
 )
 from shop_demo.catalog.promotions import create_example_promotions
 from shop_demo.embedded import start_embedded_worker, uses_embedded_broker
+from shop_demo.measurement import ensure_model_versions, experiment_models, set_up_measurement
+from shop_demo.replay import already_replayed
 
 STAFF_USERNAME = "admin"
 
@@ -50,6 +54,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--retrain", action="store_true", help="train the models even when the data and code are unchanged"
         )
+        parser.add_argument(
+            "--no-replay", action="store_true", help="do not replay the held-out shoppers (docs/replay.md)"
+        )
 
     def handle(self, *args, **options):
         datasets: Path = options["datasets"]
@@ -58,6 +65,8 @@ class Command(BaseCommand):
         call_command("createcachetable", verbosity=0)  # the embedded default cache is a database table
         username, password = self.staff_user(reset=options["reset_password"])
         self.load(datasets, retrain=options["retrain"])
+        if not options["no_replay"]:
+            self.replay(datasets)
         self.stdout.write(self.style.SUCCESS("The demo shop is ready."))
         admin_url = f"http://{options['addrport']}/admin/"
         if password is None:
@@ -100,19 +109,29 @@ class Command(BaseCommand):
         bar.close()
         self.stdout.write(f"  {created:,} products created")
 
-        self.step("Loading the order history (shifted to end yesterday)")
+        history = dataset_file(datasets, INTERACTIONS_FILE, SAMPLE_HISTORY)
+        self.step(f"Keeping the last {replay.HOLDOUT_DAYS} days of the history out of training, for the replay")
+        split = replay.split_history(history, replay.HOLDOUT_DAYS, Path(settings.VAR_DIR) / "demo")
+        self.stdout.write(f"  {len(split.shoppers):,} customers bought from {split.cut:%Y-%m-%d} on")
+
+        self.step("Loading the order history before those days (shifted to end yesterday)")
         yesterday = timezone.localdate() - timedelta(days=1)
         bar = ProgressBar(self.stdout, "  order lines")
-        lines = load_history(datasets, shift_to=yesterday, progress=bar)
+        lines = load_history(datasets, shift_to=yesterday, progress=bar, path=split.training_file)
         bar.close()
         self.stdout.write(f"  {lines:,} order lines created" if lines else "  history already loaded")
 
-        self.step("Importing the history as behavior events")
-        history = dataset_file(datasets, INTERACTIONS_FILE, SAMPLE_HISTORY)
-        call_command("promotions_import_events", str(history), shift_to=yesterday, stdout=self.stdout)
+        self.step("Importing that history as behavior events")
+        if Event.objects.filter(idempotency_key__startswith=f"import:{file_digest(history)}:").exists():
+            # Set up before the replay existed: the whole history is in the events already.
+            self.stdout.write("  the whole history was imported before (remove var/ to keep the replay's days out)")
+        else:
+            call_command("promotions_import_events", str(split.training_file), shift_to=yesterday, stdout=self.stdout)
 
-        self.step("Creating example promotions")
+        self.step("Creating example promotions, experiments and the bandit slot")
         self.stdout.write(f"  {create_example_promotions()} promotions created")
+        for line in set_up_measurement():
+            self.stdout.write(f"  {line} created")
 
         self.train(datasets, retrain)
 
@@ -122,7 +141,9 @@ class Command(BaseCommand):
             dataset_file(datasets, ITEMS_FILE, SAMPLE_CATALOGUE),
             dataset_file(datasets, INTERACTIONS_FILE, SAMPLE_HISTORY),
         ]
-        print_ = training_state.fingerprint(files, {})
+        print_ = training_state.fingerprint(
+            files, {"holdout_days": replay.HOLDOUT_DAYS, "experiment_models": experiment_models()}
+        )
         if not retrain and training_state.models_current(print_):
             self.step("Reusing the trained models (same data, code and settings; --retrain trains again)")
             return
@@ -135,8 +156,20 @@ class Command(BaseCommand):
             .values_list("pk", flat=True)
         )
         active = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).values_list("pk", flat=True).first()
-        if active is not None:
-            training_state.remember(print_, [*trained, active])
+        if active is None:
+            return
+        # The experiments' models need a version each (training keeps its best model only).
+        named, fitted = ensure_model_versions(experiment_models(), newer_than=started)
+        for name in fitted:
+            self.stdout.write(f"  {name} fitted for the recommender experiment")
+        training_state.remember(print_, [*trained, active, *named])
+
+    def replay(self, datasets: Path) -> None:
+        if already_replayed():
+            self.step("The held-out shoppers were replayed before (manage.py demo_replay replays more)")
+            return
+        self.step("Replaying held-out shoppers through the shop (docs/replay.md)")
+        call_command("demo_replay", datasets=datasets, stdout=self.stdout)
 
     def serve(self, addrport: str) -> None:
         worker = None
