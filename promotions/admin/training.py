@@ -181,6 +181,7 @@ def _figure(value: float | None) -> str:
 #: The validation figures of each candidate, in the order the table lists them.
 METRIC_LABELS = {
     "ndcg": gettext_lazy("NDCG@10"),
+    "latest": gettext_lazy("NDCG@10, most recent window"),
     "recall": gettext_lazy("Recall@10"),
     "hr": gettext_lazy("Hit rate@10"),
     "precision": gettext_lazy("Precision@10"),

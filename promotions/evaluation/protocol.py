@@ -110,7 +110,13 @@ def evaluate(
     interactions = split.train.to_interactions(weighting)
     started = time.perf_counter()
     model.fit(interactions, catalogue)
-    fit_seconds = time.perf_counter() - started
+    return evaluate_fitted(model, split, k, time.perf_counter() - started, progress)
+
+
+def evaluate_fitted(
+    model: Recommender, split: Split, k: int = 10, fit_seconds: float = 0.0, progress: Progress | None = None
+) -> ModelResult:
+    """Score the lists of a model already fitted on the split's train rows (``evaluate`` without the fit)."""
     lists, spent = {}, 0.0
     users = list(split.truth)
     for done, user in enumerate(users, start=1):

@@ -72,20 +72,29 @@ def temporal_split(log: InteractionLog, fraction: float = 0.8) -> Split:
     n = len(log)
     if n == 0:
         raise SplitError("no interaction rows to split")
-    ordered = log.time_ordered
-    stamps = log.timestamps if ordered else np.sort(log.timestamps)
+    stamps = log.timestamps if log.time_ordered else np.sort(log.timestamps)
     t_cut = float(stamps[math.floor(fraction * n)])
+    try:
+        return split_at(log, t_cut)
+    except SplitError as error:
+        raise SplitError(
+            f"nothing before the cut: the {fraction:.0%} timestamp is also the earliest one, "
+            "so the training part would be empty"
+        ) from error
+
+
+def split_at(log: InteractionLog, t_cut: float) -> Split:
+    """Steps 1-4 with a given cut: train = rows before ``t_cut``, test = rows at or after it."""
+    n = len(log)
+    ordered = log.time_ordered
     if ordered:
-        cut = int(np.searchsorted(stamps, t_cut, side="left"))
+        cut = int(np.searchsorted(log.timestamps, t_cut, side="left"))
         train, test = log.subset(slice(0, cut)), log.subset(slice(cut, n))
     else:
         in_train = log.timestamps < t_cut
         train, test = log.subset(in_train), log.subset(~in_train)
     if not len(train):
-        raise SplitError(
-            f"nothing before the cut: the {fraction:.0%} timestamp is also the earliest one, "
-            "so the training part would be empty"
-        )
+        raise SplitError("nothing before the cut: the training part would be empty")
     n_users, n_items = len(log.user_ids), len(log.item_ids)
     pairs = _pairs(train, n_users, n_items)
     users_per_item = np.diff(pairs.tocsc().indptr)

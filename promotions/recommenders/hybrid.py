@@ -80,9 +80,16 @@ class HybridRecommender(Recommender):
         self.trend[np.searchsorted(self.item_ids, self.trending.item_ids)] = self.trending.item_scores
         users = np.bincount(self.user_items.indices, minlength=len(self.item_ids)) if buyers is None else buyers
         self.buyers = users
-        share = np.divide(self.trend, users, out=np.ones(len(self.item_ids)), where=users > 0)
-        self.fresh = share**self.freshness
+        self.share = np.divide(self.trend, users, out=np.ones(len(self.item_ids)), where=users > 0)
+        self.fresh = self.share**self.freshness
         self.trend /= max(self.trend.max(initial=0.0), 1e-12)
+
+    def with_freshness(self, freshness: float) -> HybridRecommender:
+        """The fitted model with another freshness exponent, without refitting (only the factor
+        changes): how validation tries several strengths on one fit."""
+        self.freshness = freshness
+        self.fresh = self.share**freshness
+        return self
 
     def _scale(self, name: str) -> float:
         """1 / the mean best score one item gives, over a seeded sample of items."""

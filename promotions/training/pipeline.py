@@ -2,11 +2,14 @@
 
 Steps: build the interaction log and the catalogue; score every enabled model (and popularity, the
 baseline, always) with the evaluation protocol on recent-time validation windows (the 60th, 70th
-and 80th percentile cuts, so one unrepresentative period cannot decide alone); pick the best
-validation NDCG@10 (ties go to the simpler model, listed first); refit it on all the data (a deep
+and 80th percentile cuts, so one unrepresentative period cannot decide alone), the hybrid with its
+freshness chosen on those windows; choose by ``evaluation.selection.choose``: popularity or
+trending stay unless a model beats them on average and on the most recent window, then the best
+such model on average (ties go to the simpler model, listed first); refit it on all the data (a deep
 model keeps its per-epoch loss in the version's metrics, ``loss_curve``, and writes TensorBoard
 logs under ``TRAINING_LOG_DIR`` when that is set); write its artifact through Django's storage;
-then activate it, unless the current active model, re-scored on the same windows, does better.
+then activate it, unless the current active model, re-scored on the same windows, would win the
+same rule against this run's candidates.
 Every other model of the servable set (``servable.named_models``: the models experiment variants
 and ``SERVED_MODELS`` name) is fitted too and stored as its own ready version with its validation
 figures, so that a variant serves the model it names. A
@@ -32,7 +35,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..conf import app_settings
-from ..evaluation import WINDOWS, InteractionLog, Split, SplitError, evaluate, temporal_split
+from ..evaluation import WINDOWS, InteractionLog, Split, SplitError, temporal_split
+from ..evaluation.selection import choose, has_freshness, score_windows, tune_freshness
 from ..recommenders import MODELS, CatalogueTooLargeError, ItemInfo, Recommender, Weighting
 from ..recommenders.threads import limited_threads, resolve_threads
 from . import data
@@ -94,17 +98,21 @@ def validation_windows(log: InteractionLog) -> list[Split]:
 
 def score(
     name: str, params: dict[str, Any], windows: Sequence[Split], items: Sequence[ItemInfo], weighting: Weighting
-) -> dict[str, float]:
-    """Validation figures of one model over the windows (means weighted by each window's users)."""
-    results = [evaluate(MODELS[name](**params), window, items, K, weighting) for window in windows]
-    users = [len(window.truth) for window in windows]
-    figures = {
-        metric: sum(result.metrics[metric] * n for result, n in zip(results, users, strict=True)) / sum(users)
-        for metric in METRICS
-    }
-    figures["fit_seconds"] = sum(result.fit_seconds for result in results) / len(results)
-    figures["users"] = sum(users)
-    return figures
+) -> dict[str, Any]:
+    """Validation figures of one model over the windows (means weighted by each window's users, and
+    ``latest``: NDCG on the most recent window)."""
+    return score_windows(name, params, windows, items, K, weighting).as_figures()
+
+
+def candidate(
+    name: str, windows: Sequence[Split], items: Sequence[ItemInfo], weighting: Weighting
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(parameters, figures) of a candidate: its freshness chosen on the windows where it has one
+    (``selection.tune_freshness``), else its defaults."""
+    if has_freshness(name):
+        tuned = tune_freshness(name, windows, items, K, weighting)
+        return tuned.params, {**tuned.as_figures(), "freshness_gains": tuned.freshness_gains}
+    return {}, score(name, {}, windows, items, weighting)
 
 
 def train(
@@ -167,8 +175,10 @@ def _finish(version: ModelVersion, started: float, status: str, error: str = "")
 
 
 #: What ``_fit_best`` hands on to ``_fit_servable``: the windows, the catalogue, the weighting, the
-#: candidates' figures and the chosen model's name.
-Context = tuple[list[Split], list[ItemInfo], Weighting, dict[str, dict[str, float]], str]
+#: candidates' figures, the chosen model's name and each candidate's tuned parameters.
+Context = tuple[list[Split], list[ItemInfo], Weighting, dict[str, dict[str, Any]], str, dict[str, dict[str, Any]]]
+#: The re-scored active version's name among the candidates when the rule is run again.
+ACTIVE = "active version"
 
 
 def _fit_best(version: ModelVersion, names: list[str], log: InteractionLog, progress: Progress) -> tuple[bool, Context]:
@@ -177,19 +187,21 @@ def _fit_best(version: ModelVersion, names: list[str], log: InteractionLog, prog
     weighting = data.weighting()
     items = data.catalogue()
     total = len(names)  # counts the models scored, as many as the command then lists
-    candidates: dict[str, dict[str, float]] = {}
+    candidates: dict[str, dict[str, Any]] = {}
+    tuned: dict[str, dict[str, Any]] = {}
     for step, name in enumerate(names, start=1):
         try:
-            candidates[name] = score(name, {}, windows, items, weighting)
+            tuned[name], candidates[name] = candidate(name, windows, items, weighting)
         except CatalogueTooLargeError as error:  # a size guard, not a failure: leave the model out
             logger.warning("Model %s left out of training: %s", name, error)
         progress(step, total)
-    best = max(candidates, key=lambda name: candidates[name]["ndcg"])  # ties: the earlier, simpler one
-    current = _rescore_current(candidates, windows, items, weighting)
-    _fit_and_store(version, best, log, items, weighting, candidates[best], len(windows))
-    version.metrics.update({"candidates": candidates, "current": current})
-    better = current is None or candidates[best]["ndcg"] >= current["ndcg"]
-    return better, (windows, items, weighting, candidates, best)
+    best, why = choose(candidates)  # ties: the earlier, simpler one
+    current = _rescore_current(candidates, tuned, windows, items, weighting)
+    _fit_and_store(version, best, log, items, weighting, candidates[best], len(windows), tuned[best])
+    version.metrics.update({"candidates": candidates, "current": current, "selection": why})
+    # The active model stays only where it would win the same rule against this run's candidates.
+    better = current is None or choose({**candidates, ACTIVE: current})[0] != ACTIVE
+    return better, (windows, items, weighting, candidates, best, tuned)
 
 
 def _fit_and_store(
@@ -198,11 +210,13 @@ def _fit_and_store(
     log: InteractionLog,
     items: list[ItemInfo],
     weighting: Weighting,
-    figures: dict[str, float],
+    figures: dict[str, Any],
     windows: int,
+    params: dict[str, Any] | None = None,
 ) -> None:
-    """Fit ``name`` at its defaults on all the data and write its artifact and figures into ``version``."""
-    model = MODELS[name]()
+    """Fit ``name`` (its defaults, or ``params`` chosen on the windows) on all the data and write its
+    artifact and figures into ``version``."""
+    model = MODELS[name](**(params or {}))
     log_dir = _log_dir(model, version)
     fit_started = time.perf_counter()
     model.fit(log.to_interactions(weighting), items)
@@ -229,8 +243,9 @@ def _fit_servable(
     windows: list[Split],
     items: list[ItemInfo],
     weighting: Weighting,
-    candidates: dict[str, dict[str, float]],
+    candidates: dict[str, dict[str, Any]],
     best: str,
+    tuned: dict[str, dict[str, Any]],
 ) -> dict[str, Any]:
     """Fit and store, each as its own ready version with its validation figures, every model of the
     servable set besides the chosen one (``servable.named_models``). One that fails or is unknown is
@@ -249,8 +264,10 @@ def _fit_servable(
             training_rows=run.training_rows, training_users=run.training_users, training_items=run.training_items
         )
         try:
-            figures = candidates.get(name) or score(name, {}, windows, items, weighting)
-            _fit_and_store(version, name, log, items, weighting, figures, len(windows))
+            params, figures = (
+                (tuned[name], candidates[name]) if name in candidates else candidate(name, windows, items, weighting)
+            )
+            _fit_and_store(version, name, log, items, weighting, figures, len(windows), params)
         except Exception as error:
             logger.exception("Model %s of the servable set (named by %s) could not be trained", name, "; ".join(where))
             version.delete()
@@ -273,14 +290,19 @@ def _log_dir(model: Recommender, version: ModelVersion) -> str | None:
 
 
 def _rescore_current(
-    candidates: dict[str, dict[str, float]], windows: list[Split], items: list[ItemInfo], weighting: Weighting
+    candidates: dict[str, dict[str, Any]],
+    tuned: dict[str, dict[str, Any]],
+    windows: list[Split],
+    items: list[ItemInfo],
+    weighting: Weighting,
 ) -> dict[str, Any] | None:
     """The active model's figures on the same windows (refit on their train parts, like the candidates)."""
     current = active_version()
     if current is None or current.model_name not in MODELS:
         return None
-    defaults = json.loads(json.dumps(MODELS[current.model_name]().get_params()))
-    if current.parameters == defaults and current.model_name in candidates:
+    name = current.model_name
+    as_candidate = json.loads(json.dumps(MODELS[name](**tuned.get(name, {})).get_params()))
+    if name in candidates and current.parameters == as_candidate:
         figures = candidates[current.model_name]
     else:
         try:

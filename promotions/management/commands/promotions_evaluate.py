@@ -22,12 +22,14 @@ from promotions.evaluation import (
     paired_bootstrap,
     read_interactions,
     read_items,
+    rolling,
     temporal_split,
     tune,
     validation_splits,
 )
 from promotions.evaluation.repeat import BASELINES, as_json_v2, evaluate_v2, repeat_split, table_v2
 from promotions.evaluation.report import as_json, session_table, table
+from promotions.evaluation.selection import select
 from promotions.evaluation.session import next_item, session_points
 from promotions.recommenders import MODELS, REPEAT_MODELS
 from promotions.recommenders.threads import limited_threads, resolve_threads
@@ -86,6 +88,15 @@ class Command(BaseCommand):
             "automatic: every core)",
         )
         parser.add_argument(
+            "--rolling",
+            type=int,
+            metavar="N",
+            help="rolling-origin evaluation: the v1 protocol at the log's latest N monthly cut points (each "
+            "trained on the rows before the month and tested on it), per cut point and mean with its spread, "
+            "popularity always scored, plus the model training's selection would activate at each cut point "
+            "(row 'selected', chosen among PROMOTIONS['TRAINING_MODELS'])",
+        )
+        parser.add_argument(
             "--sessions",
             action="store_true",
             help="also measure next-item prediction within the test part's sessions (HR@K, MRR@K), "
@@ -105,18 +116,22 @@ class Command(BaseCommand):
             names = list(dict.fromkeys([*names, *pair]))
         if options["resamples"] < 1:
             raise CommandError("--resamples must be at least 1", returncode=2)
+        if options["rolling"] is not None:
+            if v2 or options["tune"] or options["sessions"] or pair is not None:
+                raise CommandError(
+                    "--rolling is for --protocol v1 without --tune, --sessions or --compare", returncode=2
+                )
+            if options["rolling"] < 1:
+                raise CommandError("--rolling must be at least 1", returncode=2)
+            self._rolling(names, options)
+            return
         try:
             split = temporal_split(read_interactions(options["file"]))
             items = read_items(options["items"]) if options["items"] else []
             windows = validation_splits(split, WINDOWS) if options["tune"] else []
         except (DataFormatError, SplitError) as error:
             raise CommandError(str(error), returncode=2) from error
-        try:
-            threads = resolve_threads(
-                options["threads"] if options["threads"] is not None else app_settings.TRAINING_THREADS, False
-            )
-        except ValueError as error:
-            raise CommandError(str(error).replace("TRAINING_THREADS", "--threads"), returncode=2) from error
+        threads = self._threads(options)
         self._note(f"BLAS/OpenMP threads: {threads}")
         if v2:
             split = repeat_split(split)
@@ -126,6 +141,50 @@ class Command(BaseCommand):
             else:
                 results = self._evaluate(names, split, items, windows, options)
         self._report(split, results, pair, options)
+
+    def _threads(self, options: dict[str, Any]) -> int | None:
+        try:
+            return resolve_threads(
+                options["threads"] if options["threads"] is not None else app_settings.TRAINING_THREADS, False
+            )
+        except ValueError as error:
+            raise CommandError(str(error).replace("TRAINING_THREADS", "--threads"), returncode=2) from error
+
+    def _rolling(self, names: list[str], options: dict[str, Any]) -> None:
+        k = options["k"]
+        try:
+            log = read_interactions(options["file"])
+            items = read_items(options["items"]) if options["items"] else []
+            cuts = rolling.monthly_cuts(log, options["rolling"])
+        except (DataFormatError, SplitError) as error:
+            raise CommandError(str(error), returncode=2) from error
+        threads = self._threads(options)
+        self._note(f"BLAS/OpenMP threads: {threads}")
+        names = list(dict.fromkeys(["popularity", *names]))
+        results = []
+        with limited_threads(threads):
+            for cut in cuts:
+                split = rolling.cut_split(log, cut)
+                if not split.truth:
+                    self._note(f"{cut.label}: no user to evaluate, cut point left out")
+                    continue
+                self._note(f"{cut.label}: {len(split.train)} train rows, {len(split.truth)} users to evaluate")
+                scored = {name: evaluate(MODELS[name](), split, items, k) for name in names}
+                chosen = {}
+                windows = [w for w in validation_splits(split, WINDOWS) if w.truth] if len(split.train) > 1 else []
+                if windows:
+                    name, params, _scores = select(app_settings.TRAINING_MODELS, windows, items, k)
+                    self._note(f"{cut.label}: training would activate {name} {params or ''}")
+                    same = name in scored and not params
+                    scored["selected"] = scored[name] if same else evaluate(MODELS[name](**params), split, items, k)
+                    chosen["selected"] = name
+                results.append(rolling.CutResult(cut, split, scored, chosen))
+        if not results:
+            raise CommandError("no cut point has users to evaluate", returncode=2)
+        self.stdout.write(rolling.table(results, k))
+        if options["json_path"]:
+            document = rolling.as_json(results, k)
+            Path(options["json_path"]).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 
     def _evaluate(self, names: list[str], split: Any, items: list, windows: list, options: dict[str, Any]) -> list:
         points = session_points(split) if options["sessions"] else []
