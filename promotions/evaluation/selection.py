@@ -90,7 +90,8 @@ def score_windows(
 
 
 def has_freshness(name: str) -> bool:
-    return "freshness" in MODELS[name]().get_params()
+    """Whether the model has a freshness strength that can change on a fitted model."""
+    return hasattr(MODELS[name], "with_freshness") and "freshness" in MODELS[name]().get_params()
 
 
 def shrunk_choice(gains: dict[float, list[float]]) -> float:
