@@ -35,7 +35,7 @@ from ..training.versions import active_version_id
 from ..visitors import recent
 from . import bodies
 from .authentication import ApiKeyAuthentication
-from .keys import BASKETS, EVENTS, ORDERS, READ
+from .keys import BASKETS, EVENTS, ORDERS, READ, ApiKey
 from .permissions import HasScope
 from .person import load_user, person_request, user_stub, visitor_for
 from .schema import KEY_ERRORS, ApiSchema, documented, errors
@@ -43,6 +43,9 @@ from .throttling import ApiKeyRateThrottle
 from .views import BoundedJSONParser, PayloadTooLarge, declared_length
 
 logger = logging.getLogger("promotions.api")
+#: One line per key-authenticated call (the key's prefix, the endpoint, the answer), so every
+#: request is attributable to a key; events also carry it (``context.api_key``).
+access_log = logging.getLogger("promotions.api.access")
 #: Asked of serving beyond ``k`` when a category filter will drop most of the list.
 CATEGORY_DEPTH = 200
 
@@ -123,6 +126,10 @@ class KeyView(GenericAPIView):
     def finalize_response(self, request: Request, response: Response, *args: Any, **kwargs: Any) -> Response:
         response = super().finalize_response(request, response, *args, **kwargs)
         response["Cache-Control"] = "private, no-store"
+        key = request.auth if isinstance(request.auth, ApiKey) else None
+        access_log.info(
+            "api key=%s %s %s %s", key.prefix if key else "-", request.method, request.path, response.status_code
+        )
         return response
 
 

@@ -94,10 +94,16 @@ def test_each_key_has_its_own_rate_limit():
     assert KeyClient(other).post(EVENTS, view_batch()).status_code == 202
 
 
-def test_last_used_time_and_the_key_on_every_event():
+def test_last_used_time_the_access_log_and_the_key_on_every_event(caplog):
     key, text = issue(["events"])
     assert key.last_used_at is None
-    KeyClient(text).post(EVENTS, view_batch(2))
+    with caplog.at_level("INFO", logger="promotions.api.access"):
+        KeyClient(text).post(EVENTS, view_batch(2))
+        KeyClient(None).post(EVENTS, view_batch(1))
+    assert [record.getMessage() for record in caplog.records if record.name == "promotions.api.access"] == [
+        f"api key={key.prefix} POST {EVENTS} 202",
+        f"api key=- POST {EVENTS} 401",
+    ]
     key.refresh_from_db()
     assert key.last_used_at is not None
     assert {event.context["api_key"] for event in Event.objects.all()} == {key.prefix}
