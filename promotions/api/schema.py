@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
+from django.http import HttpResponseNotFound
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.generators import SchemaGenerator
@@ -194,6 +196,10 @@ class StaffOnly:
     url_name = "promotions:schema"
 
     def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:
+        if not (apps.is_installed("drf_spectacular") and apps.is_installed("drf_spectacular_sidecar")):
+            # Their templates and files come from these apps; without them, say so rather than fail.
+            message = _("Add 'drf_spectacular' and 'drf_spectacular_sidecar' to INSTALLED_APPS for this page.")
+            return HttpResponseNotFound(message, content_type="text/plain; charset=utf-8")
         with patched_settings(SETTINGS):
             return super().get(request, *args, **kwargs)
 

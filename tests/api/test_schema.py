@@ -108,3 +108,13 @@ def test_the_schema_pages_are_for_staff_and_use_no_cdn(page):
     scripts = re.findall(r'<script[^>]+src="([^"]+)"', html)
     assert scripts and all(src.startswith("/static/drf_spectacular_sidecar/") for src in scripts), scripts
     assert "cdn" not in html.lower() and "https://" not in " ".join(scripts)
+
+
+@pytest.mark.django_db
+def test_without_the_page_apps_the_pages_say_what_to_add(settings):
+    settings.INSTALLED_APPS = [app for app in settings.INSTALLED_APPS if not app.startswith("drf_spectacular")]
+    staff = Client()
+    staff.force_login(get_user_model().objects.create_user("st", password="pw-123456789", is_staff=True))
+    response = staff.get(SCHEMA + "swagger/")
+    assert response.status_code == 404 and b"drf_spectacular_sidecar" in response.content
+    assert Client().get(SCHEMA).status_code == 200  # the schema itself needs neither
