@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 def register_privacy() -> None:
     """Every per-person cache name and every section of a person's data, for export and erasure,
     in every process (a management command imports no serving module)."""
+    from .api.keys import ApiKey
+    from .api.privacy import erase_api_keys, export_api_keys
     from .campaigns.models import Recipient, Unsubscribe
     from .campaigns.privacy import erase_campaign_rows, export_campaign_rows
     from .experiments.models import Assignment
@@ -24,6 +26,7 @@ def register_privacy() -> None:
     privacy.register_person_data("redemptions", export_redemptions, erase_redemptions, [Redemption])
     privacy.register_person_data("models", export_models, erase_models, [ModelVersion])
     privacy.register_person_data("campaigns", export_campaign_rows, erase_campaign_rows, [Recipient, Unsubscribe])
+    privacy.register_person_data("api_keys", export_api_keys, erase_api_keys, [ApiKey])
 
 
 def fill_registries() -> None:

@@ -118,7 +118,8 @@ class PromotionsQuery(PersonSerializer):
 class ReasonOut(serializers.Serializer):
     kind = serializers.CharField(help_text=_("Where the product comes from: model, trending, similar, pinned..."))
     item = serializers.CharField(allow_null=True, help_text=_("The product the reason names, if any."))
-    text = serializers.CharField(help_text=_("The reason, rendered in the request's language."))
+    category = serializers.CharField(allow_null=True, help_text=_("The category the reason names, if any."))
+    text = serializers.CharField(allow_blank=True, help_text=_("The reason, rendered in the request's language."))
 
 
 class ProductOut(serializers.Serializer):
@@ -131,6 +132,7 @@ class ProductOut(serializers.Serializer):
 
 class PickOut(ProductOut):
     score = serializers.FloatField()
+    source = serializers.CharField(help_text=_("model, trending, similar or best_sellers."))
     reason = ReasonOut()
 
 

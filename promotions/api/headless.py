@@ -54,8 +54,14 @@ def new_recommendation_id() -> str:
     return "rec-" + secrets.token_hex(12)
 
 
-def reason_data(kind: str, item: str | None, text: str) -> dict[str, Any]:
-    return {"kind": kind, "item": item, "text": str(text)}
+def reason_data(reason: Any, kind: str, item: str | None = None) -> dict[str, Any]:
+    """A reason as data and as the sentence a page shows (in the request's language): ``kind``
+    (where the pick comes from, or the reason's own kind), the product or category it names."""
+    if reason is None or isinstance(reason, str):
+        return {"kind": kind, "item": item, "category": None, "text": str(reason or "")}
+    from ..serving.reasons import reason_text  # reasons carried as data (``recommenders.Reason``)
+
+    return {"kind": reason.kind, "item": reason.item_id, "category": reason.category, "text": reason_text(reason)}
 
 
 def product_data(card: ProductCard) -> dict[str, Any]:
@@ -63,8 +69,8 @@ def product_data(card: ProductCard) -> dict[str, Any]:
 
 
 def pick_data(pick: Pick) -> dict[str, Any]:
-    reason = reason_data(pick.source, pick.reason_item, pick.reason)
-    return {**product_data(pick.card), "score": float(pick.score), "reason": reason}
+    reason = reason_data(pick.reason, pick.source, getattr(pick, "reason_item", None))
+    return {**product_data(pick.card), "score": float(pick.score), "source": pick.source, "reason": reason}
 
 
 def promotion_data(shown: ShownPromotion) -> dict[str, Any]:
@@ -75,7 +81,7 @@ def promotion_data(shown: ShownPromotion) -> dict[str, Any]:
         "kind": promotion.kind,
         "value": str(promotion.value),
         "coupon_required": promotion.coupon_required,
-        "reason": reason_data(shown.step, None, shown.reason),
+        "reason": reason_data(shown.reason, shown.step),
         "personalized": shown.personalized,
         "products": [product_data(card) for card in shown.products],
     }

@@ -70,7 +70,8 @@ def test_recommendations_for_an_anonymous_history_with_k_exclusions_and_a_catego
     results = body["results"]
     assert 2 <= len(results) <= 3 and {"L1", "L2"}.isdisjoint(r["id"] for r in results)
     assert results[0]["category"] == "Lanterns"
-    assert set(results[0]["reason"]) == {"kind", "item", "text"} and results[0]["reason"]["text"]
+    assert set(results[0]["reason"]) == {"kind", "item", "category", "text"} and results[0]["reason"]["text"]
+    assert results[0]["source"] == "model"
     excluded = api.get(API + "recommendations/", {"history": "L1,L2", "k": 3, "exclude": results[0]["id"]}).json()
     assert results[0]["id"] not in [r["id"] for r in excluded["results"]]
     mugs = api.get(API + "recommendations/", {"history": "L1", "k": 3, "category": "mugs"}).json()["results"]
@@ -167,7 +168,8 @@ def test_a_users_promotions_are_ranked_by_their_interest_with_reasons(api, offer
     answer = api_promotions(api, user=user.pk)
     assert [item["message"] for item in answer["results"]][:1] == ["20% off lanterns"]
     first = answer["results"][0]
-    assert first["personalized"] and first["reason"]["kind"] == "default" and first["reason"]["text"]
+    assert first["personalized"] and first["reason"]["kind"] and first["reason"]["text"]
+    assert answer["decision"] == "default"
     assert {p["category"] for p in first["products"]} == {"Lanterns"}
 
 

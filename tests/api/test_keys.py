@@ -137,3 +137,17 @@ def test_admin_creates_a_key_shown_once_and_revokes_it():
     )
     assert "1 key revoked." in response.content.decode()
     assert find_key(shown[0]) is None and ApiKey.objects.get().revoked_at is not None
+
+
+def test_a_staff_members_keys_are_exported_and_keep_working_after_erasure():
+    from promotions.tracking import privacy
+
+    staff = get_user_model().objects.create_user("ops", password="pw-123456789", is_staff=True)
+    key, text = issue(["read"])
+    ApiKey.objects.filter(pk=key.pk).update(created_by=staff)
+    person = privacy.find_person(user=staff.pk)
+    assert privacy.export_person(person)["sections"]["api_keys"] == [
+        {"name": "storefront", "prefix": key.prefix, "created_at": key.created_at.isoformat()}
+    ]
+    privacy.erase_person(person)
+    assert ApiKey.objects.get().created_by is None and find_key(text) is not None

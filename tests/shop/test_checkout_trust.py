@@ -39,9 +39,11 @@ PUBLIC = {
     "promotions.tracking.signals",
 }
 #: Demo tooling, not the integration: the sample-data loader, the demo's set-up (training state,
-#: experiments) and its replay of held-out shoppers, and their commands use internal helpers.
+#: experiments, the headless example's API key) and its replay of held-out shoppers, and their
+#: commands use internal helpers.
 TOOLING = {
     "catalog/loading.py",
+    "headless.py",
     "management/commands/demo.py",
     "management/commands/demo_replay.py",
     "measurement.py",
