@@ -494,6 +494,8 @@ def interval_chart(results: ExperimentResults) -> str:
         "height": plot_bottom + INTERVAL_AXIS_HEIGHT,
         "rows": rows,
         "zero": f"{x(0.0):.1f}",
+        # 0% is labelled unless that would overwrite the axis' end labels (the dashed line stays).
+        "zero_label": INTERVAL_LABEL_WIDTH + 48 <= x(0.0) <= INTERVAL_LABEL_WIDTH + INTERVAL_PLOT_WIDTH - 48,
         "plot_bottom": plot_bottom,
         "left": INTERVAL_LABEL_WIDTH,
         "right": INTERVAL_LABEL_WIDTH + INTERVAL_PLOT_WIDTH,

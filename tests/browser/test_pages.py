@@ -77,6 +77,18 @@ OVERFLOW = """() => {
   }
   return out.slice(0, 5).map((e) => describe(e) + ' to ' + Math.round(e.getBoundingClientRect().right) + 'px');
 }"""
+# Pairs of labels of one chart (SVG text) whose boxes overlap: one written over the other.
+OVERLAPS = """() => {
+  const found = [];
+  for (const svg of document.querySelectorAll('svg')) {
+    const labels = [...svg.querySelectorAll('text')].map((t) => [t.textContent, t.getBoundingClientRect()]);
+    labels.forEach(([a, r], i) => labels.slice(i + 1).forEach(([b, s]) => {
+      if (Math.min(r.right, s.right) - Math.max(r.left, s.left) > 1 &&
+          Math.min(r.bottom, s.bottom) - Math.max(r.top, s.top) > 1) found.push(a + ' / ' + b);
+    }));
+  }
+  return found;
+}"""
 AXE_RUN = """async () => {
   const result = await axe.run(document, {resultTypes: ['violations']});
   return result.violations.map((v) => ({
@@ -100,6 +112,7 @@ class Walk:
     violations: dict[str, list[dict]] = field(default_factory=dict)
     english: dict[str, list[str]] = field(default_factory=dict)
     result_rows: dict[str, list[str]] = field(default_factory=dict)
+    overlaps: dict[str, list[str]] = field(default_factory=dict)  # chart labels drawn over each other
     overflow: dict[str, list[str]] = field(default_factory=dict)  # what sticks out of the window, if anything
 
 
@@ -219,6 +232,7 @@ def walk(request, shop, contexts, browser_artifacts) -> Walk:
         page.screenshot(path=str(screenshot), full_page=True)
         found.screenshots.append(screenshot)
         found.overflow[name] = page.evaluate(OVERFLOW)
+        found.overlaps[name] = page.evaluate(OVERLAPS)
         if (language, width) in AXE_AT:
             page.add_script_tag(path=str(AXE))
             found.violations[name] = [v for v in page.evaluate(AXE_RUN) if v["impact"] in BLOCKING]
@@ -262,6 +276,11 @@ CART_REDESIGN = pytest.mark.xfail(reason="the cart at phone width: being redesig
 )
 def test_no_shop_page_is_wider_than_the_window(walk):
     assert not {name: out for name, out in walk.overflow.items() if out and name in SHOP_PAGES}
+
+
+@pytest.mark.parametrize("walk", COMBINATIONS, ids=ids, indirect=True)
+def test_no_chart_writes_a_label_over_another(walk):
+    assert not {name: pairs for name, pairs in walk.overlaps.items() if pairs}
 
 
 @pytest.mark.parametrize("walk", sorted(AXE_AT), ids=ids, indirect=True)
