@@ -17,18 +17,13 @@ Everything is created once (by key or slot) and left as the staff changed it aft
 
 from __future__ import annotations
 
-import json
-import time
 from decimal import Decimal
 
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
 from promotions.experiments.models import Experiment, Variant
 from promotions.offers.models import SlotConfig
-from promotions.recommenders import MODELS
-from promotions.training import data
 from promotions.training.models import ModelVersion
 
 HOME_EXPERIMENT = "demo-personalized-promotions"
@@ -110,38 +105,15 @@ def servable_version(name: str, newer_than: int = 0) -> ModelVersion | None:
     return versions.exclude(artifact="").order_by("-pk").first()
 
 
-def ensure_model_versions(names: list[str], newer_than: int = 0) -> tuple[list[int], list[str]]:
-    """A servable version of each named model, newer than ``newer_than`` (the training run just
-    made): those the run did not store (it keeps its best model only) are fitted on the event log
-    as training fits them and stored as training stores them, ready and not activated.
-
-    Returns the ids of the named models' versions and the names fitted here.
-    """
-    ids, fitted = [], []
+def model_versions(names: list[str], newer_than: int = 0) -> tuple[list[int], list[str]]:
+    """The newest servable version of each named model stored after ``newer_than`` (training
+    stores every model an open experiment names, ``promotions.training.servable``): their ids, and
+    the names that have none."""
+    ids, missing = [], []
     for name in names:
         version = servable_version(name, newer_than)
         if version is None:
-            version = _fit_and_store(name)
-            fitted.append(name)
-        ids.append(version.pk)
-    return ids, fitted
-
-
-def _fit_and_store(name: str) -> ModelVersion:
-    started = time.monotonic()
-    log = data.interaction_log()
-    model = MODELS[name]()
-    model.fit(log.to_interactions(data.weighting()), data.catalogue())
-    version = ModelVersion.objects.create(
-        model_name=name,
-        training_rows=len(log),
-        training_users=len(log.user_ids),
-        training_items=len(log.item_ids),
-    )
-    version.artifact.save(f"{name}-{version.pk}.npz", ContentFile(model.save()), save=False)
-    version.parameters = json.loads(json.dumps(model.get_params()))
-    version.status = ModelVersion.Status.READY
-    version.finished_at = timezone.now()
-    version.duration_seconds = time.monotonic() - started
-    version.save()
-    return version
+            missing.append(name)
+        else:
+            ids.append(version.pk)
+    return ids, missing

@@ -24,7 +24,13 @@ from promotions.tracking.models import Event, EventType
 from promotions.uplift.records import UpliftReport
 from shop_demo import replay
 from shop_demo.catalog.loading import SAMPLE_HISTORY, TIMESTAMP_FORMAT
-from shop_demo.measurement import BANDIT_SLOT, HOME_EXPERIMENT, RECOMMENDER_EXPERIMENT
+from shop_demo.measurement import (
+    BANDIT_SLOT,
+    HOME_EXPERIMENT,
+    RECOMMENDER_EXPERIMENT,
+    experiment_models,
+    servable_version,
+)
 from shop_demo.models import Order, OrderLine
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -43,9 +49,7 @@ def demo_dirs(tmp_path):
 
 
 def set_up(tmp_path) -> None:
-    call_command(
-        "demo", "--no-serve", "--no-replay", "--datasets", str(tmp_path / "no-datasets"), stdout=io.StringIO()
-    )
+    call_command("demo", "--no-serve", "--no-replay", "--datasets", str(tmp_path / "no-datasets"), stdout=io.StringIO())
 
 
 def run_replay(tmp_path, *args: str) -> str:
@@ -147,3 +151,8 @@ def test_the_held_out_days_stay_out_of_training(demo_dirs):
     imported = Event.objects.filter(visitor_id__startswith="ext:", event_type=EventType.PURCHASE)
     assert imported.count() == len(kept) < len(rows)
     assert OrderLine.objects.count() == len(kept)
+    # Both models of the recommender experiment have a version to serve.
+    assert all(servable_version(name) is not None for name in experiment_models()) and experiment_models() == [
+        "hybrid",
+        "item_knn",
+    ]

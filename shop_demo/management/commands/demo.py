@@ -30,7 +30,7 @@ from shop_demo.catalog.loading import (
 )
 from shop_demo.catalog.promotions import create_example_promotions
 from shop_demo.embedded import start_embedded_worker, uses_embedded_broker
-from shop_demo.measurement import ensure_model_versions, experiment_models, set_up_measurement
+from shop_demo.measurement import experiment_models, model_versions, set_up_measurement
 from shop_demo.replay import already_replayed
 
 STAFF_USERNAME = "admin"
@@ -158,10 +158,10 @@ class Command(BaseCommand):
         active = ModelVersion.objects.filter(status=ModelVersion.Status.ACTIVE).values_list("pk", flat=True).first()
         if active is None:
             return
-        # The experiments' models need a version each (training keeps its best model only).
-        named, fitted = ensure_model_versions(experiment_models(), newer_than=started)
-        for name in fitted:
-            self.stdout.write(f"  {name} fitted for the recommender experiment")
+        # Training stored every model the experiments name; each is kept with the state.
+        named, missing = model_versions(experiment_models(), newer_than=started)
+        for name in missing:
+            self.stdout.write(f"  no trained version of {name}: its experiment variant serves best sellers")
         training_state.remember(print_, [*trained, active, *named])
 
     def replay(self, datasets: Path) -> None:
