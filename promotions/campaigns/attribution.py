@@ -14,12 +14,14 @@ it, their own visitor id (an imported customer), or the browser that clicked the
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+import numpy as np
 from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -83,7 +85,7 @@ class CampaignReport:
         ]
         for label, comparison in ((_("conversion"), self.conversion), (_("revenue per customer"), self.revenue)):
             if comparison is None:
-                out.append(_("Lift in %(metric)s: too few customers to compare.") % {"metric": label})
+                out.append(_("Lift in %(metric)s: nothing to compare yet.") % {"metric": label})
             else:
                 out.append(
                     _("Lift in %(metric)s: %(lift).4f (95%% interval %(low).4f to %(high).4f), p = %(p).4f.")
@@ -115,6 +117,12 @@ def _clicks(campaign: Campaign) -> dict[str, list[tuple[datetime, str]]]:
         if customer:
             found[str(customer)].append((at, visitor_id))
     return found
+
+
+def _defined(comparison: Comparison | None) -> Comparison | None:
+    """None for a comparison the data cannot make (no purchase, or every customer alike in both
+    groups: no variance, so no interval)."""
+    return comparison if comparison is not None and math.isfinite(float(comparison.p_value)) else None
 
 
 def campaign_report(campaign: Campaign) -> CampaignReport:
@@ -167,16 +175,17 @@ def campaign_report(campaign: Campaign) -> CampaignReport:
     held = ProportionStats(len(converted[True]), sum(converted[True]))
     treated_revenue, holdout_revenue = MeanStats.from_values(spent[False]), MeanStats.from_values(spent[True])
     enough = treated.n >= 2 and held.n >= 2
-    conversion = two_proportion_z_test(held, treated) if enough and treated.successes + held.successes else None
-    revenue = welch_t_test(holdout_revenue, treated_revenue) if enough else None
+    with np.errstate(divide="ignore", invalid="ignore"):  # undefined comparisons are dropped below
+        conversion = two_proportion_z_test(held, treated) if enough else None
+        revenue = welch_t_test(holdout_revenue, treated_revenue) if enough else None
     return CampaignReport(
         campaign,
         treated,
         held,
         treated_revenue,
         holdout_revenue,
-        conversion,
-        revenue,
+        _defined(conversion),
+        _defined(revenue),
         sum(len(touches) for touches in clicks.values()),
         len(clicks),
         len(attributed_orders),

@@ -196,3 +196,14 @@ def test_exporting_needs_the_change_permission(shop, django_user_model):
     editor.user_permissions.add(Permission.objects.get(codename="change_campaign"))
     response = client.post(changelist, {"action": "export_csv", "_selected_action": [campaign.pk]})
     assert response["Content-Type"].startswith("text/csv") and Recipient.objects.count() == 3
+
+
+def test_without_purchases_since_the_export_the_page_shows_no_lift(catalogue, admin_client):
+    for n in range(40):
+        purchase(f"ext:{n}", "L1", timezone.now() - timedelta(days=2))
+    campaign = make_campaign(holdout_share=Decimal("0.5"), promotion_count=0, product_count=1)
+    exported(campaign)
+    report = campaign_report(campaign)
+    assert report.treated.n >= 2 and report.holdout.n >= 2 and report.conversion is None and report.revenue is None
+    page = admin_client.get(reverse("admin:promotions_campaign_change", args=[campaign.pk])).content.decode()
+    assert "No lift to show yet" in page and "conversion-lift" not in page and "nan" not in page

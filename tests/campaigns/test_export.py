@@ -232,4 +232,8 @@ def test_the_report_command_prints_the_engine_figures(shop):
     sent = Recipient.objects.filter(campaign=campaign, holdout=False).count()
     assert lines[0] == f"Campaign {campaign.pk} Spring: {sent} customers sent, {3 - sent} held out."
     assert lines[1] == "Clicks: 0 by 0 customers; attributed: 0 orders, revenue 0.00."
+    assert lines[4:6] == [
+        "Lift in conversion: nothing to compare yet.",  # too few customers, or no purchase since the export
+        "Lift in revenue per customer: nothing to compare yet.",
+    ]
     assert lines[-1].startswith("Still measuring until ")
