@@ -30,8 +30,10 @@ FUTURE_SKEW = timedelta(minutes=5)
 MONEY = {"max_digits": 12, "decimal_places": 2, "min_value": 0, "max_value": 10**8 - 1}
 _ITEM = re.compile(r"^[^,\x00-\x1f]+$")
 
-#: Types only the app itself writes; everything else the shop may send (its own, once registered).
-INTERNAL_TYPES = frozenset({EventType.BANDIT_PICK, EventType.UPLIFT_ASSIGNMENT})
+#: Types only the app itself writes (a campaign click comes through its signed link, so that a
+#: campaign's measured lift cannot be forged); everything else the shop may send (its own, once
+#: registered).
+INTERNAL_TYPES = frozenset({EventType.BANDIT_PICK, EventType.UPLIFT_ASSIGNMENT, EventType.CAMPAIGN_CLICK})
 ITEM_TYPES = frozenset(
     {
         EventType.VIEW,

@@ -228,7 +228,7 @@ def test_a_bad_event_never_stops_the_others(api, catalogue):  # noqa: F811
     good = {"id": "g1", "type": "view", "visitor": "v1", "product": "L1"}
     bad = [
         {"id": "b1", "type": "view", "visitor": "v1"},  # no product
-        {"id": "b2", "type": "bandit_pick", "visitor": "v1"},  # the app's own type
+        {"id": "b2", "type": "campaign_click", "visitor": "v1"},  # the app's own type (its signed links)
         {"id": "b3", "type": "view", "product": "L1"},  # nobody
         {"id": "b4", "type": "rating", "visitor": "v1", "product": "L1", "rating": 9},
         {"id": "b5", "type": "view", "visitor": "v1", "product": "L1", "occurred_at": "2999-01-01T00:00:00Z"},
