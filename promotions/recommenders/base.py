@@ -21,7 +21,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from . import artifact
+from .diversity import mmr
 from .matrix import Interactions
+
+#: With ``diversity``, ``recommend`` re-ranks this many times ``k`` of the best items.
+DIVERSITY_POOL = 5
 
 #: Artifacts carry this version; ``load`` refuses others instead of misreading them.
 FORMAT_VERSION = 2
@@ -258,16 +262,23 @@ class Recommender:
         history: Sequence[str] | None = None,
         k: int = 10,
         exclude: Iterable[str] = (),
+        diversity: float = 0.0,
     ) -> list[Recommendation]:
         """The top ``k`` items for a known user and/or a list of recent item ids, best first.
 
         Items the visitor already touched and those in ``exclude`` are skipped; only items with a
-        positive score are returned, so a list may be shorter than ``k``.
+        positive score are returned, so a list may be shorter than ``k``. ``diversity`` (0-1)
+        re-ranks the best ``DIVERSITY_POOL * k`` by MMR over the items' categories (``diversity.mmr``).
         """
         visitor = self.history(user_id, history)
         scores, explain = self._score(visitor)
         blocked = [self.item_index[i] for i in exclude if i in self.item_index]
-        chosen = top_k(scores, k, np.concatenate([visitor.touched, np.array(blocked, dtype=np.int64)]))
+        pool = k * DIVERSITY_POOL if diversity else k
+        chosen = top_k(scores, pool, np.concatenate([visitor.touched, np.array(blocked, dtype=np.int64)]))
+        if diversity:
+            ranked = [(i, float(scores[i])) for i in chosen.tolist()]
+            categories = {i: str(self.item_categories[i]) for i, _ in ranked}
+            chosen = np.array(mmr(ranked, categories, k, diversity), dtype=np.int64)
         return [
             Recommendation(str(self.item_ids[i]), float(scores[i]), reason)
             for i, reason in zip(chosen.tolist(), explain(chosen), strict=True)

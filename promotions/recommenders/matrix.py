@@ -29,6 +29,12 @@ class Weighting:
     ``"log"`` (1 + ln q, so a wholesale order of 500 does not drown everything else) or
     ``"linear"``; a missing or non-positive quantity counts as 1. ``half_life_days``: a row loses
     half its weight every that many days before the newest row (None: no decay).
+
+    Signals, each neutral by default: ``rating_power``: a row with a rating ``r`` (1-5) counts
+    ``(r / 3) ** rating_power`` times (0: the value is unused, a rating weighs its event weight);
+    ``dwell_seconds``: a row with a dwell time ``d`` counts ``2 d / (d + dwell_seconds)`` times,
+    from 0 for a bounce to 2 for a long read, 1 at ``d = dwell_seconds`` (None: dwell unused).
+    Rows without a rating or a dwell time are unchanged.
     """
 
     event_weights: Mapping[str, float] = field(
@@ -37,12 +43,29 @@ class Weighting:
     default_event_weight: float = 1.0
     quantity: str = "log"
     half_life_days: float | None = None
+    rating_power: float = 0.0
+    dwell_seconds: float | None = None
 
     def __post_init__(self) -> None:
         if self.quantity not in ("ignore", "log", "linear"):
             raise ValueError(f"quantity must be 'ignore', 'log' or 'linear', not {self.quantity!r}")
         if self.half_life_days is not None and self.half_life_days <= 0:
             raise ValueError("half_life_days must be positive or None")
+        if self.dwell_seconds is not None and self.dwell_seconds <= 0:
+            raise ValueError("dwell_seconds must be positive or None")
+
+    def signal_factors(self, ratings: np.ndarray | None, dwell: np.ndarray | None, n: int) -> np.ndarray:
+        """What the rating and dwell time of each row multiply its weight by (NaN: none given)."""
+        factors = np.ones(n)
+        if ratings is not None and self.rating_power:
+            ratings = np.asarray(ratings, dtype=np.float64)
+            given = np.isfinite(ratings) & (ratings > 0)
+            factors[given] *= (ratings[given] / 3.0) ** self.rating_power
+        if dwell is not None and self.dwell_seconds is not None:
+            dwell = np.asarray(dwell, dtype=np.float64)
+            given = np.isfinite(dwell) & (dwell >= 0)
+            factors[given] *= 2.0 * dwell[given] / (dwell[given] + self.dwell_seconds)
+        return factors
 
     def row_weights(self, events: Sequence[str] | None, quantities: np.ndarray | None, n: int) -> np.ndarray:
         weights = np.full(n, self.default_event_weight, dtype=np.float64)
@@ -132,7 +155,10 @@ class Interactions:
         events: Sequence[str] | None = None,
         quantities: Sequence[float] | None = None,
         weighting: Weighting | None = None,
+        ratings: Sequence[float] | None = None,
+        dwell: Sequence[float] | None = None,
     ) -> Interactions:
+        """Rows as columns; ``ratings`` and ``dwell`` (seconds) may hold NaN where a row has none."""
         weighting = weighting or Weighting()
         n = len(users)
         if not (len(items) == len(timestamps) == n):
@@ -141,7 +167,7 @@ class Interactions:
         if times.dtype.kind not in "fiu":
             times = np.array([to_epoch_seconds(t) for t in times.tolist()], dtype=np.float64)
         quantity_array = None if quantities is None else np.asarray(quantities, dtype=np.float64)
-        weights = weighting.row_weights(events, quantity_array, n)
+        weights = weighting.row_weights(events, quantity_array, n) * weighting.signal_factors(ratings, dwell, n)
         keep = weights != 0
         user_ids, user_codes = np.unique(np.asarray(users, dtype=str)[keep], return_inverse=True)
         item_ids, item_codes = np.unique(np.asarray(items, dtype=str)[keep], return_inverse=True)
@@ -175,12 +201,19 @@ class Interactions:
 
     @classmethod
     def from_rows(cls, rows: Iterable[Sequence[Any]], weighting: Weighting | None = None) -> Interactions:
-        """Rows of (user_id, item_id, timestamp[, event[, quantity]])."""
+        """Rows of (user_id, item_id, timestamp[, event[, quantity[, rating[, dwell seconds]]]])."""
         rows = list(rows)
         columns = list(zip(*rows, strict=True)) if rows else [(), (), ()]
         events = columns[3] if len(columns) > 3 else None
-        quantities = [math.nan if q is None else q for q in columns[4]] if len(columns) > 4 else None
-        return cls.from_arrays(columns[0], columns[1], columns[2], events, quantities, weighting)
+
+        def numbers(position: int) -> list[float] | None:
+            if len(columns) <= position:
+                return None
+            return [math.nan if value is None else value for value in columns[position]]
+
+        return cls.from_arrays(
+            columns[0], columns[1], columns[2], events, numbers(4), weighting, ratings=numbers(5), dwell=numbers(6)
+        )
 
     @property
     def shape(self) -> tuple[int, int]:

@@ -47,3 +47,27 @@ def test_last_seen_and_datetime_timestamps():
     rows = [("u1", "a", "2024-01-02T00:00:00", "view", 1), ("u1", "a", "2024-01-01", "view", 1)]
     interactions = Interactions.from_rows(rows)
     assert interactions.last_seen.toarray()[0, 0] == pytest.approx(1704153600.0)
+
+
+def test_rating_and_dwell_weights_by_hand():
+    rows = [
+        ("u", "liked", 0.0, "rating", None, 5),  # (5/3)^1
+        ("u", "disliked", 0.0, "rating", None, 1),  # (1/3)^1
+        ("u", "read", 0.0, "view", None, None, 90.0),  # 2 * 90 / (90 + 30) = 1.5
+        ("u", "bounced", 0.0, "view", None, None, 3.0),  # 2 * 3 / 33
+        ("u", "plain", 0.0, "view", None, None, None),  # no dwell: 1
+    ]
+    rows = [row + (None,) * (7 - len(row)) for row in rows]
+    weights = {"view": 1.0, "rating": 2.0}
+    tuned = Weighting(event_weights=weights, quantity="ignore", rating_power=1.0, dwell_seconds=30.0)
+    matrix = Interactions.from_rows(rows, tuned)
+    got = dict(zip(matrix.item_ids.tolist(), matrix.matrix.toarray()[0].tolist(), strict=True))
+    assert got == pytest.approx(
+        {"liked": 2.0 * 5 / 3, "disliked": 2.0 / 3, "read": 1.5, "bounced": 6 / 33, "plain": 1.0}
+    )
+    # The defaults leave both signals unused: every row weighs its event weight.
+    neutral = Interactions.from_rows(rows, Weighting(event_weights=weights, quantity="ignore"))
+    got = dict(zip(neutral.item_ids.tolist(), neutral.matrix.toarray()[0].tolist(), strict=True))
+    assert got == {"liked": 2.0, "disliked": 2.0, "read": 1.0, "bounced": 1.0, "plain": 1.0}
+    with pytest.raises(ValueError):
+        Weighting(dwell_seconds=0)
