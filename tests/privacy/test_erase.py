@@ -38,6 +38,7 @@ def test_erase_deletes_their_events_and_identities_only(alice, bob, anonymous):
         "redemptions": 0,
         "models": 0,
         "campaigns": 0,
+        "api_keys": 0,
     }
     person = find_person(user=alice.pk)
     assert not person.events().exists() and not person.visitors().exists()
