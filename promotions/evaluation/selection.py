@@ -34,7 +34,7 @@ from .split import Split
 #: The models kept active unless another beats them on average and on the most recent window.
 BASELINES = ("popularity", "trending")
 #: Freshness strengths tried for a model that has one; 0 (none) first: the value shrunk towards.
-FRESHNESS_GRID = (0.0, 0.5, 1.0, 2.0)
+FRESHNESS_GRID = (0.0, 0.5, 1.0)
 METRICS = ("ndcg", "recall", "hr", "precision", "map", "coverage")
 
 

@@ -78,7 +78,7 @@ def test_tuning_reports_each_strength_per_window_and_select_uses_it():
     log = InteractionLog(users, items, stamps)
     windows = [w for w in (temporal_split(log, f) for f in (0.6, 0.7, 0.8)) if w.truth]
     tuned = tune_freshness("hybrid", windows, k=5)
-    assert set(tuned.freshness_gains) == {"0.0", "0.5", "1.0", "2.0"}
+    assert set(tuned.freshness_gains) == {"0.0", "0.5", "1.0"}
     assert tuned.freshness_gains["0.0"] == [0.0] * len(windows)
     expected = shrunk_choice({float(s): g for s, g in tuned.freshness_gains.items() if s != "0.0"})
     assert tuned.params == {"freshness": expected} and len(tuned.ndcg) == len(windows)
