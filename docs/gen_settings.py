@@ -88,8 +88,10 @@ MEANINGS: dict[str, str] = {
     "UPLIFT_TRAINING_DAYS": "uplift assignments of the last this-many days are learned from",
     "UPLIFT_HISTORY_EVENTS": "a visitor's most recent events that make their uplift features, at training and "
     "serving alike",
-    "CURRENCY": 'the shop\'s currency (a code such as `"GBP"`, or a symbol) shown with money in the admin; '
-    '`""` shows amounts alone (the demo sets its `SHOP_CURRENCY`)',
+    "CURRENCY": 'the shop\'s currency, shown with every price and amount (a code such as `"GBP"`, written as '
+    'its symbol: "£2.95", or a symbol); `""` shows amounts alone (the demo sets its `SHOP_CURRENCY`)',
+    "CATEGORY_NAME": "dotted path of a callable(category name) returning the name to show in the active "
+    'language, in reasons such as "Trending in …"; `""`: the name as the product adapter reports it',
     "ANALYTICS_MIN_SAMPLE": "the analytics page shows a rate only when its sample (visitors, impressions) is at "
     "least this large, else a dash with the sample size",
     "ELIGIBILITY_RULES": "rule name -> dotted path of `callable(request, promotion) -> bool`, named by promotions",

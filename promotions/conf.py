@@ -159,9 +159,12 @@ DEFAULTS: dict[str, Any] = {
     # Shop-registered visitor segments that experiments can target ({"segments": ["name", ...]}):
     # segment name -> dotted path of a callable(request) -> bool.
     "SEGMENTS": {},
-    # The shop's currency, shown with money in the admin (a code such as "GBP", or a symbol);
-    # "" shows amounts alone.
+    # The shop's currency, shown with every price and amount (a code such as "GBP", which is
+    # written as its symbol "£2.95", or a symbol); "" shows amounts alone.
     "CURRENCY": "",
+    # Dotted path of a callable(category name) -> the name to show in the active language, for
+    # reasons such as "Trending in <category>"; "" shows the name the product adapter reports.
+    "CATEGORY_NAME": "",
     # The analytics page shows a rate only when its denominator (visitors, impressions) reaches
     # this many; below it a dash and the sample size: 1 purchase of 2 visitors is no 50% conversion.
     "ANALYTICS_MIN_SAMPLE": 30,
@@ -181,7 +184,7 @@ REQUIRED_PRODUCT_FIELDS = ("id", "title", "price")
 
 #: Settings that name code by dotted path (a string, or a dict of names to strings), resolved by
 #: ``app_settings.imported()`` like DRF's ``IMPORT_STRINGS``: one cache, emptied when settings change.
-IMPORT_STRINGS = frozenset({"PRODUCT_ADAPTER", "CONSENT_CHECK", "ELIGIBILITY_RULES", "SEGMENTS"})
+IMPORT_STRINGS = frozenset({"PRODUCT_ADAPTER", "CONSENT_CHECK", "ELIGIBILITY_RULES", "SEGMENTS", "CATEGORY_NAME"})
 
 
 class AppSettings:

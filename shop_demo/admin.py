@@ -35,8 +35,8 @@ UPSTREAM_MESSAGES = (
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug"]
-    search_fields = ["name"]
+    list_display = ["name", "name_zh_hans", "slug"]
+    search_fields = ["name", "name_zh_hans"]
     prepopulated_fields = {"slug": ["name"]}
 
 

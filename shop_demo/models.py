@@ -6,11 +6,15 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 
 class Category(models.Model):
+    # The English name is the category's identity (promotions target it, the models learn it);
+    # the Chinese name is what a Chinese page shows, the English one where it is empty.
     name = models.CharField(_("name"), max_length=100, unique=True)
+    name_zh_hans = models.CharField(_("name (Simplified Chinese)"), max_length=100, blank=True)
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
 
     class Meta:
@@ -19,10 +23,22 @@ class Category(models.Model):
         verbose_name_plural = _("categories")
 
     def __str__(self) -> str:
-        return self.name
+        return self.localized_name
 
     def get_absolute_url(self) -> str:
         return reverse("shop:category", args=[self.slug])
+
+    @property
+    def localized_name(self) -> str:
+        """The name in the active language: Chinese on a zh-hans page where it has one."""
+        return localized(self.name, self.name_zh_hans)
+
+
+def localized(name: str, name_zh_hans: str) -> str:
+    """``name_zh_hans`` when the active language is Simplified Chinese and it is set, else ``name``."""
+    language = (get_language() or "").lower()
+    chinese = language.startswith("zh") and "hant" not in language and "tw" not in language
+    return name_zh_hans if chinese and name_zh_hans else name
 
 
 class Brand(models.Model):

@@ -247,8 +247,10 @@ PROMOTIONS = {
     "SEARCH_URL_NAMES": ["shop:search"],
     # The demo asks for consent with a banner; nothing is tracked until the visitor accepts.
     "CONSENT_CHECK": "shop_demo.consent.has_consent",
-    # Money in the admin (analytics) is shown in the shop's currency.
+    # Prices and amounts (shop pages, promotion cards, the admin's analytics) in the shop's currency.
     "CURRENCY": SHOP_CURRENCY,
+    # Reasons name a category in the page's language ("Trending in 蜡烛与灯饰").
+    "CATEGORY_NAME": "shop_demo.catalog.names.category_name",
     "PRODUCT_FIELDS": {
         "id": "stock_code",
         "title": "title",

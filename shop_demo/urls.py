@@ -6,6 +6,8 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("promotions/", include("promotions.urls")),
+    # The language switcher in the header posts to set_language (django.views.i18n).
+    path("i18n/", include("django.conf.urls.i18n")),
     path("", include("shop_demo.shop_urls")),
 ]
 

@@ -152,7 +152,7 @@ class PromotionAdmin(admin.ModelAdmin):
             return _("Saved promotions show a preview here.")
         from ..serving.promotions import ShownPromotion
 
-        shown = ShownPromotion(obj, obj.localized_message, "", (), "preview", "preview", False)
+        shown = ShownPromotion(obj, obj.localized_message, None, (), "preview", "preview", False)
         return render_to_string("promotions/tags/promotions.html", {"promotions": [shown], "slot": "preview"})
 
     @admin.display(description=gettext_lazy("figures"))

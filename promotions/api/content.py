@@ -18,6 +18,7 @@ from ..cards import ProductCard, cards
 from ..conf import app_settings
 from ..serving.decide import decide
 from ..serving.promotions import ShownPromotion, personalized_promotions
+from ..serving.reasons import reason_data, reason_text
 from ..serving.recommendations import Pick, recommendations_for, similar_to
 from .authentication import ShopSessionUser
 from .schema import ApiSchema, documented, errors
@@ -48,7 +49,8 @@ def card_data(card: ProductCard) -> dict[str, Any]:
 
 
 def pick_data(pick: Pick) -> dict[str, Any]:
-    return {**card_data(pick.card), "reason": pick.reason}
+    # The reason worded in the request's language, and as data ({"kind", "item_id", "category"}).
+    return {**card_data(pick.card), "reason": reason_text(pick.reason), "reason_detail": reason_data(pick.reason)}
 
 
 def promotion_data(shown: ShownPromotion) -> dict[str, Any]:
@@ -59,9 +61,13 @@ def promotion_data(shown: ShownPromotion) -> dict[str, Any]:
         "kind": promotion.kind,
         "value": str(promotion.value),
         "coupon_required": promotion.coupon_required,
-        "reason": shown.reason,
+        "reason": reason_text(shown.reason),
+        "reason_detail": reason_data(shown.reason),
         "personalized": shown.personalized,
-        "products": [card_data(card) for card in shown.products],
+        "products": [
+            {**card_data(card), "reason": reason_text(why), "reason_detail": reason_data(why)}
+            for card, why in shown.entries
+        ],
     }
 
 

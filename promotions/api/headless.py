@@ -69,7 +69,7 @@ def product_data(card: ProductCard) -> dict[str, Any]:
 
 
 def pick_data(pick: Pick) -> dict[str, Any]:
-    reason = reason_data(pick.reason, pick.source, getattr(pick, "reason_item", None))
+    reason = reason_data(pick.reason, pick.source)
     return {**product_data(pick.card), "score": float(pick.score), "source": pick.source, "reason": reason}
 
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from ..conf import app_settings
@@ -54,7 +54,7 @@ class Experiment(models.Model):
     hypothesis = models.TextField(_("hypothesis"), blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
-    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    ended_at = models.DateTimeField(pgettext_lazy("date", "ended"), null=True, blank=True)
     traffic_share = models.DecimalField(
         _("traffic share"),
         max_digits=5,

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from . import pricing
@@ -46,7 +46,8 @@ class Promotion(models.Model):
         DRAFT = "draft", _("draft")
         ACTIVE = "active", _("active")
         PAUSED = "paused", _("paused")
-        ENDED = "ended", _("ended")
+        # "ended" is also a date field's name elsewhere (the experiment's "ended"): a context apart.
+        ENDED = "ended", pgettext_lazy("promotion status", "ended")
 
     class TargetKind(models.TextChoices):
         ALL = "all", _("all products")

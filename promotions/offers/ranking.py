@@ -42,6 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..bandits import Arm, ArmStats, for_segment, posterior_draws
+from ..recommenders import Reason
 from .pricing import Target
 
 #: Affinity of a promotion that matches none of the visitor's interests.
@@ -66,8 +67,8 @@ class Interest:
     brand: str = ""
     price: float = 0.0
     cost: float | None = None
-    reason: str = ""
-    reason_item: str | None = None
+    #: Why the visitor is likely to want it (a recommendation's reason, or ``viewed``).
+    reason: Reason | None = None
 
 
 @dataclass(frozen=True)

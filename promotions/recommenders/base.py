@@ -41,12 +41,32 @@ DEFAULT_MAX_HISTORY = 50
 
 @dataclass(frozen=True)
 class Reason:
-    """Why an item is recommended: a machine-readable kind, what it names, and a human text."""
+    """Why an item is recommended, as data: a kind and what it names (an item of the visitor's
+    history, or the item's category). No text: the serving layer words it in the page's language
+    (``promotions.serving.reasons``), so the same reason reads in English and in Chinese.
+
+    Kinds of the models: ``also_bought`` (people who chose ``item_id`` chose this),
+    ``similar_content`` (like ``item_id``, which the visitor looked at), ``similar_taste``
+    (because the visitor chose ``item_id``), ``next_in_session`` (often chosen after ``item_id``),
+    ``similar_customers``, ``popular`` and ``trending`` (in ``category`` when it is known),
+    ``buy_again`` (bought every ``days`` days, when the item's cycle is known).
+    """
 
     kind: str
-    text: str
     item_id: str | None = None
     category: str | None = None
+    days: int | None = None
+
+    def as_list(self) -> list[str | int | None]:
+        """``[kind, item_id, category, days]``: how a reason is stored (JSON, caches)."""
+        return [self.kind, self.item_id, self.category, self.days]
+
+    @classmethod
+    def from_list(cls, value: Any) -> Reason | None:
+        """The reason ``as_list`` stored; None for anything else (an older cache entry's text)."""
+        if isinstance(value, list | tuple) and len(value) in (3, 4) and isinstance(value[0], str):
+            return cls(*value)
+        return None
 
 
 @dataclass(frozen=True)
@@ -443,8 +463,7 @@ class ItemToItemRecommender(Recommender):
         return block * visitor.weights[:, None]
 
     def _reason(self, source: int) -> Reason:
-        name = self.item_name(source)
-        return Reason("also_bought", f"Customers who chose {name} also chose this", str(self.item_ids[source]))
+        return Reason("also_bought", str(self.item_ids[source]))
 
     def _score(self, visitor: History) -> tuple[np.ndarray, Explainer]:
         if not len(visitor.indices):

@@ -110,8 +110,7 @@ class ContentRecommender(ItemToItemRecommender):
         return block.reshape(len(chosen), history).T * visitor.weights[:, None]
 
     def _reason(self, source: int) -> Reason:
-        name = self.item_name(source)
-        return Reason("similar_content", f"Similar to {name}, which you looked at", str(self.item_ids[source]))
+        return Reason("similar_content", str(self.item_ids[source]))
 
     def _state(self) -> dict[str, np.ndarray]:
         return pack_csr("features", self.features)

@@ -163,7 +163,8 @@ class HybridRecommender(Recommender):
         return block
 
     def _trending_reason(self, item: int) -> Reason:
-        return self.trending._reason(self.trending.item_index.get(str(self.item_ids[item]), 0))
+        # The item's own category (an item the trending part lacks must not take another's).
+        return Reason("trending", category=str(self.item_categories[item]) or None)
 
     def forget_users(self, user_ids: Iterable[str]) -> int:
         user_ids = list(user_ids)

@@ -277,8 +277,7 @@ class NeuralRecommender(ItemToItemRecommender):
         return self._terms(visitor.indices, chosen) * visitor.weights[:, None]
 
     def _reason(self, source: int) -> Reason:
-        name = self.item_name(source)
-        return Reason("similar_taste", f"Because you chose {name}", str(self.item_ids[source]))
+        return Reason("similar_taste", str(self.item_ids[source]))
 
     def _state(self) -> dict[str, np.ndarray]:
         return {"query": self.query, "candidate": self.candidate, "loss_curve": self.loss_curve}

@@ -22,10 +22,7 @@ class PopularityRecommender(Recommender):
         self.item_scores = np.bincount(matrix.indices, minlength=matrix.shape[1]).astype(np.float64)
 
     def _reason(self, index: int) -> Reason:
-        category = str(self.item_categories[index])
-        if category:
-            return Reason("popular", f"Popular in {category}", category=category)
-        return Reason("popular", "Popular with our customers")
+        return Reason("popular", category=str(self.item_categories[index]) or None)
 
     def _score(self, visitor: History) -> tuple[np.ndarray, Explainer]:
         return self.item_scores, lambda chosen: [self._reason(i) for i in chosen.tolist()]
@@ -53,7 +50,4 @@ class TrendingRecommender(PopularityRecommender):
         self.item_scores = np.bincount(last_seen.indices, weights=weights, minlength=last_seen.shape[1])
 
     def _reason(self, index: int) -> Reason:
-        category = str(self.item_categories[index])
-        if category:
-            return Reason("trending", f"Trending in {category}", category=category)
-        return Reason("trending", "Trending now")
+        return Reason("trending", category=str(self.item_categories[index]) or None)

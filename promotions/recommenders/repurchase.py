@@ -173,8 +173,8 @@ class RepurchaseRecommender(Recommender):
 
     def _reason(self, cycle: float, count: float) -> Reason:
         if count >= 2:
-            return Reason("buy_again", f"You buy this about every {max(round(cycle), 1)} days")
-        return Reason("buy_again", "Buy it again")
+            return Reason("buy_again", days=max(round(cycle), 1))
+        return Reason("buy_again")
 
     def recommend(
         self,
@@ -226,7 +226,7 @@ class RepurchaseRecommender(Recommender):
         if visitor.user is not None:
             parts = self.candidates(str(self.user_ids[visitor.user]))
             scores[parts["items"]] = parts["score"]
-        return scores, lambda chosen: [Reason("buy_again", "Buy it again") for _ in chosen.tolist()]
+        return scores, lambda chosen: [Reason("buy_again") for _ in chosen.tolist()]
 
     def _forget_rows(self, rows: np.ndarray) -> None:
         from .base import without_rows
@@ -485,7 +485,7 @@ class BuyAgainRecommender(Recommender):
             item = str(self.repeat.item_ids[index])
             if item not in exclude:
                 merged[item] = Recommendation(
-                    item, probability, own_reasons.get(item, Reason("buy_again", "Buy it again"))
+                    item, probability, own_reasons.get(item, Reason("buy_again"))
                 )
         # The discovery model's order is kept: a position is never more likely than the one above it.
         found_probability = np.minimum.accumulate(self.discovery_calibration.predict(found_features)) if found else []
@@ -504,7 +504,7 @@ class BuyAgainRecommender(Recommender):
         for r in self.recommend(user_id=user, k=self.repeat_candidates + self.discovery_candidates):
             if r.item_id in self.item_index:
                 scores[self.item_index[r.item_id]] = r.score
-        return scores, lambda chosen: [Reason("buy_again", "Buy it again") for _ in chosen.tolist()]
+        return scores, lambda chosen: [Reason("buy_again") for _ in chosen.tolist()]
 
     def forget_users(self, user_ids: Iterable[str]) -> int:
         user_ids = list(user_ids)

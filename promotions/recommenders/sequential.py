@@ -210,7 +210,7 @@ class SequentialRecommender(Recommender):
         seen = self.history(user_id, history).touched
         blocked = np.r_[seen, [self.item_index[i] for i in exclude if i in self.item_index]].astype(np.int64)
         source = int(sequence[int(np.argmax(attention))]) - 1
-        reason = Reason("next_in_session", f"Often chosen after {self.item_name(source)}", str(self.item_ids[source]))
+        reason = Reason("next_in_session", str(self.item_ids[source]))
         return [Recommendation(str(self.item_ids[i]), float(scores[i]), reason) for i in top_k(scores, k, blocked)]
 
     def _forget_rows(self, rows: np.ndarray) -> None:

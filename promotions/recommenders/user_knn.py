@@ -110,7 +110,7 @@ class UserKNNRecommender(Recommender):
         )
 
     def _score(self, visitor: History) -> tuple[np.ndarray, Explainer]:
-        reason = Reason("similar_customers", "Customers with tastes like yours chose this")
+        reason = Reason("similar_customers")
         if not len(visitor.indices):
             return np.zeros(len(self.item_ids)), lambda chosen: []
         stored = self.user_neighbours is not None and visitor.user is not None and self._stored_query(visitor)

@@ -7,23 +7,23 @@ products are left out; any failure gives an empty list and a log line, never an 
 from __future__ import annotations
 
 from django.http import HttpRequest
-from django.utils.translation import gettext, ngettext
 
 from ..cards import cards
 from ..fallbacks import log_fallback
 from ..offers import replenish
 from ..offers.service import Shopper
+from ..recommenders import Reason
 from .picks import MODEL, Pick
 
 #: Items asked beyond ``k``, so that unavailable products still leave ``k``.
 HEADROOM = 10
 
 
-def _reason(cycle: float | None) -> str:
+def _reason(cycle: float | None) -> Reason:
+    """Bought before; or bought every ``days`` days (worded by ``serving.reasons``)."""
     if cycle is None:
-        return gettext("Bought before")
-    days = max(round(cycle), 1)
-    return ngettext("You buy this about every day", "You buy this about every %(days)d days", days) % {"days": days}
+        return Reason("bought_before")
+    return Reason("buy_again", days=max(round(cycle), 1))
 
 
 def buy_again_for(request: HttpRequest, k: int) -> list[Pick]:
@@ -36,7 +36,7 @@ def buy_again_for(request: HttpRequest, k: int) -> list[Pick]:
         ranked = replenish.bought_before(visitor_id, shopper.user_id, k + HEADROOM)
         found = cards(r.item_id for r, _ in ranked)
         picks = [
-            Pick(found[r.item_id], r.score, _reason(cycle), None, MODEL)
+            Pick(found[r.item_id], r.score, _reason(cycle), MODEL)
             for r, cycle in ranked
             if r.item_id in found and found[r.item_id].available
         ]

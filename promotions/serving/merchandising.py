@@ -11,9 +11,12 @@ from typing import Any
 
 from ..cards import cards
 from ..offers.models import SlotRule
+from ..recommenders import Reason
 from .picks import Pick
 
 RULES_SECONDS = 10.0
+#: The reason of a product staff pinned to a slot.
+PINNED = Reason("featured")
 _rules: tuple[float, list[SlotRule]] | None = None
 
 
@@ -61,7 +64,7 @@ def apply_slot_rules(picks: list[Pick], slot: str, k: int) -> list[Pick]:
     }
     found = cards(pinned_ids)
     first = [
-        Pick(found[item_id], 0.0, "", source="pinned")
+        Pick(found[item_id], 0.0, PINNED, source="pinned")
         for item_id in pinned_ids
         if item_id in found and found[item_id].available and not is_banned(found[item_id], rules)
     ]

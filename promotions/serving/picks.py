@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from ..cards import ProductCard
+from ..recommenders import Reason
 
 #: Where a pick comes from: the model scored this visitor, or the list every visitor gets.
 MODEL, TRENDING = "model", "trending"
@@ -17,6 +18,6 @@ class Pick(NamedTuple):
 
     card: ProductCard
     score: float
-    reason: str
-    reason_item: str | None = None
+    #: Why, as data (``promotions.serving.reasons`` words it in the page's language); None: no reason.
+    reason: Reason | None = None
     source: str = MODEL

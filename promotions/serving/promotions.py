@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 from django.core.cache import cache
 from django.http import HttpRequest
-from django.utils.translation import gettext
 
 from ..cards import ProductCard, cards
 from ..fallbacks import log_fallback
@@ -25,6 +24,7 @@ from ..offers.figures import STATS_CACHE_KEY
 from ..offers.models import Promotion
 from ..offers.pricing import Target
 from ..offers.service import eligible_promotions
+from ..recommenders import Reason
 from ..tracking.capture import track
 from ..tracking.exposures import record_exposures
 from ..tracking.models import EventType
@@ -50,20 +50,51 @@ TYPICAL_DEPTH = 50
 PRODUCTS_PER_PROMOTION = 4
 
 
+#: Why a promotion is shown to this visitor (``promotions.serving.reasons`` words them): it covers
+#: an item they just viewed, or one the model picked for them; ``promotion_for``: it applies to
+#: the product of the page.
+OFFER_VIEWED, OFFER_PICKED, OFFER_ON = "offer_viewed", "offer_picked", "offer_on"
+#: The reason of an item the visitor just looked at, in their interests.
+VIEWED = "viewed"
+#: The reason of a replenishment promotion's products: the visitor's own items, due again.
+BUY_AGAIN = Reason("buy_again")
+
+
 @dataclass(frozen=True)
 class ShownPromotion:
     promotion: Promotion
     message: str
-    reason: str
+    #: Why the promotion is shown (about the promotion, not its products); None when not personalized.
+    reason: Reason | None
     products: tuple[ProductCard, ...]
     slot: str
     step: str
     personalized: bool
     propensity: float | None = None
+    #: Why each of ``products`` is shown (their own reasons, in the same order); empty: none known.
+    product_reasons: tuple[Reason | None, ...] = ()
 
     @property
     def id(self) -> int:
         return self.promotion.pk
+
+    @property
+    def public_code(self) -> str:
+        """The promotion's shared coupon code to show (never a single-use one); "" without one."""
+        code = self.promotion.codes.filter(single_use=False).order_by("pk").values_list("code", flat=True).first()
+        return code or ""
+
+    @property
+    def shared_reason(self) -> Reason | None:
+        """The reason every product shown shares (the card states it once), else None."""
+        reasons = set(self.product_reasons)
+        return self.product_reasons[0] if len(self.product_reasons) > 1 and len(reasons) == 1 else None
+
+    @property
+    def entries(self) -> list[tuple[ProductCard, Reason | None]]:
+        """(card, its reason) for each product shown in the promotion."""
+        reasons = self.product_reasons or (None,) * len(self.products)
+        return list(zip(self.products, reasons, strict=True))
 
 
 _stats: tuple[float, dict[str, Any]] | None = None
@@ -120,7 +151,6 @@ def _interest(pick: Pick) -> ranking.Interest:
         float(card.price),
         None if card.cost is None else float(card.cost),
         pick.reason,
-        pick.reason_item,
     )
 
 
@@ -144,29 +174,38 @@ def _recent_interests(request: HttpRequest, picks: list[Pick]) -> list[ranking.I
             card.brand,
             float(card.price),
             None if card.cost is None else float(card.cost),
-            gettext("Because you viewed %(title)s") % {"title": card.title},
-            card.id,
+            Reason(VIEWED, card.id),
         )
         for rank, card in enumerate(found[item] for item in recent if item in found)
     ]
 
 
-def _reason(interests: tuple[ranking.Interest, ...]) -> str:
-    return interests[0].reason if interests and interests[0].reason else ""
+def _reason(interests: tuple[ranking.Interest, ...]) -> Reason | None:
+    """Why the promotion is shown: the best of the visitor's interests it covers, a product they
+    viewed or one picked for them (the products shown in it may be others: each has its own reason)."""
+    if not interests:
+        return None
+    best = interests[0]
+    viewed = best.reason is not None and best.reason.kind == VIEWED
+    return Reason(OFFER_VIEWED if viewed else OFFER_PICKED, best.item_id)
 
 
-def _matching(promotion: Promotion, picks: list[Pick], limit: int) -> tuple[ProductCard, ...]:
+def _matching(promotion: Promotion, picks: list[Pick], limit: int) -> list[Pick]:
     target = promotion.target
-    return tuple(p.card for p in picks if target.covers(p.card.id, p.card.category, p.card.brand))[:limit]
+    return [p for p in picks if target.covers(p.card.id, p.card.category, p.card.brand)][:limit]
 
 
 def _non_personalized(request: HttpRequest, slot: str, limit: int, step: str) -> list[ShownPromotion]:
     promotions = eligible_promotions(request, slot=slot)[:limit]
     picks = recommendations_for(request, TYPICAL_DEPTH, personalized=False, slot=slot) if promotions else []
-    return [
-        ShownPromotion(p, p.localized_message, "", _matching(p, picks, PRODUCTS_PER_PROMOTION), slot, step, False)
-        for p in promotions
-    ]
+    shown = []
+    for promotion in promotions:
+        matching = _matching(promotion, picks, PRODUCTS_PER_PROMOTION)
+        products, reasons = tuple(p.card for p in matching), tuple(p.reason for p in matching)
+        shown.append(
+            ShownPromotion(promotion, promotion.localized_message, None, products, slot, step, False, None, reasons)
+        )
+    return shown
 
 
 def _personalized(
@@ -262,17 +301,25 @@ def _shown(
     slot: str,
     decision: Decision,
     *,
-    reason: str = "",
+    reason: Reason | None = None,
     propensity: float | None = None,
 ) -> ShownPromotion:
     due = getattr(promotion, "replenishment_items", None)
     if due:  # a replenishment promotion shows the visitor's own due items
         found = cards(due[:PRODUCTS_PER_PROMOTION])
-        products = tuple(found[i] for i in due[:PRODUCTS_PER_PROMOTION] if i in found)
+        matching = [Pick(found[i], 0.0, BUY_AGAIN) for i in due[:PRODUCTS_PER_PROMOTION] if i in found]
     else:
-        products = _matching(promotion, picks, PRODUCTS_PER_PROMOTION)
+        matching = _matching(promotion, picks, PRODUCTS_PER_PROMOTION)
     return ShownPromotion(
-        promotion, promotion.localized_message, reason, products, slot, decision.step, True, propensity
+        promotion,
+        promotion.localized_message,
+        reason,
+        tuple(p.card for p in matching),
+        slot,
+        decision.step,
+        True,
+        propensity,
+        tuple(p.reason for p in matching),
     )
 
 
@@ -338,18 +385,25 @@ def _cached_or_ranked(
     if cached is not None and cached.get("signature") == signature:
         eligible = {p.pk: p for p in eligible_list}
         if all(row[0] in eligible for row in cached["rows"]):
-            found = cards(item for row in cached["rows"] for item in row[2])
+            found = cards(item for row in cached["rows"] for item, _reason in row[2])
             return [
                 ShownPromotion(
-                    eligible[pk], eligible[pk].localized_message, reason,
-                    tuple(found[i] for i in items if i in found), slot, decision.step, True,
+                    eligible[pk], eligible[pk].localized_message, Reason.from_list(reason),
+                    tuple(found[i] for i, _r in items if i in found), slot, decision.step, True, None,
+                    tuple(Reason.from_list(r) for i, r in items if i in found),
                 )
                 for pk, reason, items in cached["rows"]
             ]  # fmt: skip
     shown = _personalized(request, slot, limit, decision, rng or np.random.default_rng())
-    value = {"signature": signature, "rows": [(s.id, s.reason, [c.id for c in s.products]) for s in shown]}
+    value = {"signature": signature, "rows": [_shown_row(s) for s in shown]}
     store_value(request, name, value, SHOWN_SECONDS)
     return shown
+
+
+def _shown_row(shown: ShownPromotion) -> tuple:
+    """A shown promotion as the visitor's cache keeps it: (id, reason, [(item, reason), ...])."""
+    items = [(card.id, reason.as_list() if reason else None) for card, reason in shown.entries]
+    return (shown.id, shown.reason.as_list() if shown.reason else None, items)
 
 
 def _promoted_interests(history: list[str], eligible: list[Promotion]) -> str:
@@ -383,8 +437,9 @@ def promotion_for(request: HttpRequest, card: ProductCard, *, slot: str = "produ
             return None
         decision = decide(request, slot)
         best = max(applicable, key=lambda p: (_discount_share(p, float(card.price)), p.priority, -p.pk))
-        reason = gettext("On %(title)s") % {"title": card.title}
-        return ShownPromotion(best, best.localized_message, reason, (card,), slot, decision.step, decision.personalized)
+        return ShownPromotion(
+            best, best.localized_message, Reason(OFFER_ON, card.id), (card,), slot, decision.step, decision.personalized
+        )
     except Exception:
         logger.exception("promotions: promotion_for failed")
         log_fallback("promotion_for_failed", product=card.id)

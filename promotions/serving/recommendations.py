@@ -23,11 +23,10 @@ from django.core.cache import cache
 from django.db.models import Count
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.translation import gettext
 
 from ..cards import cards
 from ..fallbacks import log_fallback
-from ..recommenders import Recommendation
+from ..recommenders import Reason, Recommendation
 from ..tracking.models import Event, EventType
 from ..tracking.personcache import LIVE_RECOMMENDATIONS
 from ..training.models import RECOMMENDATIONS_CACHE_NAME
@@ -47,8 +46,10 @@ TRENDING_SECONDS = 300.0
 HEADROOM = 20
 
 
-#: (item id, score, reason text, the item the reason names or None)
-Row = tuple[str, float, str, str | None]
+#: (item id, score, why); cached as (item id, score, ``Reason.as_list()``)
+Row = tuple[str, float, Reason | None]
+#: The reason of the best sellers read from the event log (no model).
+BEST_SELLER = Reason("best_seller")
 
 
 def person_key(request: HttpRequest) -> str | None:
@@ -99,7 +100,7 @@ def _best_sellers(days: int = 30, k: int = 200) -> list[Row]:
         .annotate(n=Count("id"))
         .order_by("-n", "item_id")[:k]
     )
-    return [(row["item_id"], float(row["n"]), gettext("Popular right now"), None) for row in counts]
+    return [(row["item_id"], float(row["n"]), BEST_SELLER) for row in counts]
 
 
 def _safe(operation, *args, default=None):
@@ -112,7 +113,23 @@ def _safe(operation, *args, default=None):
 
 
 def _rows(recommendations: Iterable[Recommendation]) -> list[Row]:
-    return [(r.item_id, r.score, r.reason.text, r.reason.item_id) for r in recommendations]
+    return [(r.item_id, r.score, r.reason) for r in recommendations]
+
+
+def _stored(rows: list[Row]) -> list[tuple]:
+    """Rows as the visitor's cache keeps them (plain lists, whatever the cache serializes with)."""
+    return [(item_id, score, reason.as_list() if reason is not None else None) for item_id, score, reason in rows]
+
+
+def _loaded(rows: list) -> list[Row] | None:
+    """Rows ``_stored`` wrote; None for an entry of an older format (a reason as text)."""
+    loaded = []
+    for item_id, score, reason in rows:
+        structured = Reason.from_list(reason)
+        if structured is None and reason is not None:
+            return None
+        loaded.append((item_id, score, structured))
+    return loaded
 
 
 def _history_key(items: Sequence[str]) -> str:
@@ -139,22 +156,21 @@ def _personal_rows(request: HttpRequest, k: int, model_name: str | None, fresh: 
     for value in candidates:
         recent_enough = not fresh or value and value.get("at", 0) >= newest
         if value and value.get("version") == version and recent_enough and len(value["items"]) >= k:
-            rows = [(row["item_id"], row["score"], row["reason"], row.get("reason_item")) for row in value["items"]]
-            return rows, MODEL
+            rows = _loaded([(row["item_id"], row["score"], row.get("reason")) for row in value["items"]])
+            if rows is not None:
+                return rows, MODEL
     basis, session = f"{version}:{model_name or ''}", _history_key(history)
     cached = found[LIVE_CACHE_NAME]
     # A longer list computed for the same session serves a shorter ask (the model's order is its prefix).
     if cached is not None and cached.get("basis") == basis and cached.get("k", 0) >= k:
-        if cached.get("session") == session or not fresh:
-            return cached["rows"][:k] if cached.get("source") == MODEL else cached["rows"], cached["source"]
-    rows = [
-        (r.item_id, r.score, r.reason.text, r.reason.item_id)
-        for r in model.recommend(person_key(request), history, k=k)
-    ]
+        rows = _loaded(cached["rows"]) if cached.get("session") == session or not fresh else None
+        if rows is not None:
+            return rows[:k] if cached.get("source") == MODEL else rows, cached["source"]
+    rows = _rows(model.recommend(person_key(request), history, k=k))
     source = MODEL
     if not rows:
         rows, source = _trending_rows(model_name), TRENDING
-    value = {"basis": basis, "session": session, "k": k, "rows": rows, "source": source}
+    value = {"basis": basis, "session": session, "k": k, "rows": _stored(rows), "source": source}
     store_value(request, LIVE_CACHE_NAME, value, LIVE_CACHE_SECONDS)
     return rows, source
 
@@ -231,8 +247,8 @@ def similar_to(request: HttpRequest, item_id: str, k: int = 6, *, slot: str = "p
 def _to_picks(rows: list[Row], k: int, excluded: set[str], slot: str, source: str) -> list[Pick]:
     found = cards(row[0] for row in rows if row[0] not in excluded)
     picks = [
-        Pick(found[item_id], score, reason, reason_item, source)
-        for item_id, score, reason, reason_item in rows
+        Pick(found[item_id], score, reason, source)
+        for item_id, score, reason in rows
         if item_id in found and item_id not in excluded and found[item_id].available
     ]
     return apply_slot_rules(picks, slot, k)

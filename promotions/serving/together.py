@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.utils.translation import gettext
-
 from ..cards import cards
 from ..fallbacks import log_fallback
 from ..offers import together
+from ..recommenders import Reason
 from .picks import TRENDING, Pick
+
+#: Their reason (worded by ``serving.reasons``): "Often bought together".
+TOGETHER = Reason("bought_together")
 
 HEADROOM = 10
 
@@ -23,9 +25,8 @@ def bought_together_for(item_ids: Iterable[str], k: int) -> list[Pick]:
     try:
         ranked = together.companions(item_ids, k + HEADROOM)
         found = cards(item for item, _ in ranked)
-        reason = gettext("Often bought together")
         picks = [
-            Pick(found[item], score, reason, None, TRENDING)
+            Pick(found[item], score, TOGETHER, TRENDING)
             for item, score in ranked
             if item in found and found[item].available
         ]

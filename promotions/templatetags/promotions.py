@@ -11,8 +11,12 @@ from django import template
 from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import get_script_prefix, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext, pgettext
+
+from ..money import format_money
 
 register = template.Library()
 logger = logging.getLogger(__name__)
@@ -36,6 +40,88 @@ def _beacon_tag(script_prefix: str) -> str:
         static("promotions/promotions.js"),
         reverse("promotions:events"),
     )
+
+
+# --- Filters of the tag templates (and of a shop's own) -----------------------------------------
+
+
+@register.filter
+def money(amount) -> str:
+    """``{{ price|money }}``: "£2.95", in the shop's currency (``PROMOTIONS["CURRENCY"]``)."""
+    return format_money(amount)
+
+
+@register.filter
+def reason(value) -> str:
+    """``{{ pick.reason|reason }}``: the reason (a ``Reason``) worded in the page's language."""
+    from ..serving.reasons import reason_text
+
+    return reason_text(value)
+
+
+@register.filter
+def reason_heading(value) -> str:
+    """``{{ reason|reason_heading }}``: the reason as the heading of the products sharing it."""
+    from ..serving.reasons import reason_heading as heading
+
+    return heading(value)
+
+
+@register.filter
+def reason_groups(picks) -> tuple:
+    """``{% for why, group in picks|reason_groups %}``: the picks as blocks whose heading holds
+    for every product in them (``promotions.serving.reasons.group_by_reason``)."""
+    from ..serving.reasons import group_by_reason
+
+    return group_by_reason(list(picks or ()))
+
+
+@register.filter
+def reason_key(value) -> str:
+    """``kind|item|category``: the reason as data, for ``data-`` attributes (tests, scripts)."""
+    if value is None:
+        return ""
+    key = "|".join((value.kind, value.item_id or "", value.category or ""))
+    return f"{key}|{value.days}" if value.days else key
+
+
+@register.filter
+def promotion_badge(promotion) -> str:
+    """The discount in a few words ("20% off", "£5 off", "Buy 2, get 1 free"); "" for a banner."""
+    kind, value = promotion.kind, promotion.value
+    if kind == "percentage":
+        return pgettext("badge", "%(percent)s off") % {"percent": f"{value.normalize():f}%"}
+    if kind == "fixed_amount":
+        return pgettext("badge", "%(amount)s off") % {"amount": format_money(value, whole=True)}
+    if kind == "fixed_price":
+        return pgettext("badge", "Now %(amount)s") % {"amount": format_money(value, whole=True)}
+    if kind == "buy_x_get_y" and promotion.buy_quantity and promotion.get_quantity:
+        values = {"buy": promotion.buy_quantity, "free": promotion.get_quantity}
+        return pgettext("badge", "Buy %(buy)s, get %(free)s free") % values
+    if kind == "free_shipping":
+        return pgettext("badge", "Free shipping")
+    return ""
+
+
+#: Within this many days of its end, a promotion says how many days are left rather than the date.
+SOON_DAYS = 7
+
+
+@register.simple_tag
+def promotion_validity(promotion, today=None) -> str:
+    """ "Until 24 December", "Ends in 3 days", "Ends today"; "" without an end."""
+    if promotion.ends_at is None:
+        return ""
+    ends = timezone.localtime(promotion.ends_at).date()
+    today = today or timezone.localdate()
+    days = (ends - today).days
+    if days <= 0:
+        return pgettext("validity", "Ends today")
+    if days <= SOON_DAYS:
+        if days == 1:
+            return pgettext("validity", "Ends tomorrow")
+        return ngettext("Ends in %(count)s day", "Ends in %(count)s days", days) % {"count": days}
+    return pgettext("validity", "Until %(date)s") % {"date": date_format(ends, "MONTH_DAY_FORMAT")}
 
 
 @register.simple_tag(takes_context=True)
@@ -175,7 +261,7 @@ def personalized_promotions(
     if as_variable:
         return shown, ""
     name = template_name or _variant_template(request, str(slot)) or "promotions/tags/promotions.html"
-    return shown, _render(name, context, {"promotions": shown, "slot": slot})
+    return shown, _render(name, context, {"promotions": shown, "slot": slot, "today": timezone.localdate()})
 
 
 @_content_tag
@@ -193,7 +279,7 @@ def recommended_products(context, request, *, as_variable: bool, limit: int = 8,
     if as_variable:
         return picks, ""
     name = options.get("template_name") or decision.template or "promotions/tags/products.html"
-    return picks, _render(name, context, {"picks": picks, "slot": slot, "kind": "recommendation"})
+    return picks, _render(name, context, _picks_values(picks, slot))
 
 
 @_content_tag
@@ -209,7 +295,7 @@ def similar_products(context, request, product, *, as_variable: bool, limit: int
     if as_variable:
         return picks, ""
     name = options.get("template_name") or "promotions/tags/products.html"
-    return picks, _render(name, context, {"picks": picks, "slot": slot, "kind": "recommendation"})
+    return picks, _render(name, context, _picks_values(picks, slot))
 
 
 @_content_tag
@@ -221,7 +307,7 @@ def buy_again(context, request, *, as_variable: bool, limit: int = 8, slot: str 
     if as_variable:
         return picks, ""
     name = options.get("template_name") or "promotions/tags/products.html"
-    return picks, _render(name, context, {"picks": picks, "slot": slot, "kind": "recommendation"})
+    return picks, _render(name, context, _picks_values(picks, slot))
 
 
 @_content_tag
@@ -258,7 +344,12 @@ def promotion_for(context, request, product, *, as_variable: bool, slot: str = "
     if shown is None:
         return None, ""
     name = options.get("template_name") or "promotions/tags/promotion_for.html"
-    return shown, _render(name, context, {"promotion": shown, "slot": slot})
+    return shown, _render(name, context, {"promotion": shown, "slot": slot, "today": timezone.localdate()})
+
+
+def _picks_values(picks: list, slot: str) -> dict:
+    """What products.html gets (it groups the picks by reason itself: ``picks|reason_groups``)."""
+    return {"picks": picks, "slot": slot, "kind": "recommendation"}
 
 
 def _variant_template(request, slot: str) -> str | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django import template
 from django.template.defaultfilters import floatformat
@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from ..conf import app_settings
+from ..money import format_money
 
 register = template.Library()
 
@@ -124,13 +125,8 @@ def grouped(number: Number | None) -> str:
 
 @register.filter
 def money(amount: Number | None) -> str:
-    """An amount rounded to cents, grouped, with ``PROMOTIONS["CURRENCY"]`` after it when set."""
-    if amount is None:
-        return "\u2013"
-    cents = Decimal(str(amount)).quantize(Decimal("0.01"), ROUND_HALF_UP)  # number_format would truncate
-    text = number_format(cents, 2, force_grouping=True)
-    currency = app_settings.CURRENCY
-    return f"{text}\u00a0{currency}" if currency else text
+    """An amount in the shop's currency format ("£1,234.50"), the one helper of ``promotions.money``."""
+    return format_money(amount)
 
 
 #: What a rate's denominator counts, for the sample shown beside it.

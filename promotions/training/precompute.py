@@ -3,8 +3,8 @@
 Every web process reads them from the shared cache under the person's keys
 (``privacy.visitor_cache_key(visitor_id, "recommendations")`` and ``user_cache_key``), which the
 privacy registry erases with the rest of a person's data. Each list is
-``{"version": <model version id>, "at": <unix time>, "items": [{"item_id", "score", "reason",
-"reason_item"}, ...]}``.
+``{"version": <model version id>, "at": <unix time>, "items": [{"item_id", "score", "reason": [kind, item
+id, category]}, ...]}`` (the reason as data, worded when shown).
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def precompute_recommendations(model: Recommender, version_id: int) -> int:
             "version": version_id,
             "at": computed_at,
             "items": [
-                {"item_id": r.item_id, "score": r.score, "reason": r.reason.text, "reason_item": r.reason.item_id}
+                {"item_id": r.item_id, "score": r.score, "reason": r.reason.as_list()}
                 for r in recommendations
             ],
         }

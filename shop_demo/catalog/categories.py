@@ -23,6 +23,43 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 
 FALLBACK_CATEGORY = "Other"
+
+#: The categories' names in Simplified Chinese, shipped with the rules (Category.name_zh_hans);
+#: a category missing here shows its English name on Chinese pages.
+NAMES_ZH_HANS = {
+    "Christmas": "圣诞节",
+    "Easter": "复活节",
+    "Cards & Gift Wrap": "贺卡与礼品包装",
+    "Magnets & Keyrings": "冰箱贴与钥匙扣",
+    "Jewellery": "首饰",
+    "Hair Accessories": "发饰",
+    "Lunch & Picnic": "午餐与野餐",
+    "Party": "派对用品",
+    "Candles & Lights": "蜡烛与灯饰",
+    "Home Fragrance": "家居香氛",
+    "Baking": "烘焙",
+    "Mugs & Cups": "马克杯与杯子",
+    "Tableware": "餐具",
+    "Kitchen": "厨房用品",
+    "Stationery": "文具",
+    "Crafts & Sewing": "手工与缝纫",
+    "Bags & Purses": "包袋与钱包",
+    "Storage": "收纳",
+    "Wall Art & Signs": "墙饰与标牌",
+    "Clocks": "钟表",
+    "Frames & Mirrors": "相框与镜子",
+    "Cushions & Textiles": "靠垫与布艺",
+    "Bath & Beauty": "沐浴与美妆",
+    "Garden": "园艺",
+    "Toys & Games": "玩具与游戏",
+    "Hooks & Knobs": "挂钩与把手",
+    "Travel & Outdoor": "旅行与户外",
+    "Accessories": "配饰",
+    "Home Essentials": "家居必备",
+    "Furniture": "家具",
+    "Decorations": "装饰品",
+    "Other": "其他",
+}
 MIN_CATEGORY_SIZE = 10
 SEASONAL_CATEGORIES = ("Christmas", "Easter")
 

@@ -35,7 +35,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from promotions.tracking.importer import shift_for
-from shop_demo.catalog.categories import FALLBACK_CATEGORY, assign_categories
+from shop_demo.catalog.categories import FALLBACK_CATEGORY, NAMES_ZH_HANS, assign_categories
 from shop_demo.models import Brand, Category, Order, OrderLine, Product
 
 logger = logging.getLogger(__name__)
@@ -138,6 +138,15 @@ def _ensure_named(model: type[Category] | type[Brand], names: Iterable[str]) -> 
     return {row.name: row for row in model.objects.filter(name__in=names)}
 
 
+def translate_categories() -> int:
+    """Give the categories their Chinese names (``NAMES_ZH_HANS``) where they have none yet; a
+    name staff changed is kept. Returns how many were named."""
+    named = 0
+    for name, chinese in NAMES_ZH_HANS.items():
+        named += Category.objects.filter(name=name, name_zh_hans="").update(name_zh_hans=chinese)
+    return named
+
+
 def _product_fields(entry: CatalogueEntry, categories: dict, brands: dict) -> dict:
     return {
         "title": entry.title,
@@ -159,6 +168,7 @@ def load_catalogue(datasets_dir: Path | None, progress: Progress | None = None) 
     total = len(entries)
     with transaction.atomic():
         categories = _ensure_named(Category, (entry.category for entry in entries))
+        translate_categories()
         brands = _ensure_named(Brand, (entry.brand for entry in entries if entry.brand))
         existing = Product.objects.in_bulk([entry.stock_code for entry in entries], field_name="stock_code")
         to_create, to_update = [], []

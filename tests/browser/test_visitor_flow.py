@@ -80,7 +80,7 @@ def test_a_visitor_sees_promotions_follow_their_views_and_checks_out_with_the_di
         return offer.count() == 1
 
     assert wait_for(home_shows_the_offer)
-    assert f"Because you viewed {candle.title}" in offer.locator(".promotion-reason").inner_text()
+    assert f"Offered because you viewed {candle.title}" in offer.locator(".promotion-reason").inner_text()
 
     # The offer lists candle products; clicking one is reported by the beacon.
     link = offer.locator(".promotion-products a").first

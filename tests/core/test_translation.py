@@ -59,8 +59,12 @@ def check_compiled(locale: Path) -> None:
     with open(locale / "django.mo", "rb") as handle:
         compiled = gettext.GNUTranslations(handle)
     for entry in entries(locale):
-        if entry.msgid_plural:
+        if entry.msgid_plural and entry.msgctxt:
+            assert compiled.npgettext(entry.msgctxt, entry.msgid, entry.msgid_plural, 5) == entry.msgstr_plural[0]
+        elif entry.msgid_plural:
             assert compiled.ngettext(entry.msgid, entry.msgid_plural, 5) == entry.msgstr_plural[0]
+        elif entry.msgctxt:  # a message with a context (pgettext) is found only with it
+            assert compiled.pgettext(entry.msgctxt, entry.msgid) == entry.msgstr, (entry.msgctxt, entry.msgid)
         else:
             assert compiled.gettext(entry.msgid) == entry.msgstr, entry.msgid
 

@@ -37,7 +37,7 @@ def test_changelist_shows_live_figures_and_the_change_form_a_preview(admin_clien
     row = changelist.text[changelist.text.index('class="field-clicks"') :][:40]
     assert ">1<" in row
     change = admin_client.get(reverse("admin:promotions_promotion_change", args=[promotion.pk]))
-    assert 'class="promotion-message">Spring &lt;sale&gt;</p>' in change.text
+    assert f'class="promotion-message" id="promotion-preview-{promotion.pk}">Spring &lt;sale&gt;</h3>' in change.text
 
 
 def test_unknown_slots_are_refused_by_the_admin_form(admin_client):

@@ -5,7 +5,13 @@ import math
 import numpy as np
 import pytest
 
-from promotions.recommenders import ContentRecommender, Interactions, PopularityRecommender, TrendingRecommender
+from promotions.recommenders import (
+    ContentRecommender,
+    Interactions,
+    PopularityRecommender,
+    Reason,
+    TrendingRecommender,
+)
 
 from .conftest import ITEMS
 
@@ -39,7 +45,7 @@ def test_content_recommends_catalogue_items_without_interactions(interactions):
     model = ContentRecommender().fit(interactions, ITEMS)
     assert "d" in model.item_ids.tolist()
     assert model.recommend(user_id="u1")[0].item_id == "d"  # red cup: like a red mug, same price band
-    assert model.recommend(user_id="u1")[0].reason.text == "Similar to red mug, which you looked at"
+    assert model.recommend(user_id="u1")[0].reason == Reason("similar_content", "a")  # the red mug u1 looked at
 
 
 def test_popularity_counts_distinct_users_and_breaks_ties_by_id():

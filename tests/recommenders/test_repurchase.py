@@ -5,7 +5,14 @@ import math
 import numpy as np
 import pytest
 
-from promotions.recommenders import BuyAgainRecommender, Interactions, Recommender, RepurchaseRecommender, Weighting
+from promotions.recommenders import (
+    BuyAgainRecommender,
+    Interactions,
+    Reason,
+    Recommender,
+    RepurchaseRecommender,
+    Weighting,
+)
 from promotions.recommenders.repurchase import DUE_FLOOR, Calibration, due_score
 
 DAY = 86400.0
@@ -36,7 +43,7 @@ def test_a_thirty_day_cycle_is_due_on_day_thirty_not_day_three():
     assert on_day_3["due"][at3] == pytest.approx(math.exp(-(math.log(3 / 30) ** 2) / 2))  # 0.071
     assert [r.item_id for r in model.due_items("c1", at=last + 30 * DAY)] == ["tea"]
     assert model.due_items("c1", at=last + 3 * DAY) == []
-    assert model.due_items("c1", at=last + 30 * DAY)[0].reason.text == "You buy this about every 30 days"
+    assert model.due_items("c1", at=last + 30 * DAY)[0].reason == Reason("buy_again", days=30)
 
 
 def test_score_is_decayed_occasions_times_due_ness():

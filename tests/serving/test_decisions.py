@@ -10,8 +10,10 @@ from django.test import override_settings
 
 from promotions.experiments.models import Assignment, Variant
 from promotions.offers.models import Promotion, SlotConfig
+from promotions.recommenders import Reason
 from promotions.serving import decide as decisions
 from promotions.serving.promotions import personalized_promotions
+from promotions.serving.reasons import reason_text
 from promotions.tracking.capture import make_event
 from promotions.tracking.models import Visitor
 from promotions.visitors.holdout import in_holdout, is_held_out
@@ -56,7 +58,8 @@ def test_step_5_the_default_ranking_prefers_the_visitors_interest(offers):
     shown = show(lantern_fan())
     assert [s.promotion.name for s in shown] == ["Lanterns"]
     assert shown[0].step == decisions.DEFAULT and shown[0].personalized
-    assert "Lantern L1" in shown[0].reason  # "... because you viewed" names the item behind it
+    # "Offered because you viewed ..." names the item behind it, worded when shown.
+    assert shown[0].reason == Reason("offer_viewed", "L1") and "Lantern L1" in reason_text(shown[0].reason)
     assert {card.category for card in shown[0].products} == {"Lanterns"}
 
 

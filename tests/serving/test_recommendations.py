@@ -9,6 +9,8 @@ from django.test import override_settings
 from django.utils import timezone
 
 from promotions.offers.models import SlotRule
+from promotions.recommenders import Reason
+from promotions.serving.reasons import reason_text
 from promotions.serving.recommendations import recommendations_for, similar_to
 from promotions.tracking.capture import make_event
 from promotions.tracking.models import Event
@@ -36,7 +38,7 @@ def ids(picks):
 def test_recommendations_react_to_the_current_session_without_retraining(active_model):
     on_lanterns = recommendations_for(viewing("a" * 32, "L1"), 3)
     assert set(ids(on_lanterns)) <= {"L2", "L3", "L4"} and on_lanterns
-    assert "L1" in on_lanterns[0].reason
+    assert on_lanterns[0].reason.item_id == "L1" and "L1" in reason_text(on_lanterns[0].reason)
     # The visitor moves on to candles: once those views are written, the next page follows them.
     recent.remember("a" * 32, viewing("a" * 32, "C1", "C2").promotions.events)
     next_page = recommendations_for(visitor_request(visitor_id="a" * 32), 3)
@@ -51,17 +53,22 @@ def test_a_visitor_without_history_gets_trending_items(active_model):
 
 def test_a_fresh_precomputed_list_is_used_and_a_stale_one_is_not(active_model):
     key = visitor_cache_key("c" * 32, RECOMMENDATIONS_CACHE_NAME)
-    listed = [{"item_id": "M4", "score": 9.0, "reason": "precomputed", "reason_item": None}] * 1 + [
-        {"item_id": code, "score": 1.0, "reason": "precomputed", "reason_item": None} for code in ("M1", "M2", "M3")
+    precomputed = ["featured", None, None]
+    listed = [{"item_id": "M4", "score": 9.0, "reason": precomputed}] * 1 + [
+        {"item_id": code, "score": 1.0, "reason": precomputed} for code in ("M1", "M2", "M3")
     ]
     cache.set(key, {"version": active_model.pk, "at": time.time(), "items": listed * 8})
-    assert recommendations_for(visitor_request(visitor_id="c" * 32), 2)[0].reason == "precomputed"
+    assert recommendations_for(visitor_request(visitor_id="c" * 32), 2)[0].reason == Reason("featured")
     # A view newer than the list: it is computed again from the session.
     picks = recommendations_for(viewing("c" * 32, "L1"), 2)
-    assert picks[0].reason != "precomputed" and ids(picks)[0].startswith("L")
+    assert picks[0].reason != Reason("featured") and ids(picks)[0].startswith("L")
     # A list from another model version is never served.
     cache.set(key, {"version": active_model.pk + 1, "at": time.time() + 60, "items": listed * 8})
-    assert recommendations_for(visitor_request(visitor_id="c" * 32), 2)[0].reason != "precomputed"
+    assert recommendations_for(visitor_request(visitor_id="c" * 32), 2)[0].reason != Reason("featured")
+    # Nor one written before reasons were data (a reason as text): the visitor is scored again.
+    old = [{"item_id": "M4", "score": 9.0, "reason": "precomputed", "reason_item": None}] * 8
+    cache.set(key, {"version": active_model.pk, "at": time.time() + 60, "items": old})
+    assert recommendations_for(visitor_request(visitor_id="c" * 32), 2)[0].reason != Reason("featured")
 
 
 def test_unavailable_and_banned_products_are_never_shown_and_pins_come_first(active_model):

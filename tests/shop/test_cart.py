@@ -115,10 +115,10 @@ def test_cart_page_shows_line_totals_subtotal_shipping_and_total(client, mug, te
     assert response.status_code == 200
     assert response.context["priced"].subtotal == Decimal("35.00")
     assert response.context["total"] == Decimal("35.00") + SHIPPING_FEE
-    assert "10.50 GBP" in response.text
-    assert "24.50 GBP" in response.text
-    assert "35.00 GBP" in response.text
-    assert f"{Decimal('35.00') + SHIPPING_FEE} GBP" in response.text
+    assert "£10.50" in response.text
+    assert "£24.50" in response.text
+    assert "£35.00" in response.text
+    assert f"£{Decimal('35.00') + SHIPPING_FEE}" in response.text
 
 
 def test_empty_cart_page(client, db):

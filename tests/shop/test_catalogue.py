@@ -16,7 +16,7 @@ def test_home_lists_categories_and_all_products(client, mug, teapot, gnome):
     assert response.status_code == 200
     assert [c.name for c in response.context["categories"]] == ["Garden", "Kitchen"]
     assert listed(response) == ["TEA1", "GNM1", "MUG1"]  # title order
-    assert "3.50 GBP" in response.text
+    assert "£3.50" in response.text
 
 
 def test_home_hides_empty_categories(client, mug, garden):
@@ -75,7 +75,7 @@ def test_product_page_shows_price_stock_and_breadcrumbs(client, mug, kitchen):
     assert response.status_code == 200
     text = response.text
     assert "Red spotty mug" in text
-    assert "3.50 GBP" in text
+    assert "£3.50" in text
     assert "In stock" in text
     assert "Potter" in text
     assert kitchen.get_absolute_url() in text

@@ -61,7 +61,7 @@ def test_confirmation_page_shows_the_order(client, mug):
     assert response.status_code == 200
     assert "Thank you!" in response.text
     assert "Red spotty mug" in response.text
-    assert "7.00 GBP" in response.text
+    assert "£7.00" in response.text
     assert response.context["cart_count"] == 0
 
 
@@ -138,7 +138,7 @@ def test_order_history_lists_own_orders(customer_client, customer, mug, teapot, 
     response = customer_client.get(reverse("shop:orders"))
     assert response.status_code == 200
     assert [order.user for order in response.context["page"]] == [customer]
-    assert f"{Decimal('24.50') + SHIPPING_FEE} GBP" in response.text
+    assert f"£{Decimal('24.50') + SHIPPING_FEE}" in response.text
 
 
 def test_order_history_needs_sign_in(client, db):

@@ -126,7 +126,7 @@ def test_a_code_used_up_between_cart_and_payment_stops_the_order_with_the_new_to
     errors = response.context["form"].non_field_errors()
     assert errors[0].startswith("The code ONCE has already been used.")
     new_total = Decimal("7.00") + SHIPPING_FEE
-    assert response.context["total"] == new_total and f"Pay {new_total} GBP" in response.text
+    assert response.context["total"] == new_total and f"Pay £{new_total}" in response.text
     # Confirming the new total places the order at that total, knowingly.
     new_quote = re.search(r'name="quote" value="([^"]+)"', response.text).group(1)
     client.post(reverse("shop:checkout"), {**checkout_data(), "quote": new_quote})
