@@ -161,9 +161,9 @@ def test_the_command_suggests_draft_bundles_that_the_admin_edits(shop, admin_cli
 def test_the_demo_product_and_cart_pages_show_what_is_bought_together(shop, client):
     together.refresh()
     page = client.get(Product.objects.get(stock_code="CAN1").get_absolute_url()).content.decode()
-    section = page[page.index('class="bought-together"') :]
+    section = page[page.index('class="block bought-together"') :]
     assert "Often bought together" in section and "Mug" in section[: section.index("</section>")]
     client.post(reverse("shop:cart_add", args=["MUG1"]), {"quantity": 1})
     cart = client.get(reverse("shop:cart")).content.decode()
-    section = cart[cart.index('class="bought-together"') :]
+    section = cart[cart.index('class="block bought-together"') :]
     assert "Candle" in section[: section.index("</section>")]
