@@ -265,15 +265,7 @@ def test_no_admin_page_is_wider_than_the_window(walk):
     assert not {name: out for name, out in walk.overflow.items() if out and name not in SHOP_PAGES}
 
 
-CART_REDESIGN = pytest.mark.xfail(reason="the cart at phone width: being redesigned with the promotion cards")
-
-
-@pytest.mark.parametrize(
-    "walk",
-    [pytest.param(c, marks=CART_REDESIGN) if c[1] == "phone" else c for c in COMBINATIONS],
-    ids=ids,
-    indirect=True,
-)
+@pytest.mark.parametrize("walk", COMBINATIONS, ids=ids, indirect=True)
 def test_no_shop_page_is_wider_than_the_window(walk):
     assert not {name: out for name, out in walk.overflow.items() if out and name in SHOP_PAGES}
 
@@ -303,7 +295,6 @@ def test_the_chinese_admin_pages_show_no_english_sentence(walk):
     assert not found, found
 
 
-@pytest.mark.xfail(reason="reasons and category names: translated by the shop's structured reasons (issue 16)")
 @pytest.mark.parametrize("walk", CHINESE, ids=ids, indirect=True)
 def test_the_chinese_shop_pages_show_no_english_sentence(walk):
     found = english_found(walk, SHOP_PAGES)
