@@ -466,10 +466,13 @@ def check_servable_models(app_configs: Any = None, databases: Any = None, **kwar
     training stored (serving gives best sellers there, never another model)."""
     if not databases:
         return []
+    from django.db import transaction
+
     from .training.servable import missing_models
 
     try:
-        missing = missing_models()
+        with transaction.atomic():  # a failing query must not break the caller's transaction (migrate's)
+            missing = missing_models()
     except Exception:  # no database, no table yet (before migrate)
         return []
     return [
