@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCH_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/promotions_bench"
+#: Overridable (``BENCH_DATABASE_URL``), so that runs from several checkouts on one machine do not meet.
+BENCH_DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/promotions_bench")
 
 
 def django_env(database_url: str | None = None, **extra: str) -> dict[str, str]:

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from _setup import django_env, ensure_database, load_catalogue, setup_django
 
-REDIS_URL = "redis://127.0.0.1:6379/14"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")  # the database is emptied
 BATCH = int(os.environ.get("BATCH", "5000"))
 
 

@@ -16,6 +16,7 @@ done after the response (the buffer write) delays the next request and is counte
 """
 
 import http.client
+import os
 import statistics
 import subprocess
 import sys
@@ -23,7 +24,7 @@ import time
 
 from _setup import ROOT, django_env, ensure_database, load_catalogue
 
-REDIS_URL = "redis://127.0.0.1:6379/12"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")  # the database is emptied
 VARIANTS = {
     "without middleware (baseline)": {"DJANGO_SETTINGS_MODULE": "settings_without_tracking"},
     "with middleware, Redis buffer": {"REDIS_URL": REDIS_URL},
