@@ -59,6 +59,9 @@ MEANINGS: dict[str, str] = {
     "TRAINING_EVENT_WEIGHTS": "weight of each event type in the interaction matrix",
     "PRECOMPUTE_ACTIVE_DAYS": "visitors active this many days get their top-N list precomputed after training",
     "PRECOMPUTE_TOP_N": "length of the precomputed lists",
+    "RECOMMENDATION_DIVERSITY": "category diversity of the recommendation lists (live and precomputed), 0 (off) to 1: "
+    "each list is re-ranked by MMR over the product adapter's categories from 5x as many of the model's items; "
+    "0.1 cost 0.9% NDCG@10 for 6.33 instead of 4.83 categories per list on Online Retail (docs/recommenders.md)",
     "BUY_AGAIN_LOOKBACK_DAYS": "days of a customer's purchases that `{% buy_again %}` and replenishment "
     "promotions read",
     "BOUGHT_TOGETHER_DAYS": "days of purchases `manage.py promotions_bought_together` learns the pairs from",

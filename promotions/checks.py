@@ -106,6 +106,8 @@ POSITIVE_INTEGER_KEYS = (
 
 #: Keys holding a share of traffic or a relative effect: numbers in [0, 1).
 SHARE_KEYS = ("EXPERIMENT_PLANNER_MDE", "HOLDOUT_SHARE", "BOUGHT_TOGETHER_MAX_P_VALUE")
+#: Keys holding a strength from 0 (off) to 1 inclusive.
+STRENGTH_KEYS = ("RECOMMENDATION_DIVERSITY",)
 
 
 def _expected_type(name: str) -> tuple[type, ...]:
@@ -114,7 +116,7 @@ def _expected_type(name: str) -> tuple[type, ...]:
         return (str, type(None))
     if name in POSITIVE_INTEGER_KEYS:
         return (int,)
-    if name in SHARE_KEYS:
+    if name in SHARE_KEYS or name in STRENGTH_KEYS:
         return (float, int)
     return (type(default),)
 
@@ -150,6 +152,10 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list:
         value = raw.get(key)
         if isinstance(value, (int, float)) and not 0 <= value < 1:
             errors.append(Error(f"PROMOTIONS[{key!r}] must be a number in [0, 1).", id="promotions.E008"))
+    for key in STRENGTH_KEYS:
+        value = raw.get(key)
+        if isinstance(value, (int, float)) and not 0 <= value <= 1:
+            errors.append(Error(f"PROMOTIONS[{key!r}] must be a number from 0 to 1.", id="promotions.E008"))
     errors += _check_training(raw)
     errors += _check_callables_and_patterns(raw)
     if isinstance(raw.get("PRODUCT_FIELDS"), dict):

@@ -96,6 +96,9 @@ DEFAULTS: dict[str, Any] = {
     # Top-N lists are precomputed after each training for visitors active in the last this-many days.
     "PRECOMPUTE_ACTIVE_DAYS": 7,
     "PRECOMPUTE_TOP_N": 20,
+    # Category diversity of recommendation lists (live and precomputed), 0 (off) to 1: each list is
+    # re-ranked by MMR over the product adapter's categories from 5x as many of the model's items.
+    "RECOMMENDATION_DIVERSITY": 0.0,
     # Buy again ({% buy_again %}, replenishment promotions): the customer's purchases of the last
     # this-many days are read, and an item is due when its next purchase falls within the horizon.
     "BUY_AGAIN_LOOKBACK_DAYS": 365,

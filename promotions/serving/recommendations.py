@@ -5,7 +5,8 @@
 2. A precomputed list (written after training) is used when it was computed by the active version
    and after the visitor's newest recent item.
 3. Otherwise the active model (or the one an experiment variant names) scores the person with the
-   current session's recent items, and the answer is cached for this visitor for a minute.
+   current session's recent items, and the answer is cached for this visitor for a minute. With
+   ``RECOMMENDATION_DIVERSITY`` above 0 it is re-ranked for category diversity (``diversify``).
 4. Without a model, best sellers from the event log.
 Unavailable and banned products are removed and pinned ones come first, in every case. Any
 failure falls back to the next step with a log line; nothing raises into a page.
@@ -25,6 +26,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from ..cards import cards
+from ..diversify import diversify, diversity, pool_size
 from ..fallbacks import log_fallback
 from ..recommenders import Reason, Recommendation
 from ..tracking.models import Event, EventType
@@ -159,14 +161,14 @@ def _personal_rows(request: HttpRequest, k: int, model_name: str | None, fresh: 
             rows = _loaded([(row["item_id"], row["score"], row.get("reason")) for row in value["items"]])
             if rows is not None:
                 return rows, MODEL
-    basis, session = f"{version}:{model_name or ''}", _history_key(history)
+    basis, session = f"{version}:{model_name or ''}:{diversity()}", _history_key(history)
     cached = found[LIVE_CACHE_NAME]
     # A longer list computed for the same session serves a shorter ask (the model's order is its prefix).
     if cached is not None and cached.get("basis") == basis and cached.get("k", 0) >= k:
         rows = _loaded(cached["rows"]) if cached.get("session") == session or not fresh else None
         if rows is not None:
             return rows[:k] if cached.get("source") == MODEL else rows, cached["source"]
-    rows = _rows(model.recommend(person_key(request), history, k=k))
+    rows = diversify(_rows(model.recommend(person_key(request), history, k=pool_size(k))), k)
     source = MODEL
     if not rows:
         rows, source = _trending_rows(model_name), TRENDING

@@ -18,6 +18,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from ..conf import app_settings
+from ..diversify import diversify, pool_size
 from ..recommenders import Recommender
 from ..tracking.personcache import RECOMMENDATIONS
 from ..visitors.keys import user_cache_key, visitor_cache_key
@@ -51,14 +52,18 @@ def precompute_recommendations(model: Recommender, version_id: int) -> int:
         recommendations = model.recommend(
             user_id=person_id(visitor_id, user_id, links),
             history=items[-HISTORY_LENGTH:],
-            k=app_settings.PRECOMPUTE_TOP_N,
+            k=pool_size(app_settings.PRECOMPUTE_TOP_N),
+        )
+        rows = diversify(
+            [(r.item_id, r.score, r.reason) for r in recommendations],
+            app_settings.PRECOMPUTE_TOP_N,
         )
         value = {
             "version": version_id,
             "at": computed_at,
             "items": [
-                {"item_id": r.item_id, "score": r.score, "reason": r.reason.as_list()}
-                for r in recommendations
+                {"item_id": item_id, "score": score, "reason": reason.as_list()}
+                for item_id, score, reason in rows
             ],
         }
         entries[visitor_cache_key(visitor_id, RECOMMENDATIONS_CACHE_NAME)] = value
