@@ -18,4 +18,6 @@ BEAT_SCHEDULE = {
     "promotions-update-promotion-stats": {"task": "promotions.update_promotion_stats", "schedule": 3600.0},
     # Daily: each promotion's uplift model, from its randomized holdout (Promotion.uplift_holdout).
     "promotions-train-uplift-models": {"task": "promotions.train_uplift_models", "schedule": 24 * 3600.0},
+    # Daily: the products bought together ({% bought_together %}, bundle suggestions), from the purchases.
+    "promotions-refresh-bought-together": {"task": "promotions.refresh_bought_together", "schedule": 24 * 3600.0},
 }

@@ -88,6 +88,15 @@ def update_promotion_stats() -> int:
     return len(stats)
 
 
+@shared_task(name="promotions.refresh_bought_together", ignore_result=True)
+def refresh_bought_together() -> int:
+    """Rebuild the stored bought-together pairs from the purchases of the last
+    ``BOUGHT_TOGETHER_DAYS`` (what ``manage.py promotions_bought_together`` does); returns the rows stored."""
+    from .offers.together import refresh  # numpy loads only in workers
+
+    return refresh()
+
+
 @shared_task(name="promotions.train_uplift_models", ignore_result=True)
 def train_uplift_models() -> dict[int, float | None]:
     """Fit each promotion's uplift model on its randomized holdout (``promotions.uplift.app_data``);

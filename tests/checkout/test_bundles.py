@@ -139,6 +139,24 @@ def test_pairs_are_stored_with_their_lift_and_serve_the_tag(shop):
 
 
 @pytest.mark.django_db
+def test_the_daily_task_rebuilds_the_stored_pairs(shop):
+    from promotions import tasks
+    from promotions.schedules import BEAT_SCHEDULE
+
+    stale = ItemAssociation.objects.create(
+        item_id="PLT1", other_id="CAN1", together=1, lift=1.0, p_value=1.0, computed_at=timezone.now()
+    )
+    assert BEAT_SCHEDULE["promotions-refresh-bought-together"] == {
+        "task": "promotions.refresh_bought_together",
+        "schedule": 24 * 3600.0,
+    }
+    assert tasks.refresh_bought_together.delay().get() == 2  # eager in tests: what a worker runs
+    stored = sorted(ItemAssociation.objects.values_list("item_id", "other_id", "together"))
+    assert stored == [("CAN1", "MUG1", 4), ("MUG1", "CAN1", 4)]
+    assert not ItemAssociation.objects.filter(pk=stale.pk).exists()
+
+
+@pytest.mark.django_db
 def test_the_command_suggests_draft_bundles_that_the_admin_edits(shop, admin_client):
     call_command("promotions_bought_together", suggest=3, percent="15")
     [suggested] = Promotion.objects.filter(kind=Promotion.Kind.BUNDLE_PERCENT)
