@@ -2,9 +2,10 @@
 
 - ``docs/images/demo-home.png``: the home page, its promotion cards and picks, for a visitor who
   viewed two products;
-- ``docs/images/experiment-results.png``: the admin's results page of the demo's first running
-  experiment (signed in as the demo's staff user; its password is the one ``manage.py demo``
-  printed, given with ``--password`` or ``PROMOTIONS_DEMO_PASSWORD``).
+- ``docs/images/experiment-results.png``: the admin's results page of the demo's experiment
+  (personalized promotions or not, on the home page), signed in as the demo's staff user: its
+  password is the one ``manage.py demo`` printed, given with ``--password`` or
+  ``PROMOTIONS_DEMO_PASSWORD``.
 
 Needs Chromium and Playwright (see docs/development.md)::
 
@@ -50,11 +51,11 @@ def home(page, base: str) -> None:
     page.screenshot(path=str(HOME))
 
 
-def results(page, base: str, username: str, password: str) -> None:
+def results(page, base: str, username: str, password: str, experiment: str) -> None:
     page.set_viewport_size({"width": 1280, "height": 800})
     # The admin's navigation sidebar closed, as its toggle would leave it: the page gets the width.
     page.add_init_script("localStorage.setItem('django.admin.navSidebarIsOpen', 'false')")
-    page.goto(f"{base}/admin/login/?next=/admin/promotions/experiment/")
+    page.goto(f"{base}/admin/login/?next=/admin/promotions/experiment/%3Fq%3D{experiment}")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     page.click("input[type=submit]")
@@ -70,6 +71,9 @@ def main() -> None:
     parser.add_argument("base", nargs="?", default="http://127.0.0.1:8000")
     parser.add_argument("--username", default="admin", help="the demo's staff user (default: admin)")
     parser.add_argument("--password", default=os.environ.get("PROMOTIONS_DEMO_PASSWORD"))
+    parser.add_argument(
+        "--experiment", default="demo-personalized-promotions", help="key of the experiment (default: %(default)s)"
+    )
     options = parser.parse_args()
     if not options.password:
         sys.exit("Give the staff password (--password or PROMOTIONS_DEMO_PASSWORD): manage.py demo printed it.")
@@ -78,7 +82,7 @@ def main() -> None:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
         page = browser.new_page(viewport={"width": 1100, "height": 760}, user_agent=USER_AGENT)
         home(page, options.base)
-        results(page, options.base, options.username, options.password)
+        results(page, options.base, options.username, options.password, options.experiment)
         browser.close()
     for path in (HOME, RESULTS):
         print(f"{path.relative_to(IMAGES.parent.parent)}: {shrink(path):,} bytes")
