@@ -91,7 +91,7 @@ def test_a_visitor_sees_promotions_follow_their_views_and_checks_out_with_the_di
     assert wait_for(lambda: Event.objects.filter(event_type="recommendation_click", item_id=clicked).exists())
 
     page.fill("#id_quantity", "2")
-    page.get_by_role("button", name="Add to cart").click()
+    page.get_by_role("button", name="Add to cart", exact=True).click()  # the cards name theirs "…: title"
     page.wait_for_url(re.compile(r"/cart/"))
     discount_row = page.locator("tr.discount", has_text=CANDLE_OFFER)
     assert discount_row.count() == 1
