@@ -57,6 +57,11 @@ MEANINGS: dict[str, str] = {
     "TRAINING_THREADS": "BLAS/OpenMP threads for fitting and scoring: `None` is one per Celery worker process and "
     "every core for a command run alone; a positive integer is used everywhere",
     "TRAINING_EVENT_WEIGHTS": "weight of each event type in the interaction matrix",
+    "TRAINING_RATING_POWER": "rating values in the training weights: a rating r (1-5) counts `(r / 3) ** power` times; "
+    "0 uses only the `rating` event weight. Kept only when the validation windows say it helps",
+    "TRAINING_DWELL_SECONDS": "dwell time in the training weights: with `D` set, dwell events become rows weighing as a "
+    "view times `2d / (d + D)` (0 for a bounce, 2 for a long read); `None` ignores them. Kept only when the "
+    "validation windows say it helps",
     "PRECOMPUTE_ACTIVE_DAYS": "visitors active this many days get their top-N list precomputed after training",
     "PRECOMPUTE_TOP_N": "length of the precomputed lists",
     "RECOMMENDATION_DIVERSITY": "category diversity of the recommendation lists (live and precomputed), 0 (off) to 1: "

@@ -114,6 +114,10 @@ def _expected_type(name: str) -> tuple[type, ...]:
     default = DEFAULTS[name]
     if name in {"REDIS_URL", "CONSENT_CHECK"}:
         return (str, type(None))
+    if name == "TRAINING_DWELL_SECONDS":
+        return (float, int, type(None))
+    if name == "TRAINING_RATING_POWER":
+        return (float, int)
     if name in POSITIVE_INTEGER_KEYS:
         return (int,)
     if name in SHARE_KEYS or name in STRENGTH_KEYS:
@@ -152,6 +156,9 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list:
         value = raw.get(key)
         if isinstance(value, (int, float)) and not 0 <= value < 1:
             errors.append(Error(f"PROMOTIONS[{key!r}] must be a number in [0, 1).", id="promotions.E008"))
+    dwell = raw.get("TRAINING_DWELL_SECONDS")
+    if isinstance(dwell, (int, float)) and dwell <= 0:
+        errors.append(Error("PROMOTIONS['TRAINING_DWELL_SECONDS'] must be positive or None.", id="promotions.E008"))
     for key in STRENGTH_KEYS:
         value = raw.get(key)
         if isinstance(value, (int, float)) and not 0 <= value <= 1:

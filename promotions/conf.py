@@ -88,6 +88,12 @@ DEFAULTS: dict[str, Any] = {
     "TRAINING_LOG_DIR": "",
     # The event types training learns from and what each counts for (purchases say more than views).
     "TRAINING_EVENT_WEIGHTS": {"view": 1.0, "add_to_cart": 3.0, "purchase": 5.0, "rating": 2.0},
+    # Signals in the training weights, neutral by default: a rating r (1-5) counts (r / 3) ** power
+    # times; with TRAINING_DWELL_SECONDS = D, dwell events (d seconds on a product page) become rows
+    # weighing as a view times 2d / (d + D). Training keeps them only where the validation windows
+    # score the chosen model better with them than without (both figures in the version's metrics).
+    "TRAINING_RATING_POWER": 0.0,
+    "TRAINING_DWELL_SECONDS": None,
     # BLAS/OpenMP threads for fitting and scoring (threadpoolctl): None is automatic, one thread
     # in a Celery worker process (its siblings use the other cores; more threads oversubscribe
     # them and made fits 5-8x slower) and every core for a management command run alone; a

@@ -66,6 +66,9 @@ class InteractionLog:
         self.timestamps = timestamps
         self.event_ids, self.event_codes = event_ids, event_codes
         self.quantities = quantities
+        #: Per-row rating values and dwell seconds (NaN where none), or None: see ``from_codes``.
+        self.ratings: np.ndarray | None = None
+        self.dwell: np.ndarray | None = None
 
     @classmethod
     def from_codes(
@@ -75,11 +78,16 @@ class InteractionLog:
         timestamps: np.ndarray,
         events: Coded | None = None,
         quantities: np.ndarray | None = None,
+        ratings: np.ndarray | None = None,
+        dwell: np.ndarray | None = None,
     ) -> InteractionLog:
-        """A log from (distinct ids in any order, per-row codes into them) pairs; sorted here."""
+        """A log from (distinct ids in any order, per-row codes into them) pairs; sorted here.
+        ``ratings`` and ``dwell`` (seconds, NaN where a row has none) are the signals a
+        ``Weighting`` may use (``rating_power``, ``dwell_seconds``)."""
         log = cls.__new__(cls)
         coded_events = (None, None) if events is None else _sorted_codes(*events)
         log._set(*_sorted_codes(*users), *_sorted_codes(*items), timestamps, *coded_events, quantities)
+        log.ratings, log.dwell = ratings, dwell
         return log
 
     def __len__(self) -> int:
@@ -110,6 +118,8 @@ class InteractionLog:
             None if self.event_codes is None else self.event_codes[rows],
             None if self.quantities is None else self.quantities[rows],
         )
+        log.ratings = None if self.ratings is None else self.ratings[rows]
+        log.dwell = None if self.dwell is None else self.dwell[rows]
         return log
 
     @cached_property
@@ -124,7 +134,8 @@ class InteractionLog:
             self.item_ids,
             self.item_codes,
             self.timestamps,
-            weighting.coded_row_weights(self.event_ids, self.event_codes, self.quantities, len(self)),
+            weighting.coded_row_weights(self.event_ids, self.event_codes, self.quantities, len(self))
+            * weighting.signal_factors(self.ratings, self.dwell, len(self)),
             weighting.half_life_days,
         )
 

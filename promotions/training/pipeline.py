@@ -196,12 +196,56 @@ def _fit_best(version: ModelVersion, names: list[str], log: InteractionLog, prog
             logger.warning("Model %s left out of training: %s", name, error)
         progress(step, total)
     best, why = choose(candidates)  # ties: the earlier, simpler one
+    weighting, signals = _choose_signals(best, windows, items, weighting, candidates, tuned)
     current = _rescore_current(candidates, tuned, windows, items, weighting)
     _fit_and_store(version, best, log, items, weighting, candidates[best], len(windows), tuned[best])
     version.metrics.update({"candidates": candidates, "current": current, "selection": why})
+    if signals is not None:
+        version.metrics["signals"] = signals
     # The active model stays only where it would win the same rule against this run's candidates.
     better = current is None or choose({**candidates, ACTIVE: current})[0] != ACTIVE
     return better, (windows, items, weighting, candidates, best, tuned)
+
+
+def _choose_signals(
+    best: str,
+    windows: Sequence[Split],
+    items: Sequence[ItemInfo],
+    neutral: Weighting,
+    candidates: dict[str, dict[str, Any]],
+    tuned: dict[str, dict[str, Any]],
+) -> tuple[Weighting, dict[str, Any] | None]:
+    """The weighting to fit with: the configured one (rating values, dwell times) only when the
+    windows score the chosen model better with it, on average and on the latest window, than with
+    the neutral one; else the neutral one. Both figures are returned for the version's metrics
+    (None when no signal is configured)."""
+    if not data.signals_configured():
+        return neutral, None
+    configured = data.weighting(signals=True)
+    params, figures = candidate(best, windows, items, configured)
+    before = candidates[best]
+    kept = figures["ndcg"] > before["ndcg"] and figures.get("latest", figures["ndcg"]) >= before.get(
+        "latest", before["ndcg"]
+    )
+    report = {
+        "model": best,
+        "rating_power": configured.rating_power,
+        "dwell_seconds": configured.dwell_seconds,
+        "neutral": {"ndcg": before["ndcg"], "latest": before.get("latest")},
+        "configured": {"ndcg": figures["ndcg"], "latest": figures.get("latest")},
+        "kept": kept,
+    }
+    logger.info(
+        "Rating/dwell weighting %s for %s: validation NDCG@10 %.4f with, %.4f without",
+        "kept" if kept else "dropped",
+        best,
+        figures["ndcg"],
+        before["ndcg"],
+    )
+    if not kept:
+        return neutral, report
+    candidates[best], tuned[best] = figures, params
+    return configured, report
 
 
 def _fit_and_store(

@@ -28,7 +28,10 @@ def isolated(settings, tmp_path, db):
     cache.clear()
 
 
-def add_event(visitor_id: str, item_id: str, when, event_type: str = "view", user=None, quantity=None) -> Event:
+def add_event(
+    visitor_id: str, item_id: str, when, event_type: str = "view", user=None, quantity=None, **fields
+) -> Event:
+    """An event in the log; ``fields``: other Event fields (``rating``, ``dwell_seconds``)."""
     return Event.objects.create(
         event_type=event_type,
         visitor_id=visitor_id,
@@ -37,6 +40,7 @@ def add_event(visitor_id: str, item_id: str, when, event_type: str = "view", use
         quantity=quantity,
         occurred_at=when,
         idempotency_key=uuid.uuid4().hex,
+        **fields,
     )
 
 
