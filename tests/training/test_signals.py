@@ -70,3 +70,19 @@ def test_the_pipeline_drops_a_weighting_the_windows_say_hurts(shop, settings):
 def test_without_signals_configured_nothing_is_compared(shop):
     version = pipeline.train(["item_knn"])
     assert "signals" not in version.metrics
+
+
+def test_the_pipeline_keeps_a_weighting_the_windows_say_helps(shop, settings):
+    # Early on, every visitor dwells long on the one product of their cluster they never touch
+    # (and briefly on one of the other cluster): the dwell factor tells the model which mattered.
+    early = timezone.now() - timedelta(days=12)
+    for person in range(12):
+        own, other = (ITEMS["lights"], ITEMS["mugs"]) if person % 2 else (ITEMS["mugs"], ITEMS["lights"])
+        signal_event(f"v{person}", own[(person // 2 + 3) % 4], early, "dwell", dwell=600.0)
+        signal_event(f"v{person}", other[person // 2 % 4], early + timedelta(minutes=1), "dwell", dwell=1.0)
+    settings.PROMOTIONS = {**settings.PROMOTIONS, "TRAINING_DWELL_SECONDS": 10.0}
+    version = pipeline.train(["item_knn"])
+    signals = version.metrics["signals"]
+    assert signals["configured"]["ndcg"] > signals["neutral"]["ndcg"]
+    assert signals["kept"] is True
+    assert version.metrics["ndcg"] == pytest.approx(signals["configured"]["ndcg"])
