@@ -59,8 +59,8 @@ MEANINGS: dict[str, str] = {
     "TRAINING_EVENT_WEIGHTS": "weight of each event type in the interaction matrix",
     "TRAINING_RATING_POWER": "rating values in the training weights: a rating r (1-5) counts `(r / 3) ** power` times; "
     "0 uses only the `rating` event weight. Kept only when the validation windows say it helps",
-    "TRAINING_DWELL_SECONDS": "dwell time in the training weights: with `D` set, dwell events become rows weighing as a "
-    "view times `2d / (d + D)` (0 for a bounce, 2 for a long read); `None` ignores them. Kept only when the "
+    "TRAINING_DWELL_SECONDS": "dwell time in the training weights: with `D` set, dwell events become rows weighing as "
+    "a view times `2d / (d + D)` (0 for a bounce, 2 for a long read); `None` ignores them. Kept only when the "
     "validation windows say it helps",
     "PRECOMPUTE_ACTIVE_DAYS": "visitors active this many days get their top-N list precomputed after training",
     "PRECOMPUTE_TOP_N": "length of the precomputed lists",

@@ -9,6 +9,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import URLResolver, get_resolver, reverse
 
+from promotions.api.authentication import ApiKeyAuthentication
+from promotions.tracking.models import Event
 from shop_demo.cart import SESSION_KEY
 from shop_demo.models import Category, Order, Product
 from tests.shop.conftest import GOOD_CARD, PASSWORD
@@ -32,16 +34,39 @@ def allowed_methods(callback) -> set[str]:
     return {method for method in view_class.http_method_names if hasattr(view_class, method)}
 
 
-def test_only_the_beacon_is_csrf_exempt_among_state_changing_views():
+def key_authenticated_only(callback) -> bool:
+    """Whether the view accepts an API key in a header and nothing else: a forged cross-site request
+    carries the browser's cookies, never that header, so it cannot act with anyone's rights."""
+    view_class = getattr(callback, "cls", None)
+    classes = getattr(view_class, "authentication_classes", None) or []
+    return bool(classes) and all(issubclass(auth, ApiKeyAuthentication) for auth in classes)
+
+
+def test_only_the_beacon_and_key_authenticated_api_are_csrf_exempt_among_state_changing_views():
     exempt = {
         f"{namespace}{pattern.name}": pattern.callback
         for namespace, pattern in walk(get_resolver().url_patterns)
         if getattr(pattern.callback, "csrf_exempt", False)
     }
     assert "promotions:events" in exempt  # defended by origin, signed cookie and throttles instead
+    key_views = {name for name, callback in exempt.items() if key_authenticated_only(callback)}
+    assert {"promotions:api-events", "promotions:api-basket-redeem"} <= key_views
     for name, callback in exempt.items():
-        if name != "promotions:events":
+        if name != "promotions:events" and name not in key_views:
             assert allowed_methods(callback) <= SAFE_METHODS, f"{name} changes state without CSRF protection"
+
+
+def test_a_key_authenticated_post_with_the_shops_cookies_but_no_key_is_refused(shop):
+    """A cross-site form post carries the signed-in shopper's cookies, not a key: 401, nothing stored."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(shop)
+    response = client.post(
+        reverse("promotions:api-events"),
+        data='{"events": [{"event_type": "view", "item_id": "MUG1", "visitor_id": "v1"}]}',
+        content_type="application/json",
+    )
+    assert response.status_code == 401
+    assert not Event.objects.exists()
 
 
 @pytest.fixture
