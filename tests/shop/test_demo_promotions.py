@@ -17,7 +17,7 @@ from promotions.visitors.identity import read_visitor_id
 from shop_demo.catalog.loading import load_catalogue
 from shop_demo.catalog.promotions import EXAMPLES, create_example_promotions
 from shop_demo.consent import ACCEPTED, COOKIE_NAME
-from shop_demo.models import Order, Product
+from shop_demo.models import Category, Order, Product
 
 pytestmark = pytest.mark.django_db
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
@@ -35,9 +35,19 @@ def demo(tmp_path):
 
 
 def test_examples_are_created_once_with_chinese_messages(demo):
-    assert Promotion.objects.count() == len(EXAMPLES)
+    stocked = set(Product.objects.values_list("category__name", flat=True))
+    offered = [example for example in EXAMPLES if set(example[5]) <= stocked]
+    assert Promotion.objects.count() == len(offered) < len(EXAMPLES)  # the sample sells no baking
+    assert not Promotion.objects.filter(name="Baking 15%").exists()
     assert create_example_promotions() == 0
     assert all(p.message_zh_hans and p.message_zh_hans != p.message for p in Promotion.objects.all())
+
+
+def test_an_example_for_a_category_comes_once_the_catalogue_sells_it(demo):
+    baking = Category.objects.create(name="Baking", slug="baking")
+    Product.objects.create(stock_code="B1", title="CAKE CASES", price=Decimal("0.85"), category=baking)
+    assert create_example_promotions() == 1
+    assert Promotion.objects.get(name="Baking 15%").target_values == ["Baking"]
 
 
 @override_settings(PROMOTIONS=NO_HOLDOUT)
