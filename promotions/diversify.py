@@ -2,8 +2,9 @@
 
 Serving (the live lists) and training (the precomputed lists) ask a model for
 ``DIVERSITY_POOL`` times as many items as they show and re-rank them with ``recommenders.diversity.mmr``
-over the categories the product adapter reads now, so a list follows the catalogue as it is, not as
-it was when the model was trained. With the setting at 0 (the default) nothing changes.
+over the categories of the shop's product cards (``promotions.cards``: kept per process, so a warm
+list runs no query), so a list follows the catalogue as it is, not as it was when the model was
+trained. With the setting at 0 (the default) nothing changes.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TypeVar
 
+from .cards import cards
 from .conf import app_settings
-from .products import get_adapter
 from .recommenders.base import DIVERSITY_POOL
 from .recommenders.diversity import mmr
 
@@ -30,9 +31,8 @@ def pool_size(k: int) -> int:
 
 
 def categories_of(item_ids: Sequence[str]) -> dict[str, str]:
-    """Each item's category as the product adapter reads it ("" when unknown), in one query."""
-    adapter = get_adapter()
-    return {item_id: adapter.info(product).category for item_id, product in adapter.get_by_ids(list(item_ids)).items()}
+    """Each known item's category, from the product cards the tags read too."""
+    return {item_id: card.category for item_id, card in cards(item_ids).items()}
 
 
 def diversify(rows: Sequence[Row], k: int) -> list[Row]:
